@@ -1,0 +1,85 @@
+//! What `start` and `record` capture on their own (SPEC §4).
+
+pub mod ci;
+pub mod clock;
+pub mod tools;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::git::{HeadInfo, Repo};
+
+pub use ci::CiRun;
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|s| !s.trim().is_empty())
+}
+
+/// Everything captured from the repository, CI and the machine.
+#[derive(Debug, Clone, Default)]
+pub struct Captured {
+    pub head: HeadInfo,
+    pub dirty: Option<bool>,
+    pub remote: Option<String>,
+    pub ci: Option<CiRun>,
+    pub tools: BTreeMap<String, String>,
+    pub env: BTreeMap<String, String>,
+    pub warnings: Vec<String>,
+}
+
+/// Captures git state, CI, tool versions and the configured variables.
+pub fn capture(repo: &Repo, config: &Config) -> Captured {
+    let mut head = repo.head_info();
+    let ci = ci::detect(&env_var);
+    if head.branch.is_none() {
+        head.branch = ci.as_ref().and_then(|c| c.branch.clone());
+    }
+    let (tools, warnings) = tools::versions(
+        &config.capture.tools,
+        Duration::from_millis(config.capture.timeout_ms),
+    );
+    let env = config
+        .capture
+        .env
+        .iter()
+        .filter_map(|name| env_var(name).map(|v| (name.clone(), v)))
+        .collect();
+    Captured {
+        dirty: repo.is_dirty(),
+        remote: repo.remote_url(),
+        head,
+        ci,
+        tools,
+        env,
+        warnings,
+    }
+}
+
+/// Operator: flag, else the CI actor, else git `user.name`, else the login.
+pub fn operator(flag: Option<&str>, ci: Option<&CiRun>, repo: &Repo) -> Option<String> {
+    flag.map(str::to_string)
+        .or_else(|| ci.and_then(|c| c.actor.clone()))
+        .or_else(|| repo.config_string("user.name"))
+        .or_else(|| env_var("USER"))
+        .or_else(|| env_var("LOGNAME"))
+        .or_else(|| env_var("USERNAME"))
+}
+
+/// Environment: flag, else the CI job's environment, else the config's
+/// branch rules, else `development`.
+pub fn environment(
+    flag: Option<&str>,
+    ci: Option<&CiRun>,
+    branch: Option<&str>,
+    config: &Config,
+) -> String {
+    flag.map(str::to_string)
+        .or_else(|| ci.and_then(|c| c.environment.clone()))
+        .or_else(|| {
+            branch
+                .and_then(|b| config.environment_for_branch(b))
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "development".to_string())
+}

@@ -1,0 +1,39 @@
+//! `deploy-ledger finish`: close the deployment with its outcome.
+
+use crate::commands::{open_ledger, report_written, CommitArg, TargetArgs};
+use crate::deploy;
+use crate::error::Result;
+use crate::record::Status;
+
+const EXAMPLES: &str = "\
+Examples:
+  deploy-ledger finish                                   # success
+  deploy-ledger finish --status failed --reason \"health checks failed\"
+  deploy-ledger finish --status cancelled --commit";
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Outcome: success, failed or cancelled (also: failure, error, canceled)
+    #[arg(long, default_value = "success")]
+    pub status: String,
+    /// Why it failed or was cancelled
+    #[arg(long)]
+    pub reason: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub commit: CommitArg,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let status: Status = args.status.parse()?;
+    let ledger = open_ledger(args.commit)?;
+    let written = deploy::finish(
+        &ledger,
+        &args.target.selector(),
+        status,
+        args.reason.as_deref(),
+    )?;
+    report_written(&written, &format!("finished ({status})"))
+}

@@ -1,0 +1,295 @@
+//! Configuration, layered (SPEC §4): built-in defaults < user config <
+//! `deployments/ledger.toml` < `DEPLOY_LEDGER_*` variables < flags.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The built-in configuration, also what `init` writes out.
+pub const DEFAULT_TOML: &str = include_str!("../templates/ledger.toml");
+
+/// Where a repository keeps its ledger, relative to the work tree.
+pub const LEDGER_DIR: &str = "deployments";
+pub const CONFIG_FILE: &str = "deployments/ledger.toml";
+pub const CHECKLISTS_DIR: &str = "deployments/checklists";
+pub const TEMPLATES_DIR: &str = "deployments/templates";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub commit: bool,
+    pub record_path: String,
+    pub phases: Vec<String>,
+    pub strategies: Vec<String>,
+    pub strict_environments: bool,
+    pub stale_after_hours: u64,
+    pub environments: BTreeMap<String, EnvironmentConfig>,
+    pub capture: CaptureConfig,
+    pub checklist: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub services: BTreeMap<String, ServiceConfig>,
+    #[serde(default)]
+    pub gitops: GitopsConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentConfig {
+    #[serde(default)]
+    pub branches: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureConfig {
+    pub tools: Vec<String>,
+    pub timeout_ms: u64,
+    pub env: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    #[serde(default)]
+    pub paths: Vec<String>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitopsConfig {
+    #[serde(default)]
+    pub branches: Vec<String>,
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub environment: Option<String>,
+}
+
+impl Config {
+    /// Loads the layers for a repository whose work tree is `root` (None:
+    /// outside a repository, built-in and user config only).
+    pub fn load(root: Option<&Path>) -> Result<Config> {
+        let mut merged = parse(DEFAULT_TOML, Path::new("<built-in ledger.toml>"))?;
+        if let Some(user) = user_config_path() {
+            merge_file(&mut merged, &user)?;
+        }
+        if let Some(root) = root {
+            merge_file(&mut merged, &root.join(CONFIG_FILE))?;
+        }
+        apply_env(&mut merged)?;
+        let config: Config = merged
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::Config {
+                path: PathBuf::from(CONFIG_FILE),
+                message: e.message().to_string(),
+            })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<()> {
+        let bad = |message: String| Error::Config {
+            path: PathBuf::from(CONFIG_FILE),
+            message,
+        };
+        if self.phases.is_empty() {
+            return Err(bad("`phases` is empty: give at least one phase".into()));
+        }
+        for phase in &self.phases {
+            crate::record::check_slug("phase", phase)?;
+        }
+        let p = &self.record_path;
+        if !p.ends_with(".md")
+            || !p.contains("{id}")
+            || p.starts_with('/')
+            || p.split('/').any(|s| s == "..")
+        {
+            return Err(bad(format!(
+                "`record_path = \"{p}\"` must be relative, stay inside deployments/checklists, contain {{id}} and end in .md"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Environment names the configuration knows.
+    pub fn environment_names(&self) -> Vec<&str> {
+        self.environments.keys().map(String::as_str).collect()
+    }
+
+    /// The environment whose branch rules match `branch`, if any.
+    pub fn environment_for_branch(&self, branch: &str) -> Option<&str> {
+        self.environments
+            .iter()
+            .find(|(_, e)| e.branches.iter().any(|pattern| glob_match(pattern, branch)))
+            .map(|(name, _)| name.as_str())
+    }
+
+    pub fn checklist_for(&self, phase: &str) -> &[String] {
+        self.checklist.get(phase).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// `$XDG_CONFIG_HOME/deploy-ledger/config.toml`, else `~/.config/…`.
+pub fn user_config_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".config"))
+        })?;
+    Some(base.join("deploy-ledger").join("config.toml"))
+}
+
+fn parse(text: &str, path: &Path) -> Result<toml::Table> {
+    text.parse::<toml::Table>().map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        Error::Config {
+            path: path.to_path_buf(),
+            message: match line {
+                Some(line) => format!("line {line}: {}", e.message()),
+                None => e.message().to_string(),
+            },
+        }
+    })
+}
+
+fn merge_file(into: &mut toml::Table, path: &Path) -> Result<()> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let layer = parse(&text, path)?;
+    // Check the layer alone so that an error names this file, not the merge.
+    check_keys(&layer, path)?;
+    merge(into, layer);
+    Ok(())
+}
+
+/// Rejects unknown keys and wrong types in one layer, naming its file.
+fn check_keys(layer: &toml::Table, path: &Path) -> Result<()> {
+    let mut probe = parse(DEFAULT_TOML, Path::new("<built-in>"))?;
+    merge(&mut probe, layer.clone());
+    toml::Value::Table(probe)
+        .try_into::<Config>()
+        .map(|_| ())
+        .map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.message().to_string(),
+        })
+}
+
+fn merge(into: &mut toml::Table, layer: toml::Table) {
+    for (key, value) in layer {
+        match (into.get_mut(&key), value) {
+            (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+            (_, value) => {
+                into.insert(key, value);
+            }
+        }
+    }
+}
+
+/// `DEPLOY_LEDGER_COMMIT`, `_RECORD_PATH`, `_PHASES`, `_STRICT_ENVIRONMENTS`,
+/// `_STALE_AFTER_HOURS`, `_TOOLS` override the files.
+fn apply_env(into: &mut toml::Table) -> Result<()> {
+    let var = |name: &str| {
+        std::env::var(format!("DEPLOY_LEDGER_{name}"))
+            .ok()
+            .filter(|v| !v.is_empty())
+    };
+    let list = |v: String| {
+        toml::Value::Array(
+            v.split(',')
+                .map(|s| toml::Value::String(s.trim().to_string()))
+                .filter(|s| s.as_str() != Some(""))
+                .collect(),
+        )
+    };
+    let boolean = |name: &str, v: String| -> Result<toml::Value> {
+        match v.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(toml::Value::Boolean(true)),
+            "0" | "false" | "no" | "off" => Ok(toml::Value::Boolean(false)),
+            _ => Err(Error::user_hint(
+                format!("DEPLOY_LEDGER_{name}=`{v}` is not true or false"),
+                "use 1/0, true/false",
+            )),
+        }
+    };
+    if let Some(v) = var("COMMIT") {
+        into.insert("commit".into(), boolean("COMMIT", v)?);
+    }
+    if let Some(v) = var("STRICT_ENVIRONMENTS") {
+        into.insert(
+            "strict_environments".into(),
+            boolean("STRICT_ENVIRONMENTS", v)?,
+        );
+    }
+    if let Some(v) = var("RECORD_PATH") {
+        into.insert("record_path".into(), toml::Value::String(v));
+    }
+    if let Some(v) = var("PHASES") {
+        into.insert("phases".into(), list(v));
+    }
+    if let Some(v) = var("STALE_AFTER_HOURS") {
+        let hours = v.parse::<i64>().map_err(|_| {
+            Error::user(format!(
+                "DEPLOY_LEDGER_STALE_AFTER_HOURS=`{v}` is not a number"
+            ))
+        })?;
+        into.insert("stale_after_hours".into(), toml::Value::Integer(hours));
+    }
+    if let Some(v) = var("TOOLS") {
+        if let Some(toml::Value::Table(capture)) = into.get_mut("capture") {
+            capture.insert("tools".into(), list(v));
+        }
+    }
+    Ok(())
+}
+
+/// A glob with `*` (any run of characters) and `?` (one character).
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    go(&p, &t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse() {
+        let table = parse(DEFAULT_TOML, Path::new("x")).expect("parses");
+        let config: Config = toml::Value::Table(table).try_into().expect("valid");
+        assert_eq!(config.phases, ["planning", "execution", "validation"]);
+        assert_eq!(
+            config.environment_names(),
+            ["development", "production", "staging"]
+        );
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("release/*", "release/1.2"));
+        assert!(glob_match("main", "main"));
+        assert!(!glob_match("main", "mainline"));
+    }
+}

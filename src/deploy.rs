@@ -1,0 +1,523 @@
+//! The operations that create and advance a record: typed parameters in,
+//! files written atomically out. No clap here.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::capture::{self, clock};
+use crate::error::{Error, Result};
+use crate::ledger::{Ledger, Loaded, Selector};
+use crate::record::{self, body, format_time, Document, Record, Status};
+use crate::render::regions;
+
+/// What `start` is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct StartParams {
+    pub service: String,
+    pub environment: Option<String>,
+    pub version: Option<String>,
+    pub strategy: Option<String>,
+    pub operator: Option<String>,
+    pub change_id: Option<String>,
+    pub change_type: Option<String>,
+    pub risk: Option<String>,
+    pub labels: Vec<(String, String)>,
+    pub note: Option<String>,
+    pub force: bool,
+}
+
+/// The result of a command that wrote a record.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub id: String,
+    pub path: PathBuf,
+    pub commit: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Parses `k=v` labels.
+pub fn parse_label(s: &str) -> Result<(String, String)> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(Error::usage(
+            format!("label `{s}` is not key=value"),
+            "e.g. --label team=payments",
+        )),
+    }
+}
+
+/// Checks the environment against the configuration: a warning, or an error
+/// with `strict_environments`.
+pub fn check_environment(
+    ledger: &Ledger,
+    environment: &str,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    record::check_slug("environment", environment)?;
+    let known = ledger.config.environment_names();
+    if !known.contains(&environment) {
+        let message = format!(
+            "environment `{environment}` is not in the configuration ({})",
+            known.join(", ")
+        );
+        if ledger.config.strict_environments {
+            return Err(Error::user_hint(
+                message,
+                "add it under [environments] in deployments/ledger.toml",
+            ));
+        }
+        warnings.push(message);
+    }
+    Ok(())
+}
+
+/// Checks a strategy against the configured list.
+pub fn check_strategy(ledger: &Ledger, strategy: &str) -> Result<()> {
+    if ledger.config.strategies.iter().any(|s| s == strategy) {
+        return Ok(());
+    }
+    Err(Error::user_hint(
+        format!("unknown strategy `{strategy}`"),
+        format!(
+            "use one of: {} (or add it to `strategies` in deployments/ledger.toml)",
+            ledger.config.strategies.join(", ")
+        ),
+    ))
+}
+
+/// A new record id, unique among `taken`: `DEP-…` then `-2`, `-3`…
+pub fn new_id(
+    started: DateTime<Utc>,
+    service: &str,
+    environment: &str,
+    taken: &dyn Fn(&str) -> bool,
+) -> String {
+    let base = format!(
+        "DEP-{}-{service}-{environment}",
+        started.format("%Y-%m-%d-%H-%M")
+    );
+    if !taken(&base) {
+        return base;
+    }
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| !taken(id))
+        .expect("an unused suffix exists")
+}
+
+/// Creates the record of a new deployment and opens its first phase.
+pub fn start(ledger: &Ledger, p: &StartParams) -> Result<Written> {
+    record::check_slug("service", &p.service)?;
+    let mut warnings = Vec::new();
+    if let Some(s) = &p.strategy {
+        check_strategy(ledger, s)?;
+    }
+    let now = clock::now()?;
+    let captured = capture::capture(&ledger.repo, &ledger.config);
+    warnings.extend(captured.warnings.iter().cloned());
+    let environment = capture::environment(
+        p.environment.as_deref(),
+        captured.ci.as_ref(),
+        captured.head.branch.as_deref(),
+        &ledger.config,
+    );
+    check_environment(ledger, &environment, &mut warnings)?;
+
+    // Hold this clone's lock so two starts cannot both pass the check.
+    let _lock = StateLock::acquire(ledger)?;
+    let scan = ledger.scan()?;
+    let open: Vec<&str> = scan
+        .records
+        .iter()
+        .filter(|s| {
+            s.status == Status::InProgress && s.service == p.service && s.environment == environment
+        })
+        .map(|s| s.id.as_str())
+        .collect();
+    if !open.is_empty() && !p.force {
+        return Err(Error::refused(
+            format!(
+                "{} is already in progress for {} in {environment}",
+                open.join(", "),
+                p.service
+            ),
+            "finish it first (`deploy-ledger finish --id ID`), or pass --force to start anyway",
+        ));
+    }
+    let ids: std::collections::HashSet<&str> = scan.records.iter().map(|s| s.id.as_str()).collect();
+    let id = new_id(now, &p.service, &environment, &|id| {
+        ids.contains(id)
+            || ledger
+                .abs(&ledger.record_path(id, &p.service, &environment, now))
+                .exists()
+    });
+    let rel = ledger.record_path(&id, &p.service, &environment, now);
+
+    let operator = capture::operator(p.operator.as_deref(), captured.ci.as_ref(), &ledger.repo);
+    let first_phase = ledger.config.phases[0].clone();
+    let started = format_time(now);
+    let git = object([
+        ("commit", captured.head.commit.clone().map(Value::from)),
+        ("branch", captured.head.branch.clone().map(Value::from)),
+        ("tag", captured.head.tag.clone().map(Value::from)),
+        ("dirty", captured.dirty.map(Value::from)),
+        ("remote", captured.remote.clone().map(Value::from)),
+    ]);
+    let ci = captured.ci.as_ref().map(|c| {
+        Value::Object(
+            c.to_map()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), Value::from(v)))
+                .collect(),
+        )
+    });
+    let change = object([
+        ("id", p.change_id.clone().map(Value::from)),
+        ("type", p.change_type.clone().map(Value::from)),
+        ("risk", p.risk.clone().map(Value::from)),
+    ]);
+    let labels: Map<String, Value> = p
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+        .collect();
+    let non_empty = |v: Value| {
+        if v.as_object().is_some_and(Map::is_empty) {
+            Value::Null
+        } else {
+            v
+        }
+    };
+    let string_map = |m: &BTreeMap<String, String>| {
+        non_empty(Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+                .collect(),
+        ))
+    };
+    let entries: Vec<(&str, Value)> = vec![
+        ("schema", json!(record::SCHEMA)),
+        ("id", json!(id)),
+        ("service", json!(p.service)),
+        ("environment", json!(environment)),
+        (
+            "version",
+            p.version.clone().map(Value::from).unwrap_or(Value::Null),
+        ),
+        (
+            "strategy",
+            p.strategy.clone().map(Value::from).unwrap_or(Value::Null),
+        ),
+        ("status", json!(Status::InProgress.as_str())),
+        ("operator", operator.map(Value::from).unwrap_or(Value::Null)),
+        ("started_at", json!(started)),
+        ("git", non_empty(git)),
+        ("ci", ci.unwrap_or(Value::Null)),
+        ("tools", string_map(&captured.tools)),
+        (
+            "phases",
+            json!([{ "name": first_phase, "started_at": started }]),
+        ),
+        ("change", non_empty(change)),
+        ("labels", non_empty(Value::Object(labels))),
+        ("env", string_map(&captured.env)),
+        (
+            "forced",
+            if p.force && !open.is_empty() {
+                json!({ "over": open })
+            } else {
+                Value::Null
+            },
+        ),
+    ];
+    let mut doc = Document::new(&entries, String::new());
+    let record = Record::from_document(&doc).map_err(|e| {
+        Error::user(format!(
+            "internal: new record invalid: {} {}",
+            e.key, e.message
+        ))
+    })?;
+    let body = render_body(ledger, &record, p.note.as_deref())?;
+    doc.set_body(body);
+    ledger.save(&rel, &doc, true)?;
+    ledger.set_pointer(&rel)?;
+    let commit = maybe_commit(ledger, &rel, &record, "start")?;
+    Ok(Written {
+        id,
+        path: rel,
+        commit,
+        warnings,
+    })
+}
+
+/// Renders the body of a new record from the checklist template.
+pub fn render_body(ledger: &Ledger, record: &Record, note: Option<&str>) -> Result<String> {
+    let phases: Vec<Value> = ledger
+        .config
+        .phases
+        .iter()
+        .map(|name| json!({ "name": name, "items": ledger.config.checklist_for(name) }))
+        .collect();
+    let context = json!({
+        "id": record.id,
+        "service": record.service,
+        "environment": record.environment,
+        "version": record.version,
+        "strategy": record.strategy,
+        "status": record.status.as_str(),
+        "operator": record.operator,
+        "started_at": record.started_at.to_rfc3339(),
+        "git": record.git,
+        "ci": record.ci,
+        "tools": record.tools,
+        "change": record.change,
+        "labels": record.labels,
+        "note": note,
+        "phases": phases,
+        "badges": regions::badges(record),
+        "timeline": regions::timeline(record),
+    });
+    crate::template::render(Some(&ledger.root), "checklist.md.j2", context)
+}
+
+/// Regenerates the badges and timeline regions from the frontmatter.
+fn refresh_regions(doc: &mut Document, record: &Record) {
+    let b = body::replace_region(doc.body(), "badges", &regions::badges(record));
+    let b = body::replace_region(&b, "timeline", &regions::timeline(record));
+    doc.set_body(b);
+}
+
+fn object<const N: usize>(pairs: [(&str, Option<Value>); N]) -> Value {
+    Value::Object(
+        pairs
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+            .collect(),
+    )
+}
+
+fn require_in_progress(loaded: &Loaded, action: &str) -> Result<()> {
+    if loaded.record.status == Status::InProgress {
+        return Ok(());
+    }
+    let finished = loaded
+        .record
+        .finished_at
+        .map(|t| format!(" at {}", t.to_rfc3339()))
+        .unwrap_or_default();
+    Err(Error::user_hint(
+        format!(
+            "cannot {action}: {} already ended ({}{finished})",
+            loaded.record.id, loaded.record.status
+        ),
+        "start a new deployment with `deploy-ledger start`, or pass --id of one in progress",
+    ))
+}
+
+/// Phases with the open one closed at `now`, as frontmatter values.
+fn closed_phases(doc: &Document, now: DateTime<Utc>) -> Vec<Value> {
+    let mut phases: Vec<Value> = doc
+        .get("phases")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(Value::Object(last)) = phases.last_mut() {
+        if last.get("finished_at").is_none_or(Value::is_null) {
+            let started = last
+                .get("started_at")
+                .and_then(Value::as_str)
+                .and_then(|s| record::parse_time(s).ok());
+            last.insert("finished_at".into(), json!(format_time(now)));
+            if let Some(s) = started {
+                last.insert(
+                    "duration_seconds".into(),
+                    json!((now - s.with_timezone(&Utc)).num_seconds().max(0)),
+                );
+            }
+        }
+    }
+    phases
+}
+
+fn reparse(doc: &Document, path: &Path) -> Result<Record> {
+    Record::from_document(doc).map_err(|e| Error::Yaml {
+        path: path.to_path_buf(),
+        line: doc.line_of(&e.key).unwrap_or(1),
+        message: format!("`{}` {}", e.key, e.message),
+    })
+}
+
+fn check_not_before(record: &Record, now: DateTime<Utc>) -> Result<()> {
+    if now < record.started_at.with_timezone(&Utc) {
+        return Err(Error::user_hint(
+            format!(
+                "now ({}) is before {} started ({})",
+                format_time(now),
+                record.id,
+                record.started_at.to_rfc3339()
+            ),
+            "check the clock, or DEPLOY_LEDGER_NOW",
+        ));
+    }
+    Ok(())
+}
+
+/// Closes the open phase and opens `name`.
+pub fn phase(ledger: &Ledger, selector: &Selector, name: &str) -> Result<Written> {
+    record::check_slug("phase", name)?;
+    let mut loaded = ledger.resolve(selector)?;
+    require_in_progress(&loaded, &format!("open phase `{name}`"))?;
+    if loaded.record.open_phase().is_some_and(|p| p.name == name) {
+        return Err(Error::user_hint(
+            format!("phase `{name}` is already open on {}", loaded.record.id),
+            "name the next phase, or `deploy-ledger finish`",
+        ));
+    }
+    let mut warnings = Vec::new();
+    if !ledger.config.phases.iter().any(|p| p == name) {
+        warnings.push(format!(
+            "phase `{name}` is not in the configured phases ({})",
+            ledger.config.phases.join(", ")
+        ));
+    }
+    let now = clock::now()?;
+    check_not_before(&loaded.record, now)?;
+    let mut phases = closed_phases(&loaded.doc, now);
+    phases.push(json!({ "name": name, "started_at": format_time(now) }));
+    loaded.doc.set("phases", Value::Array(phases));
+    save_advanced(ledger, loaded, "phase", warnings)
+}
+
+/// Ticks (or unticks) a checklist item of the body.
+pub fn check(
+    ledger: &Ledger,
+    selector: &Selector,
+    item: &str,
+    done: bool,
+) -> Result<(Written, body::Item)> {
+    let mut loaded = ledger.resolve(selector)?;
+    let (new_body, ticked) = body::tick(loaded.doc.body(), item, done)?;
+    loaded.doc.set_body(new_body);
+    if loaded.record.status.is_final() {
+        let (total, done) = body::count(loaded.doc.body());
+        loaded
+            .doc
+            .set("checklist", json!({ "total": total, "done": done }));
+    }
+    Ok((save_advanced(ledger, loaded, "check", Vec::new())?, ticked))
+}
+
+/// Finishes a deployment: closes the open phase, sets the outcome, the
+/// duration and the checklist counts.
+pub fn finish(
+    ledger: &Ledger,
+    selector: &Selector,
+    status: Status,
+    reason: Option<&str>,
+) -> Result<Written> {
+    if !matches!(status, Status::Success | Status::Failed | Status::Cancelled) {
+        return Err(Error::usage(
+            format!("`finish --status {status}` is not an outcome"),
+            "use success, failed or cancelled (a rollback is `deploy-ledger rollback`)",
+        ));
+    }
+    let mut loaded = ledger.resolve(selector)?;
+    require_in_progress(&loaded, "finish")?;
+    let now = clock::now()?;
+    check_not_before(&loaded.record, now)?;
+    let phases = closed_phases(&loaded.doc, now);
+    let (total, done) = body::count(loaded.doc.body());
+    let doc = &mut loaded.doc;
+    doc.set("status", json!(status.as_str()));
+    doc.set("finished_at", json!(format_time(now)));
+    doc.set(
+        "duration_seconds",
+        json!((now - loaded.record.started_at.with_timezone(&Utc)).num_seconds()),
+    );
+    doc.set("phases", Value::Array(phases));
+    doc.set("checklist", json!({ "total": total, "done": done }));
+    if let Some(reason) = reason.filter(|r| !r.trim().is_empty()) {
+        doc.set("failure", json!({ "reason": reason.trim() }));
+    }
+    let mut warnings = Vec::new();
+    if status == Status::Success && done < total {
+        warnings.push(format!(
+            "{} of {total} checklist items are not ticked",
+            total - done
+        ));
+    }
+    save_advanced(ledger, loaded, "finish", warnings)
+}
+
+/// Refreshes the regions, writes, and commits if configured.
+fn save_advanced(
+    ledger: &Ledger,
+    mut loaded: Loaded,
+    action: &str,
+    warnings: Vec<String>,
+) -> Result<Written> {
+    let record = reparse(&loaded.doc, &loaded.path)?;
+    refresh_regions(&mut loaded.doc, &record);
+    ledger.save(&loaded.path, &loaded.doc, false)?;
+    let commit = maybe_commit(ledger, &loaded.path, &record, action)?;
+    Ok(Written {
+        id: record.id,
+        path: loaded.path,
+        commit,
+        warnings,
+    })
+}
+
+/// Commits the record alone when `--commit` or `commit = true`.
+pub fn maybe_commit(
+    ledger: &Ledger,
+    rel: &Path,
+    record: &Record,
+    action: &str,
+) -> Result<Option<String>> {
+    if !ledger.config.commit {
+        return Ok(None);
+    }
+    let message = format!(
+        "deploy({}): {action} {} [{}]",
+        record.service, record.id, record.environment
+    );
+    ledger.repo.commit_file(rel, &message).map(Some)
+}
+
+/// A lock file under `.git/deploy-ledger/`, removed on drop.
+pub struct StateLock {
+    path: PathBuf,
+}
+
+impl StateLock {
+    pub fn acquire(ledger: &Ledger) -> Result<StateLock> {
+        let dir = ledger.repo.state_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let path = dir.join("lock");
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                use std::io::Write;
+                let _ = writeln!(f, "{}", std::process::id());
+                Ok(StateLock { path })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::refused(
+                format!("another deploy-ledger command holds {}", path.display()),
+                "wait for it to end; if none is running, delete that file",
+            )),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+}
+
+impl Drop for StateLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

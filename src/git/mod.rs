@@ -1,0 +1,264 @@
+//! The only module that uses git2: a newtype over `git2::Repository`.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+pub struct Repo {
+    inner: git2::Repository,
+}
+
+/// What `start` records of the checked-out commit.
+#[derive(Debug, Clone, Default)]
+pub struct HeadInfo {
+    /// None in a repository with no commits yet.
+    pub commit: Option<String>,
+    /// None on a detached HEAD.
+    pub branch: Option<String>,
+    pub tag: Option<String>,
+}
+
+impl Repo {
+    /// The repository containing `dir`, searching upwards like git does.
+    pub fn discover(dir: &Path) -> Result<Repo> {
+        match git2::Repository::discover(dir) {
+            Ok(inner) => Ok(Repo { inner }),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Err(Error::user_hint(
+                format!("{} is not inside a git repository", dir.display()),
+                "run deploy-ledger inside the repository you deploy, or `git init` one first",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The work tree's root; an error in a bare repository.
+    pub fn workdir(&self) -> Result<&Path> {
+        self.inner.workdir().ok_or_else(|| {
+            Error::user_hint(
+                "this is a bare repository: there is no work tree to write records in",
+                "run it in a clone with a work tree",
+            )
+        })
+    }
+
+    pub fn is_bare(&self) -> bool {
+        self.inner.is_bare()
+    }
+
+    /// `.git/deploy-ledger/`: this clone's local state (pointer, locks, caches).
+    pub fn state_dir(&self) -> PathBuf {
+        self.inner.path().join("deploy-ledger")
+    }
+
+    /// The `.git` folder (or the bare repository itself).
+    pub fn git_dir(&self) -> &Path {
+        self.inner.path()
+    }
+
+    /// The folder shared by all work trees (hooks, common config).
+    pub fn common_dir(&self) -> PathBuf {
+        self.inner.commondir().to_path_buf()
+    }
+
+    pub fn head_info(&self) -> HeadInfo {
+        let mut info = HeadInfo::default();
+        let head = match self.inner.head() {
+            Ok(head) => head,
+            Err(_) => {
+                // Unborn HEAD: the branch is known from HEAD's symbolic target.
+                if let Ok(reference) = self.inner.find_reference("HEAD") {
+                    info.branch = reference
+                        .symbolic_target()
+                        .and_then(|t| t.strip_prefix("refs/heads/"))
+                        .map(str::to_string);
+                }
+                return info;
+            }
+        };
+        if head.is_branch() {
+            info.branch = head.shorthand().map(str::to_string);
+        }
+        if let Ok(commit) = head.peel_to_commit() {
+            let id = commit.id();
+            info.commit = Some(id.to_string());
+            info.tag = self.tag_pointing_at(id);
+        }
+        info
+    }
+
+    fn tag_pointing_at(&self, id: git2::Oid) -> Option<String> {
+        let mut found: Vec<String> = Vec::new();
+        self.inner
+            .tag_foreach(|oid, name| {
+                let target = self
+                    .inner
+                    .find_tag(oid)
+                    .ok()
+                    .map(|t| t.target_id())
+                    .unwrap_or(oid);
+                if target == id {
+                    if let Ok(name) = std::str::from_utf8(name) {
+                        found.push(name.trim_start_matches("refs/tags/").to_string());
+                    }
+                }
+                true
+            })
+            .ok()?;
+        found.sort();
+        found.pop()
+    }
+
+    /// Whether tracked files outside `deployments/` differ from HEAD (the
+    /// ledger's own files do not make the deployed code dirty).
+    pub fn is_dirty(&self) -> Option<bool> {
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(false)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        let statuses = self.inner.statuses(Some(&mut opts)).ok()?;
+        Some(statuses.iter().any(|s| {
+            s.path()
+                .is_some_and(|p| !p.starts_with(crate::config::LEDGER_DIR))
+                && s.status() != git2::Status::CURRENT
+        }))
+    }
+
+    /// The URL of `origin` (else the first remote), without credentials.
+    pub fn remote_url(&self) -> Option<String> {
+        let names = self.inner.remotes().ok()?;
+        let name = if names.iter().flatten().any(|n| n == "origin") {
+            "origin".to_string()
+        } else {
+            names.iter().flatten().next()?.to_string()
+        };
+        let remote = self.inner.find_remote(&name).ok()?;
+        remote.url().map(strip_credentials)
+    }
+
+    /// The repository's git config, honouring `GIT_CONFIG_GLOBAL` as git
+    /// does (libgit2 only looks at ~/.gitconfig).
+    pub fn config(&self) -> Option<git2::Config> {
+        let mut config = self.inner.config().ok()?;
+        if let Some(global) = std::env::var_os("GIT_CONFIG_GLOBAL").filter(|v| !v.is_empty()) {
+            let path = PathBuf::from(global);
+            if path.is_file() {
+                let _ = config.add_file(&path, git2::ConfigLevel::Global, true);
+            }
+        }
+        Some(config)
+    }
+
+    /// A value of git config (`user.name`, `core.hooksPath`…).
+    pub fn config_string(&self, key: &str) -> Option<String> {
+        self.config()?
+            .snapshot()
+            .ok()?
+            .get_string(key)
+            .ok()
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Who commits: `GIT_COMMITTER_*`/`GIT_AUTHOR_*`, else `user.name` and
+    /// `user.email`; the time is the tool's clock.
+    fn signature(&self) -> Result<git2::Signature<'static>> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let name = var("GIT_COMMITTER_NAME")
+            .or_else(|| var("GIT_AUTHOR_NAME"))
+            .or_else(|| self.config_string("user.name"));
+        let email = var("GIT_COMMITTER_EMAIL")
+            .or_else(|| var("GIT_AUTHOR_EMAIL"))
+            .or_else(|| self.config_string("user.email"));
+        let (Some(name), Some(email)) = (name, email) else {
+            return Err(Error::user_hint(
+                "git has no identity to commit with",
+                "set one with `git config user.name \"Your Name\"` and `git config user.email you@example.com`",
+            ));
+        };
+        let now = crate::capture::clock::now()?;
+        Ok(git2::Signature::new(
+            &name,
+            &email,
+            &git2::Time::new(now.timestamp(), 0),
+        )?)
+    }
+
+    /// Commits one file of the work tree alone, whatever else is staged: the
+    /// new tree is HEAD's with that one entry replaced, and the index entry of
+    /// that file is updated so that other staged changes stay staged.
+    pub fn commit_file(&self, rel_path: &Path, message: &str) -> Result<String> {
+        let repo = &self.inner;
+        let workdir = self.workdir()?;
+        let content = std::fs::read(workdir.join(rel_path))
+            .map_err(|e| Error::io(workdir.join(rel_path), e))?;
+        let blob = repo.blob(&content)?;
+        let parent = match repo.head() {
+            Ok(head) => Some(head.peel_to_commit()?),
+            Err(_) => None,
+        };
+        let base = match &parent {
+            Some(c) => c.tree()?,
+            None => repo.find_tree(repo.treebuilder(None)?.write()?)?,
+        };
+        let git_path = rel_path.to_string_lossy().replace('\\', "/");
+        let mut update = git2::build::TreeUpdateBuilder::new();
+        update.upsert(&git_path, blob, git2::FileMode::Blob);
+        let tree = repo.find_tree(update.create_updated(repo, &base)?)?;
+        let signature = self.signature()?;
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        let id = repo.commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &parents,
+        )?;
+        let mut index = repo.index()?;
+        index.add_path(rel_path)?;
+        index.write()?;
+        Ok(id.to_string())
+    }
+
+    pub fn raw(&self) -> &git2::Repository {
+        &self.inner
+    }
+}
+
+/// Removes user-info (`user:token@`) from a URL; scp-like `git@host:path`
+/// keeps its user, which is not a credential.
+pub fn strip_credentials(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let host = authority
+            .rsplit_once('@')
+            .map(|(_, h)| h)
+            .unwrap_or(authority);
+        return format!("{scheme}://{host}{path}");
+    }
+    url.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_stripped() {
+        assert_eq!(
+            strip_credentials("https://user:tok@github.com/o/r.git"),
+            "https://github.com/o/r.git"
+        );
+        assert_eq!(
+            strip_credentials("https://x-access-token:ghp_1@github.com"),
+            "https://github.com"
+        );
+        assert_eq!(
+            strip_credentials("git@github.com:o/r.git"),
+            "git@github.com:o/r.git"
+        );
+        assert_eq!(strip_credentials("/srv/repo.git"), "/srv/repo.git");
+    }
+}

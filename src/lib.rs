@@ -1,0 +1,21 @@
+//! deploy-ledger: a git-native deployment ledger.
+//!
+//! The core (record, ledger, capture, analytics, render) knows nothing of
+//! clap; `commands` maps parsed flags onto it.
+
+pub mod analytics;
+pub mod capture;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod deploy;
+pub mod error;
+pub mod git;
+pub mod ledger;
+pub mod output;
+pub mod record;
+pub mod render;
+pub mod template;
+pub mod yaml;
+
+pub use error::{Error, Result};

@@ -1,0 +1,355 @@
+//! The record of one deployment (SPEC §2): a typed view over a [`Document`].
+
+pub mod body;
+pub mod frontmatter;
+
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+pub use frontmatter::Document;
+
+use crate::error::{Error, Result};
+use crate::yaml;
+
+pub const SCHEMA: u64 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    InProgress,
+    Success,
+    Failed,
+    Cancelled,
+    RolledBack,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::InProgress,
+        Status::Success,
+        Status::Failed,
+        Status::Cancelled,
+        Status::RolledBack,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::InProgress => "in-progress",
+            Status::Success => "success",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+            Status::RolledBack => "rolled-back",
+        }
+    }
+
+    /// Whether the deployment has ended (anything but in-progress).
+    pub fn is_final(self) -> bool {
+        self != Status::InProgress
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = Error;
+
+    /// Accepts the words of other systems and normalises them (SPEC §2).
+    fn from_str(s: &str) -> Result<Self> {
+        let word = s.trim().to_ascii_lowercase().replace('_', "-");
+        Ok(match word.as_str() {
+            "in-progress" | "running" | "pending" | "inprogress" | "started" => Status::InProgress,
+            "success" | "succeeded" | "successful" | "ok" | "done" => Status::Success,
+            "failed" | "failure" | "error" | "errored" => Status::Failed,
+            "cancelled" | "canceled" | "aborted" => Status::Cancelled,
+            "rolled-back" | "rolledback" | "rollback" => Status::RolledBack,
+            _ => {
+                return Err(Error::user_hint(
+                    format!("unknown status `{s}`"),
+                    "use one of: in-progress, success, failed, cancelled, rolled-back",
+                ))
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Phase {
+    pub name: String,
+    pub started_at: DateTime<FixedOffset>,
+    pub finished_at: Option<DateTime<FixedOffset>>,
+    pub duration_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GitInfo {
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub tag: Option<String>,
+    pub dirty: Option<bool>,
+    pub remote: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Rollback {
+    pub of: Option<String>,
+    pub from_version: Option<String>,
+    pub to_version: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The typed fields of a record that commands and analytics use. The whole
+/// frontmatter stays in the [`Document`]; this view never writes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Record {
+    pub id: String,
+    pub service: String,
+    pub environment: String,
+    pub version: Option<String>,
+    pub strategy: Option<String>,
+    pub status: Status,
+    pub operator: Option<String>,
+    pub started_at: DateTime<FixedOffset>,
+    pub finished_at: Option<DateTime<FixedOffset>>,
+    pub duration_seconds: Option<i64>,
+    pub git: GitInfo,
+    pub ci: BTreeMap<String, String>,
+    pub tools: BTreeMap<String, String>,
+    pub phases: Vec<Phase>,
+    pub checklist_total: Option<u64>,
+    pub checklist_done: Option<u64>,
+    pub change: BTreeMap<String, String>,
+    pub rollback: Option<Rollback>,
+    pub failure_reason: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A problem with one field, for `validate` (which adds the path and line).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub key: String,
+    pub message: String,
+}
+
+impl Record {
+    /// Reads the typed view of a parsed document.
+    pub fn from_document(doc: &Document) -> Result<Self, FieldError> {
+        let d = doc.data();
+        let text = |key: &str| -> Option<String> {
+            // A plain scalar keeps its written text: `version: 1.10` is "1.10".
+            match d.get(key)? {
+                Value::Number(_) | Value::Bool(_) => doc
+                    .raw(key)
+                    .and_then(yaml::raw_plain_scalar)
+                    .or_else(|| Some(yaml::scalar_text(&d[key]))),
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            }
+        };
+        let required = |key: &str| {
+            text(key)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| missing(key))
+        };
+        let id = required("id")?;
+        let service = required("service")?;
+        let environment = required("environment")?;
+        let status_text = required("status")?;
+        let status = status_text
+            .parse::<Status>()
+            .map_err(|e| field("status", e.to_string()))?;
+        let started_at =
+            time(d.get("started_at"), "started_at")?.ok_or_else(|| missing("started_at"))?;
+        let finished_at = time(d.get("finished_at"), "finished_at")?;
+        let duration_seconds = match d.get("duration_seconds") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                v.as_i64()
+                    .ok_or_else(|| field("duration_seconds", "is not a whole number of seconds"))?,
+            ),
+        };
+        let git = match d.get("git") {
+            Some(Value::Object(g)) => GitInfo {
+                commit: str_of(g, "commit"),
+                branch: str_of(g, "branch"),
+                tag: str_of(g, "tag"),
+                dirty: g.get("dirty").and_then(Value::as_bool),
+                remote: str_of(g, "remote"),
+            },
+            None | Some(Value::Null) => GitInfo::default(),
+            Some(_) => return Err(field("git", "is not a mapping")),
+        };
+        let mut phases = Vec::new();
+        match d.get("phases") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    let Value::Object(p) = item else {
+                        return Err(field("phases", format!("item {} is not a mapping", i + 1)));
+                    };
+                    let name = str_of(p, "name")
+                        .ok_or_else(|| field("phases", format!("item {} has no name", i + 1)))?;
+                    phases.push(Phase {
+                        started_at: time(p.get("started_at"), "phases")?.ok_or_else(|| {
+                            field("phases", format!("phase `{name}` has no started_at"))
+                        })?,
+                        finished_at: time(p.get("finished_at"), "phases")?,
+                        duration_seconds: p.get("duration_seconds").and_then(Value::as_i64),
+                        name,
+                    });
+                }
+            }
+            Some(_) => return Err(field("phases", "is not a list")),
+        }
+        let checklist = d.get("checklist").and_then(Value::as_object);
+        let rollback = d
+            .get("rollback")
+            .and_then(Value::as_object)
+            .map(|r| Rollback {
+                of: str_of(r, "of"),
+                from_version: str_of(r, "from_version"),
+                to_version: str_of(r, "to_version"),
+                reason: str_of(r, "reason"),
+            });
+        Ok(Record {
+            id,
+            service,
+            environment,
+            version: text("version"),
+            strategy: text("strategy"),
+            status,
+            operator: text("operator"),
+            started_at,
+            finished_at,
+            duration_seconds,
+            git,
+            ci: string_map(d.get("ci")),
+            tools: string_map(d.get("tools")),
+            phases,
+            checklist_total: checklist
+                .and_then(|c| c.get("total"))
+                .and_then(Value::as_u64),
+            checklist_done: checklist
+                .and_then(|c| c.get("done"))
+                .and_then(Value::as_u64),
+            change: string_map(d.get("change")),
+            rollback,
+            failure_reason: d
+                .get("failure")
+                .and_then(Value::as_object)
+                .and_then(|f| str_of(f, "reason")),
+            labels: string_map(d.get("labels")),
+        })
+    }
+
+    /// Parses a record file's text into its document and typed view.
+    pub fn parse(text: &str, path: &Path) -> Result<(Document, Record)> {
+        let doc = Document::parse(text, path)?;
+        let record = Record::from_document(&doc).map_err(|e| Error::Yaml {
+            path: path.to_path_buf(),
+            line: doc.line_of(&e.key).unwrap_or(1),
+            message: format!("`{}` {}", e.key, e.message),
+        })?;
+        Ok((doc, record))
+    }
+
+    /// The open phase, if any (the last one, not yet finished).
+    pub fn open_phase(&self) -> Option<&Phase> {
+        self.phases.last().filter(|p| p.finished_at.is_none())
+    }
+
+    /// Duration of the deployment: the recorded one, else finish − start.
+    pub fn duration(&self) -> Option<i64> {
+        self.duration_seconds.or_else(|| {
+            self.finished_at
+                .map(|f| (f - self.started_at).num_seconds())
+        })
+    }
+}
+
+fn missing(key: &str) -> FieldError {
+    field(key, "is missing")
+}
+
+fn field(key: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        key: key.to_string(),
+        message: message.into(),
+    }
+}
+
+fn str_of(map: &Map<String, Value>, key: &str) -> Option<String> {
+    match map.get(key)? {
+        Value::Null => None,
+        Value::Object(_) | Value::Array(_) => None,
+        v => Some(yaml::scalar_text(v)),
+    }
+}
+
+fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
+    match value {
+        Some(Value::Object(m)) => m
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), yaml::scalar_text(v)))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+fn time(value: Option<&Value>, key: &str) -> Result<Option<DateTime<FixedOffset>>, FieldError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => parse_time(s)
+            .map(Some)
+            .map_err(|_| field(key, format!("`{s}` is not an RFC 3339 time with an offset"))),
+        Some(other) => Err(field(key, format!("`{other}` is not an RFC 3339 time"))),
+    }
+}
+
+/// Parses an RFC 3339 time (also accepting a space for the `T`).
+pub fn parse_time(s: &str) -> std::result::Result<DateTime<FixedOffset>, chrono::ParseError> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .or_else(|_| DateTime::parse_from_rfc3339(&s.trim().replacen(' ', "T", 1)))
+}
+
+/// A time as written in records: RFC 3339, UTC, whole seconds.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Whether `s` is a slug: `[a-z0-9][a-z0-9._-]*`, at most 64 characters.
+pub fn is_slug(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.len() <= 64
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Checks a service or environment name; `what` names it in the error.
+pub fn check_slug(what: &str, s: &str) -> Result<()> {
+    if is_slug(s) {
+        return Ok(());
+    }
+    let shown: String = s.chars().take(40).collect();
+    let why = if s.is_empty() {
+        "is empty".to_string()
+    } else if s.len() > 64 {
+        format!("is {} characters long (at most 64)", s.len())
+    } else {
+        "is not a slug".to_string()
+    };
+    Err(Error::user_hint(
+        format!("{what} `{shown}{}` {why}", if s.chars().count() > 40 { "…" } else { "" }),
+        format!("a {what} name is lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit, e.g. `api-gateway`"),
+    ))
+}

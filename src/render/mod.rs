@@ -1,0 +1,3 @@
+//! Renderers of user-visible text.
+
+pub mod regions;

@@ -1,0 +1,157 @@
+//! start → phase → check → finish, the record they write, and the refusals.
+
+use crate::env::TestEnv;
+
+#[test]
+fn one_deployment_from_start_to_finish() {
+    let mut env = TestEnv::new();
+    let out = env.ok(&[
+        "start",
+        "--service",
+        "api-gateway",
+        "--env",
+        "production",
+        "--version",
+        "1.10",
+        "--strategy",
+        "blue-green",
+        "--operator",
+        "no",
+    ]);
+    assert!(
+        out.contains("DEP-2025-01-15-14-30-api-gateway-production"),
+        "{out}"
+    );
+    let path = "deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-gateway-production.md";
+    let text = env.read(path);
+    // Strings YAML would retype stay strings.
+    assert!(text.contains("version: \"1.10\"\n"), "{text}");
+    assert!(text.contains("operator: \"no\"\n"), "{text}");
+    assert!(text.contains("status: in-progress\n"));
+    assert!(
+        text.contains("  - { name: planning, started_at: 2025-01-15T14:30:00Z }\n"),
+        "{text}"
+    );
+
+    env.at("2025-01-15T14:32:00Z").ok(&["phase", "execution"]);
+    env.ok(&["check", "1"]);
+    env.ok(&["check", "health checks"]);
+    env.at("2025-01-15T14:45:12Z").ok(&["finish"]);
+    let text = env.read(path);
+    assert!(text.contains("status: success\n"));
+    assert!(text.contains("finished_at: 2025-01-15T14:45:12Z\n"));
+    assert!(text.contains("duration_seconds: 912\n"));
+    assert!(text.contains("  - { name: planning, started_at: 2025-01-15T14:30:00Z, finished_at: 2025-01-15T14:32:00Z, duration_seconds: 120 }\n"), "{text}");
+    assert!(text.contains("  - { name: execution, started_at: 2025-01-15T14:32:00Z, finished_at: 2025-01-15T14:45:12Z, duration_seconds: 792 }\n"), "{text}");
+    assert!(
+        text.contains("checklist: { total: 9, done: 2 }\n"),
+        "{text}"
+    );
+    assert!(text.contains("- [x] Change approved\n"));
+    assert!(text.contains("- [x] Health checks green\n"));
+}
+
+#[test]
+fn start_refuses_while_same_service_and_env_in_progress() {
+    let env = TestEnv::new();
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    let err = env.fails(&["start", "--service", "api", "--env", "staging"], 3);
+    assert!(err.contains("already in progress"), "{err}");
+    assert_eq!(env.records().len(), 1, "nothing written on refusal");
+    // Another environment is fine; --force overrides and is noted.
+    env.ok(&["start", "--service", "api", "--env", "production"]);
+    env.ok(&["start", "--service", "api", "--env", "staging", "--force"]);
+    let forced: Vec<String> = env
+        .records()
+        .iter()
+        .map(|r| env.read(r))
+        .filter(|t| t.contains("forced:"))
+        .collect();
+    assert_eq!(forced.len(), 1);
+    assert!(
+        forced[0].contains("forced: { over: [DEP-2025-01-15-14-30-api-staging] }"),
+        "{}",
+        forced[0]
+    );
+    assert!(forced[0].contains("id: DEP-2025-01-15-14-30-api-staging-2\n"));
+}
+
+#[test]
+fn unknown_keys_and_hand_edits_survive() {
+    let mut env = TestEnv::new();
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    let path = env.records()[0].clone();
+    let text = env.read(&path);
+    let edited = text
+        .replacen(
+            "status: in-progress\n",
+            "status: in-progress\nticket:   OPS-1   # ours\n",
+            1,
+        )
+        .replace(
+            "## Notes\n",
+            "## Notes\n\nHand-written note, kept   byte for byte.\n",
+        );
+    env.write(&path, &edited);
+    env.at("2025-01-15T14:40:00Z").ok(&["phase", "execution"]);
+    env.at("2025-01-15T14:50:00Z").ok(&[
+        "finish",
+        "--status",
+        "failure",
+        "--reason",
+        "health checks failed",
+    ]);
+    let text = env.read(&path);
+    assert!(text.contains("ticket:   OPS-1   # ours\n"), "{text}");
+    assert!(text.contains("Hand-written note, kept   byte for byte.\n"));
+    assert!(text.contains("status: failed\n"));
+    assert!(
+        text.contains("failure: { reason: health checks failed }\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_names_are_refused_and_nothing_is_written() {
+    let env = TestEnv::new();
+    let long = "a".repeat(300);
+    for bad in ["../x", "", "has space", "UPPER", long.as_str()] {
+        let err = env.fails(&["start", "--service", bad, "--env", "staging"], 1);
+        assert!(err.starts_with("error: service"), "{bad}: {err}");
+        let err = env.fails(&["start", "--service", "api", "--env", bad], 1);
+        assert!(err.starts_with("error: environment"), "{bad}: {err}");
+    }
+    assert!(env.records().is_empty());
+    assert!(!env.path("deployments").exists());
+}
+
+#[test]
+fn finish_twice_and_phase_without_deployment() {
+    let env = TestEnv::new();
+    let err = env.fails(&["phase", "execution"], 1);
+    assert!(err.contains("no deployment in progress"), "{err}");
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    env.ok(&["finish"]);
+    let before = env.only_record();
+    let err = env.fails(&["finish"], 1);
+    assert!(err.contains("already ended (success"), "{err}");
+    assert_eq!(env.only_record(), before, "second finish changed nothing");
+    let err = env.fails(&["finish", "--status", "exploded"], 1);
+    assert!(err.contains("unknown status `exploded`"), "{err}");
+}
+
+#[test]
+fn commit_commits_the_record_alone() {
+    let env = TestEnv::new();
+    env.write("app.txt", "staged change\n");
+    env.git(&["add", "app.txt"]);
+    env.ok(&["start", "--service", "api", "--env", "staging", "--commit"]);
+    let log = env.git(&["log", "-1", "--format=%s", "--name-only"]);
+    assert!(
+        log.starts_with("deploy(api): start DEP-2025-01-15-14-30-api-staging [staging]\n"),
+        "{log}"
+    );
+    assert!(!log.contains("app.txt"));
+    let status = env.git(&["status", "--porcelain"]);
+    assert_eq!(status, "A  app.txt\n", "other staged changes stay staged");
+}
