@@ -219,6 +219,38 @@ impl Repo {
         Ok(id.to_string())
     }
 
+    /// Resolves a revision (`HEAD`, a branch, a sha) to a commit id.
+    pub fn resolve_commit(&self, rev: &str) -> Result<String> {
+        let object = self.inner.revparse_single(rev).map_err(|_| {
+            Error::user_hint(format!("`{rev}` is not a revision of this repository"), "pass a branch, tag or commit, e.g. --rev HEAD")
+        })?;
+        Ok(object.peel_to_commit()?.id().to_string())
+    }
+
+    /// Every `*.md` blob under `prefix` (e.g. `deployments/checklists`) in the
+    /// tree of commit `commit`: (path, blob id, bytes). Reads each object
+    /// once; an absent prefix gives an empty list.
+    pub fn blobs_at(&self, commit: &str, prefix: &str) -> Result<Vec<(String, String, Vec<u8>)>> {
+        let commit = self.inner.find_commit(git2::Oid::from_str(commit)?)?;
+        let tree = commit.tree()?;
+        let sub = match tree.get_path(Path::new(prefix)) {
+            Ok(entry) => entry.to_object(&self.inner)?.peel_to_tree()?,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut ids = Vec::new();
+        sub.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(git2::ObjectType::Blob) && entry.name().is_some_and(|n| n.ends_with(".md")) {
+                ids.push((format!("{prefix}/{dir}{}", entry.name().unwrap_or_default()), entry.id()));
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+        let odb = self.inner.odb()?;
+        ids.into_iter()
+            .map(|(path, id)| Ok((path, id.to_string(), odb.read(id)?.data().to_vec())))
+            .collect()
+    }
+
     pub fn raw(&self) -> &git2::Repository {
         &self.inner
     }
