@@ -283,7 +283,7 @@ pub fn render_body(ledger: &Ledger, record: &Record, note: Option<&str>) -> Resu
 }
 
 /// Regenerates the badges and timeline regions from the frontmatter.
-fn refresh_regions(doc: &mut Document, record: &Record) {
+pub fn refresh_regions(doc: &mut Document, record: &Record) {
     let b = body::replace_region(doc.body(), "badges", &regions::badges(record));
     let b = body::replace_region(&b, "timeline", &regions::timeline(record));
     doc.set_body(b);

@@ -4,6 +4,7 @@
 //! clap; `commands` maps parsed flags onto it.
 
 pub mod analytics;
+pub mod backfill;
 pub mod capture;
 pub mod cli;
 pub mod commands;
@@ -15,6 +16,7 @@ pub mod ledger;
 pub mod output;
 pub mod record;
 pub mod render;
+pub mod rollback;
 pub mod template;
 pub mod yaml;
 

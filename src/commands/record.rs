@@ -1,10 +1,126 @@
-//! `deploy-ledger record` (not built yet: see the open issues).
+//! `deploy-ledger record`: write a complete record after the fact.
 
-use crate::error::{Error, Result};
+use crate::backfill::{self, Backfill, GitSource, Outcome};
+use crate::commands::{open_ledger, report_written, CommitArg};
+use crate::deploy::{self, StartParams};
+use crate::error::Result;
+use crate::record::Status;
+
+const EXAMPLES: &str = "\
+Examples:
+  deploy-ledger record --service api --env production --version 2.3.0 \\
+      --started 2025-01-15T14:30:00Z --finished 2025-01-15T14:45:12Z --status success
+  deploy-ledger record --service api --env staging --started 2025-01-15T09:00:00+01:00 \\
+      --finished 2025-01-15T09:20:00+01:00 --status failed --reason \"migration timed out\" \\
+      --phase planning=2025-01-15T09:00:00+01:00..2025-01-15T09:05:00+01:00 --sha v2.3.0
+
+Idempotent: the same deployment (service, environment and --started) recorded
+twice writes nothing the second time; with other data it is refused (exit 3).
+Never moves this clone's current-deployment pointer.";
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Service deployed (a slug: a-z, 0-9, `.`, `_`, `-`)
+    #[arg(long, env = "DEPLOY_LEDGER_SERVICE")]
+    pub service: String,
+    /// Environment (default: CI's, else the branch rules, else development)
+    #[arg(long = "env", value_name = "ENV", env = "DEPLOY_LEDGER_ENV")]
+    pub environment: Option<String>,
+    /// Version deployed
+    #[arg(long, env = "DEPLOY_LEDGER_VERSION")]
+    pub version: Option<String>,
+    /// Strategy: rolling, blue-green, canary, big-bang, recreate, or one from config
+    #[arg(long, env = "DEPLOY_LEDGER_STRATEGY")]
+    pub strategy: Option<String>,
+    /// Who deployed (default: CI actor, else git user.name, else login)
+    #[arg(long, env = "DEPLOY_LEDGER_OPERATOR")]
+    pub operator: Option<String>,
+    /// When it started (RFC 3339 with an offset)
+    #[arg(long, value_name = "TIME")]
+    pub started: String,
+    /// When it finished (RFC 3339 with an offset; not before --started)
+    #[arg(long, value_name = "TIME")]
+    pub finished: String,
+    /// Outcome: success, failed, cancelled or rolled-back (also: failure, error, canceled)
+    #[arg(long)]
+    pub status: String,
+    /// Why it failed or was cancelled
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// The deployed commit: a revision of this clone or a full sha (default: HEAD)
+    #[arg(long = "sha", visible_alias = "commit-sha", value_name = "REV")]
+    pub commit_sha: Option<String>,
+    /// A phase with its times, NAME=START..END (repeatable; optional)
+    #[arg(long = "phase", value_name = "NAME=START..END")]
+    pub phases: Vec<String>,
+    /// The record id (default: DEP-<started>-<service>-<env>, -2… if taken)
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Change request id (ITIL)
+    #[arg(long)]
+    pub change_id: Option<String>,
+    /// Change type: standard, normal, emergency
+    #[arg(long)]
+    pub change_type: Option<String>,
+    /// Change risk: low, medium, high
+    #[arg(long)]
+    pub risk: Option<String>,
+    /// A label, key=value (repeatable)
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// A note for the record's Notes section
+    #[arg(long)]
+    pub note: Option<String>,
+    #[command(flatten)]
+    pub commit: CommitArg,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::user("`record` is not built yet"))
+pub fn run(args: Args) -> Result<()> {
+    // Check every argument before touching the repository.
+    let labels = args
+        .labels
+        .iter()
+        .map(|l| deploy::parse_label(l))
+        .collect::<Result<Vec<_>>>()?;
+    let phases = args
+        .phases
+        .iter()
+        .map(|p| backfill::parse_phase(p))
+        .collect::<Result<Vec<_>>>()?;
+    let status: Status = args.status.parse()?;
+    let started = backfill::parse_utc(&args.started, "--started")?;
+    let finished = backfill::parse_utc(&args.finished, "--finished")?;
+    let ledger = open_ledger(args.commit)?;
+    let b = Backfill {
+        start: StartParams {
+            service: args.service,
+            environment: args.environment,
+            version: args.version,
+            strategy: args.strategy,
+            operator: args.operator,
+            change_id: args.change_id,
+            change_type: args.change_type,
+            risk: args.risk,
+            labels,
+            note: args.note,
+            force: false,
+        },
+        id: args.id,
+        started,
+        finished,
+        status,
+        reason: args.reason,
+        git: args.commit_sha.map(GitSource::Rev).unwrap_or_default(),
+        phases,
+        capture: true,
+        extra: Vec::new(),
+    };
+    match backfill::record(&ledger, &b)? {
+        Outcome::Written(w) => report_written(&w, &format!("recorded ({status})")),
+        Outcome::Present { id, path, .. } => crate::output::println(&format!(
+            "already recorded {id} ({}); nothing written",
+            path.display()
+        )),
+    }
 }

@@ -1,10 +1,92 @@
-//! `deploy-ledger rollback` (not built yet: see the open issues).
+//! `deploy-ledger rollback`: record a rollback of a deployment.
 
-use crate::error::{Error, Result};
+use crate::backfill;
+use crate::commands::{open_ledger, report_written, CommitArg};
+use crate::deploy;
+use crate::error::Result;
+use crate::rollback::{self, RollbackParams};
+
+const EXAMPLES: &str = "\
+Examples:
+  deploy-ledger rollback --of DEP-2025-01-15-14-30-api-production --to-version 2.2.1 \\
+      --reason \"error rate doubled\"
+  deploy-ledger rollback --service api --env production --reason \"p99 latency\" --commit
+
+Writes a new record (status rolled-back, `rollback: { of, from_version,
+to_version, reason }`) and marks the rolled-back deployment `rolled-back` with
+`rolled_back_by`; both files or neither. The rollback starts and finishes now
+unless --started/--finished are given. Without --to-version, the version of
+the success before the rolled-back one is used.";
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// The deployment rolled back (default: the last success of --service/--env)
+    #[arg(long, value_name = "ID")]
+    pub of: Option<String>,
+    /// Service whose last success is rolled back (with --env)
+    #[arg(long, env = "DEPLOY_LEDGER_SERVICE")]
+    pub service: Option<String>,
+    /// Environment whose last success is rolled back (with --service)
+    #[arg(long = "env", value_name = "ENV", env = "DEPLOY_LEDGER_ENV")]
+    pub environment: Option<String>,
+    /// The version rolled back to
+    #[arg(long, value_name = "VERSION")]
+    pub to_version: Option<String>,
+    /// Why
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who rolled back (default: CI actor, else git user.name, else login)
+    #[arg(long, env = "DEPLOY_LEDGER_OPERATOR")]
+    pub operator: Option<String>,
+    /// When the rollback started (RFC 3339; default: --finished, else now)
+    #[arg(long, value_name = "TIME")]
+    pub started: Option<String>,
+    /// When the rollback finished (RFC 3339; default: now)
+    #[arg(long, value_name = "TIME")]
+    pub finished: Option<String>,
+    /// A label, key=value (repeatable)
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// A note for the record's Notes section
+    #[arg(long)]
+    pub note: Option<String>,
+    #[command(flatten)]
+    pub commit: CommitArg,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::user("`rollback` is not built yet"))
+pub fn run(args: Args) -> Result<()> {
+    let labels = args
+        .labels
+        .iter()
+        .map(|l| deploy::parse_label(l))
+        .collect::<Result<Vec<_>>>()?;
+    let started = args
+        .started
+        .as_deref()
+        .map(|s| backfill::parse_utc(s, "--started"))
+        .transpose()?;
+    let finished = args
+        .finished
+        .as_deref()
+        .map(|s| backfill::parse_utc(s, "--finished"))
+        .transpose()?;
+    let ledger = open_ledger(args.commit)?;
+    let params = RollbackParams {
+        of: args.of,
+        service: args.service,
+        environment: args.environment,
+        to_version: args.to_version,
+        reason: args.reason,
+        operator: args.operator,
+        started,
+        finished,
+        labels,
+        note: args.note,
+    };
+    let done = rollback::rollback(&ledger, &params)?;
+    report_written(
+        &done.written,
+        &format!("rolled back {} ({}) with", done.of, done.of_path.display()),
+    )
 }

@@ -186,11 +186,14 @@ impl Repo {
     /// new tree is HEAD's with that one entry replaced, and the index entry of
     /// that file is updated so that other staged changes stay staged.
     pub fn commit_file(&self, rel_path: &Path, message: &str) -> Result<String> {
+        self.commit_files(&[rel_path], message)
+    }
+
+    /// Commits these files of the work tree alone, in one commit (a rollback
+    /// and the record it marks), as `commit_file` does for one.
+    pub fn commit_files(&self, rel_paths: &[&Path], message: &str) -> Result<String> {
         let repo = &self.inner;
         let workdir = self.workdir()?;
-        let content = std::fs::read(workdir.join(rel_path))
-            .map_err(|e| Error::io(workdir.join(rel_path), e))?;
-        let blob = repo.blob(&content)?;
         let parent = match repo.head() {
             Ok(head) => Some(head.peel_to_commit()?),
             Err(_) => None,
@@ -199,9 +202,14 @@ impl Repo {
             Some(c) => c.tree()?,
             None => repo.find_tree(repo.treebuilder(None)?.write()?)?,
         };
-        let git_path = rel_path.to_string_lossy().replace('\\', "/");
         let mut update = git2::build::TreeUpdateBuilder::new();
-        update.upsert(&git_path, blob, git2::FileMode::Blob);
+        for rel_path in rel_paths {
+            let content = std::fs::read(workdir.join(rel_path))
+                .map_err(|e| Error::io(workdir.join(rel_path), e))?;
+            let blob = repo.blob(&content)?;
+            let git_path = rel_path.to_string_lossy().replace('\\', "/");
+            update.upsert(&git_path, blob, git2::FileMode::Blob);
+        }
         let tree = repo.find_tree(update.create_updated(repo, &base)?)?;
         let signature = self.signature()?;
         let parents: Vec<&git2::Commit> = parent.iter().collect();
@@ -214,7 +222,9 @@ impl Repo {
             &parents,
         )?;
         let mut index = repo.index()?;
-        index.add_path(rel_path)?;
+        for rel_path in rel_paths {
+            index.add_path(rel_path)?;
+        }
         index.write()?;
         Ok(id.to_string())
     }
@@ -222,7 +232,10 @@ impl Repo {
     /// Resolves a revision (`HEAD`, a branch, a sha) to a commit id.
     pub fn resolve_commit(&self, rev: &str) -> Result<String> {
         let object = self.inner.revparse_single(rev).map_err(|_| {
-            Error::user_hint(format!("`{rev}` is not a revision of this repository"), "pass a branch, tag or commit, e.g. --rev HEAD")
+            Error::user_hint(
+                format!("`{rev}` is not a revision of this repository"),
+                "pass a branch, tag or commit, e.g. --rev HEAD",
+            )
         })?;
         Ok(object.peel_to_commit()?.id().to_string())
     }
@@ -240,8 +253,13 @@ impl Repo {
         };
         let mut ids = Vec::new();
         sub.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-            if entry.kind() == Some(git2::ObjectType::Blob) && entry.name().is_some_and(|n| n.ends_with(".md")) {
-                ids.push((format!("{prefix}/{dir}{}", entry.name().unwrap_or_default()), entry.id()));
+            if entry.kind() == Some(git2::ObjectType::Blob)
+                && entry.name().is_some_and(|n| n.ends_with(".md"))
+            {
+                ids.push((
+                    format!("{prefix}/{dir}{}", entry.name().unwrap_or_default()),
+                    entry.id(),
+                ));
             }
             git2::TreeWalkResult::Ok
         })?;

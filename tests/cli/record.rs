@@ -1,0 +1,165 @@
+//! `record`: complete records after the fact, idempotent, validated.
+
+use crate::env::TestEnv;
+
+const PATH: &str = "deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-production.md";
+
+fn record_args<'a>(status: &'a str, finished: &'a str) -> Vec<&'a str> {
+    vec![
+        "record",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--version",
+        "2.3.0",
+        "--operator",
+        "alice",
+        "--started",
+        "2025-01-15T15:30:00+01:00",
+        "--finished",
+        finished,
+        "--status",
+        status,
+        "--phase",
+        "planning=2025-01-15T14:30:00Z..2025-01-15T14:35:00Z",
+        "--phase",
+        "execution=2025-01-15T14:35:00Z..2025-01-15T14:45:12Z",
+    ]
+}
+
+#[test]
+fn writes_a_complete_record_without_touching_the_pointer() {
+    let mut env = TestEnv::new();
+    env.at("2025-02-01T10:00:00Z");
+    let head = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let out = env.ok(&record_args("success", "2025-01-15T14:45:12Z"));
+    assert!(
+        out.contains("recorded (success) DEP-2025-01-15-14-30-api-production"),
+        "{out}"
+    );
+    let text = env.read(PATH);
+    assert!(text.contains("status: success\n"), "{text}");
+    assert!(
+        text.contains("started_at: 2025-01-15T14:30:00Z\n"),
+        "offset normalised to UTC: {text}"
+    );
+    assert!(text.contains("finished_at: 2025-01-15T14:45:12Z\n"));
+    assert!(text.contains("duration_seconds: 912\n"));
+    assert!(
+        text.contains(&format!("git: {{ commit: {head}, branch: main }}")),
+        "{text}"
+    );
+    assert!(text.contains("  - { name: execution, started_at: 2025-01-15T14:35:00Z, finished_at: 2025-01-15T14:45:12Z, duration_seconds: 612 }\n"), "{text}");
+    assert!(
+        !text.contains("checklist:"),
+        "no checklist counts were kept: {text}"
+    );
+    assert!(
+        !env.path(".git/deploy-ledger/current").exists(),
+        "pointer untouched"
+    );
+    // A deployment started afterwards is unaffected by the backfill.
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    env.ok(&["finish"]);
+}
+
+#[test]
+fn the_same_record_twice_writes_nothing_and_other_data_is_refused() {
+    let env = TestEnv::new();
+    env.ok(&record_args("success", "2025-01-15T14:45:12Z"));
+    let before = env.read(PATH);
+    let out = env.ok(&record_args("success", "2025-01-15T14:45:12Z"));
+    assert!(
+        out.contains("already recorded DEP-2025-01-15-14-30-api-production"),
+        "{out}"
+    );
+    assert_eq!(env.read(PATH), before);
+    let err = env.fails(&record_args("failed", "2025-01-15T14:45:12Z"), 3);
+    assert!(
+        err.contains(
+            "already recorded with other data (status: failed here, success in the ledger)"
+        ),
+        "{err}"
+    );
+    assert_eq!(env.records().len(), 1);
+    assert_eq!(env.read(PATH), before);
+}
+
+#[test]
+fn bad_times_and_statuses_are_refused_and_nothing_is_written() {
+    let env = TestEnv::new();
+    let err = env.fails(&record_args("success", "2025-01-15T14:00:00Z"), 1);
+    assert!(
+        err.contains("finished (2025-01-15T14:00:00Z) is before started (2025-01-15T14:30:00Z)"),
+        "{err}"
+    );
+    let err = env.fails(&record_args("exploded", "2025-01-15T14:45:12Z"), 1);
+    assert!(err.contains("unknown status `exploded`"), "{err}");
+    let err = env.fails(&record_args("in-progress", "2025-01-15T14:45:12Z"), 1);
+    assert!(err.contains("must be finished"), "{err}");
+    let err = env.fails(&record_args("success", "yesterday"), 1);
+    assert!(
+        err.contains("--finished `yesterday` is not an RFC 3339 time"),
+        "{err}"
+    );
+    let mut args = record_args("success", "2025-01-15T14:45:12Z");
+    args.extend([
+        "--phase",
+        "validation=2025-01-15T14:40:00Z..2025-01-15T14:50:00Z",
+    ]);
+    let err = env.fails(&args, 1);
+    assert!(err.contains("phase `validation`"), "{err}");
+    assert!(env.records().is_empty());
+}
+
+#[test]
+fn commit_and_sha_flags() {
+    let env = TestEnv::new();
+    let first = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    env.write("app.txt", "v2\n");
+    env.git(&["add", "app.txt"]);
+    env.git(&["commit", "-q", "-m", "v2"]);
+    let mut args = record_args("failed", "2025-01-15T14:45:12Z");
+    args.extend([
+        "--sha",
+        "HEAD~1",
+        "--reason",
+        "migration timed out",
+        "--commit",
+    ]);
+    env.ok(&args);
+    let text = env.read(PATH);
+    assert!(
+        text.contains(&format!("git: {{ commit: {first} }}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("failure: { reason: migration timed out }\n"),
+        "{text}"
+    );
+    let log = env.git(&["log", "-1", "--format=%s", "--name-only"]);
+    assert!(
+        log.starts_with("deploy(api): record DEP-2025-01-15-14-30-api-production [production]\n"),
+        "{log}"
+    );
+    let err = env.fails(
+        &[
+            "record",
+            "--service",
+            "api",
+            "--env",
+            "staging",
+            "--started",
+            "2025-01-15T14:30:00Z",
+            "--finished",
+            "2025-01-15T14:45:12Z",
+            "--status",
+            "success",
+            "--sha",
+            "no-such-branch",
+        ],
+        1,
+    );
+    assert!(err.contains("`no-such-branch` is not a revision"), "{err}");
+}

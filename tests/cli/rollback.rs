@@ -1,0 +1,181 @@
+//! `rollback`: the new record, the mark on the old one, and the refusals.
+
+use crate::env::TestEnv;
+
+const V1: &str = "deployments/checklists/2025/01/DEP-2025-01-10-09-00-api-production.md";
+const V2: &str = "deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-production.md";
+const RB: &str = "deployments/checklists/2025/01/DEP-2025-01-15-15-00-api-production.md";
+
+fn two_successes(env: &mut TestEnv) {
+    env.ok(&[
+        "record",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--version",
+        "2.2.1",
+        "--started",
+        "2025-01-10T09:00:00Z",
+        "--finished",
+        "2025-01-10T09:10:00Z",
+        "--status",
+        "success",
+    ]);
+    env.ok(&[
+        "record",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--version",
+        "2.3.0",
+        "--started",
+        "2025-01-15T14:30:00Z",
+        "--finished",
+        "2025-01-15T14:45:12Z",
+        "--status",
+        "success",
+    ]);
+    env.at("2025-01-15T15:00:00Z");
+}
+
+#[test]
+fn rollback_of_the_last_success_links_both_records() {
+    let mut env = TestEnv::new();
+    two_successes(&mut env);
+    let out = env.ok(&[
+        "rollback",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--reason",
+        "error rate doubled",
+        "--operator",
+        "bob",
+        "--commit",
+    ]);
+    assert!(
+        out.contains("rolled back DEP-2025-01-15-14-30-api-production"),
+        "{out}"
+    );
+    let new = env.read(RB);
+    assert!(new.contains("status: rolled-back\n"), "{new}");
+    assert!(
+        new.contains("version: 2.2.1\n"),
+        "to-version defaults to the success before: {new}"
+    );
+    assert!(new.contains("operator: bob\n"));
+    assert!(
+        new.contains("started_at: 2025-01-15T15:00:00Z\nfinished_at: 2025-01-15T15:00:00Z\n"),
+        "{new}"
+    );
+    assert!(new.contains("rollback: { of: DEP-2025-01-15-14-30-api-production, from_version: 2.3.0, to_version: 2.2.1, reason: error rate doubled }\n"), "{new}");
+    let old = env.read(V2);
+    assert!(old.contains("status: rolled-back\n"), "{old}");
+    assert!(
+        old.contains("rolled_back_by: DEP-2025-01-15-15-00-api-production\n"),
+        "{old}"
+    );
+    assert!(
+        old.contains("finished_at: 2025-01-15T14:45:12Z\n"),
+        "finish time kept"
+    );
+    assert!(
+        old.contains("↩️ **rolled-back**"),
+        "badges regenerated: {old}"
+    );
+    assert!(
+        env.read(V1).contains("status: success\n"),
+        "the earlier one untouched"
+    );
+    // Both files in one commit, alone.
+    let log = env.git(&["log", "-1", "--format=%s", "--name-only"]);
+    assert!(log.starts_with("deploy(api): rollback DEP-2025-01-15-15-00-api-production of DEP-2025-01-15-14-30-api-production [production]\n"), "{log}");
+    assert!(log.contains(RB) && log.contains(V2), "{log}");
+    assert_eq!(env.git(&["status", "--porcelain", "--", RB, V2]), "");
+}
+
+#[test]
+fn rollback_of_an_id_with_explicit_times_and_version() {
+    let mut env = TestEnv::new();
+    two_successes(&mut env);
+    env.ok(&[
+        "rollback",
+        "--of",
+        "DEP-2025-01-10-09-00-api-production",
+        "--to-version",
+        "2.0.0",
+        "--started",
+        "2025-01-11T08:00:00Z",
+        "--finished",
+        "2025-01-11T08:05:00Z",
+    ]);
+    let new = env.read("deployments/checklists/2025/01/DEP-2025-01-11-08-00-api-production.md");
+    assert!(new.contains("duration_seconds: 300\n"), "{new}");
+    assert!(new.contains("rollback: { of: DEP-2025-01-10-09-00-api-production, from_version: 2.2.1, to_version: 2.0.0 }\n"), "{new}");
+    assert!(env
+        .read(V1)
+        .contains("rolled_back_by: DEP-2025-01-11-08-00-api-production\n"));
+}
+
+#[test]
+fn refusals_write_nothing() {
+    let mut env = TestEnv::new();
+    two_successes(&mut env);
+    let before: Vec<String> = env.records().iter().map(|r| env.read(r)).collect();
+
+    let err = env.fails(&["rollback", "--of", "DEP-nope"], 1);
+    assert!(err.contains("no record with id `DEP-nope`"), "{err}");
+    let err = env.fails(&["rollback", "--service", "web", "--env", "production"], 1);
+    assert!(
+        err.contains("no successful deployment of web in production"),
+        "{err}"
+    );
+    let err = env.fails(&["rollback"], 2);
+    assert!(err.contains("say which deployment to roll back"), "{err}");
+    let err = env.fails(
+        &[
+            "rollback",
+            "--of",
+            "DEP-2025-01-15-14-30-api-production",
+            "--started",
+            "2025-01-15T14:40:00Z",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("before DEP-2025-01-15-14-30-api-production finished"),
+        "{err}"
+    );
+    let after: Vec<String> = env.records().iter().map(|r| env.read(r)).collect();
+    assert_eq!(before, after);
+
+    // A failed deployment, or one already rolled back, is not rolled back.
+    env.ok(&[
+        "record",
+        "--service",
+        "web",
+        "--env",
+        "staging",
+        "--started",
+        "2025-01-14T10:00:00Z",
+        "--finished",
+        "2025-01-14T10:05:00Z",
+        "--status",
+        "failed",
+    ]);
+    let err = env.fails(&["rollback", "--of", "DEP-2025-01-14-10-00-web-staging"], 1);
+    assert!(err.contains("is failed, not a success"), "{err}");
+    env.ok(&["rollback", "--of", "DEP-2025-01-15-14-30-api-production"]);
+    let err = env.fails(
+        &["rollback", "--of", "DEP-2025-01-15-14-30-api-production"],
+        1,
+    );
+    assert!(
+        err.contains("is rolled-back by DEP-2025-01-15-15-00-api-production, not a success"),
+        "{err}"
+    );
+    assert_eq!(env.records().len(), 4);
+}
