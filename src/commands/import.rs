@@ -1,10 +1,123 @@
-//! `deploy-ledger import` (not built yet: see the open issues).
+//! `deploy-ledger import FILE`: past deployments from JSON, NDJSON, CSV or
+//! GitHub's deployments API, one record each.
 
+use std::path::PathBuf;
+
+use crate::commands::{open_ledger, CommitArg};
 use crate::error::{Error, Result};
+use crate::import::{self, Format, ImportOptions};
+use crate::output;
+
+const EXAMPLES: &str = "\
+Examples:
+  deploy-ledger import past.csv
+  deploy-ledger import past.ndjson --commit
+  deploy-ledger import github-deployments.json --service api
+
+Fields: service, environment (or env), version, status, started_at,
+finished_at, operator, commit, branch, tag, strategy, reason, id, change_id,
+change_type, risk, labels, note. GitHub deployments (with embedded `statuses`
+or a `state`) are recognised as such. Rows already in the ledger are skipped;
+a row that cannot be taken is reported as FILE:LINE: why, the others are
+imported, and the exit code is 1.";
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum FormatArg {
+    Auto,
+    Json,
+    Csv,
+}
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// The file to import
+    pub file: PathBuf,
+    /// The file's format (auto: .csv is CSV, else JSON or NDJSON)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: FormatArg,
+    /// Service for rows that name none (GitHub deployments never do)
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Environment for rows that name none
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: Option<String>,
+    /// Check every row and say what would be written; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub commit: CommitArg,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::user("`import` is not built yet"))
+pub fn run(args: Args) -> Result<()> {
+    let ledger = open_ledger(args.commit)?;
+    let opts = ImportOptions {
+        format: match args.format {
+            FormatArg::Auto => Format::Auto,
+            FormatArg::Json => Format::Json,
+            FormatArg::Csv => Format::Csv,
+        },
+        service: args.service,
+        environment: args.environment,
+        dry_run: args.dry_run,
+    };
+    let file = args.file.display().to_string();
+    let report = import::import(&ledger, &args.file, &opts, ledger.config.commit)?;
+    for w in &report.warnings {
+        output::warn(w);
+    }
+    let verb = if opts.dry_run {
+        "would import"
+    } else {
+        "imported"
+    };
+    for (line, w) in &report.written {
+        for warning in &w.warnings {
+            output::warn(&format!("{file}:{line}: {warning}"));
+        }
+        output::println(&format!("{verb} {} ({})", w.id, w.path.display()))?;
+    }
+    for (line, id, differs) in &report.present {
+        if !differs.is_empty() {
+            output::warn(&format!(
+                "{file}:{line}: {id} is already present with other data ({}); left as it is",
+                differs.join("; ")
+            ));
+        }
+    }
+    for (line, why) in &report.skipped {
+        eprintln!("{file}:{line}: skipped: {why}");
+    }
+    for (line, why) in &report.rejected {
+        eprintln!("{file}:{line}: {why}");
+    }
+    let mut summary = if report.written.is_empty() && report.rejected.is_empty() {
+        format!(
+            "nothing to import: {} already present, {} skipped",
+            report.present.len(),
+            report.skipped.len()
+        )
+    } else {
+        format!(
+            "{verb} {}, already present {}, skipped {}, rejected {}",
+            report.written.len(),
+            report.present.len(),
+            report.skipped.len(),
+            report.rejected.len()
+        )
+    };
+    if let Some(c) = &report.commit {
+        summary.push_str(&format!(" (commit {})", &c[..c.len().min(12)]));
+    }
+    output::println(&summary)?;
+    if !report.rejected.is_empty() {
+        return Err(Error::user_hint(
+            format!(
+                "{} row(s) of {file} could not be imported (listed above)",
+                report.rejected.len()
+            ),
+            "fix them and import the file again: the rows already imported are skipped",
+        ));
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod env;
 
+mod import;
 mod lifecycle;
 mod record;
 mod rollback;

@@ -1,0 +1,257 @@
+//! `import`: CSV, JSON, NDJSON and GitHub deployments; idempotent; bad rows
+//! reported with their line while the others are imported.
+
+use crate::env::TestEnv;
+
+const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
+#[test]
+fn csv_rows_become_records_and_a_second_import_writes_nothing() {
+    let env = TestEnv::new();
+    env.write(
+        "past.csv",
+        &format!(
+            "service,environment,version,status,started_at,finished_at,operator,commit,strategy,reason,labels\n\
+             api,production,2.3.0,success,2025-01-15T14:30:00Z,2025-01-15T14:45:12Z,alice,{SHA},blue-green,,team=payments\n\
+             api,production,2.3.1,failure,2025-01-16T09:00:00+01:00,2025-01-16T09:10:00+01:00,bob,,,\"health checks failed, twice\",\n\
+             web,staging,1.10,canceled,2025-01-16T10:00:00Z,2025-01-16T10:01:00Z,no,,,,\n"
+        ),
+    );
+    let out = env.ok(&["import", "past.csv"]);
+    assert!(
+        out.contains("imported 3, already present 0, skipped 0, rejected 0"),
+        "{out}"
+    );
+    assert_eq!(env.records().len(), 3);
+    let a = env.read("deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-production.md");
+    assert!(
+        a.contains("strategy: blue-green\nstatus: success\noperator: alice\n"),
+        "{a}"
+    );
+    assert!(a.contains(&format!("git: {{ commit: {SHA} }}")), "{a}");
+    assert!(a.contains("labels: { team: payments }\n"), "{a}");
+    let b = env.read("deployments/checklists/2025/01/DEP-2025-01-16-08-00-api-production.md");
+    assert!(b.contains("status: failed\n"), "failure → failed: {b}");
+    assert!(b.contains("started_at: 2025-01-16T08:00:00Z\n"), "{b}");
+    assert!(
+        b.contains("failure: { reason: \"health checks failed, twice\" }\n"),
+        "{b}"
+    );
+    let c = env.read("deployments/checklists/2025/01/DEP-2025-01-16-10-00-web-staging.md");
+    assert!(
+        c.contains("version: \"1.10\"\n") && c.contains("operator: \"no\"\n"),
+        "{c}"
+    );
+    assert!(c.contains("status: cancelled\n"), "{c}");
+
+    let before: Vec<String> = env.records().iter().map(|r| env.read(r)).collect();
+    let out = env.ok(&["import", "past.csv"]);
+    assert!(
+        out.contains("nothing to import: 3 already present, 0 skipped"),
+        "{out}"
+    );
+    let after: Vec<String> = env.records().iter().map(|r| env.read(r)).collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn a_corrupt_ndjson_line_is_reported_and_the_others_are_imported() {
+    let env = TestEnv::new();
+    env.write(
+        "past.ndjson",
+        "{\"service\":\"api\",\"environment\":\"production\",\"status\":\"success\",\"started_at\":\"2025-01-15T14:30:00Z\",\"finished_at\":\"2025-01-15T14:45:00Z\"}\n\
+         {\"service\":\"api\",\"environment\":\"production\",\"status\":\"succ\n\
+         \n\
+         {\"service\":\"api\",\"environment\":\"production\",\"status\":\"exploded\",\"started_at\":\"2025-01-17T14:30:00Z\",\"finished_at\":\"2025-01-17T14:45:00Z\"}\n\
+         {\"service\":\"api\",\"environment\":\"production\",\"status\":\"success\",\"started_at\":\"2025-01-18T14:30:00Z\",\"finished_at\":\"2025-01-18T14:00:00Z\"}\n\
+         {\"service\":\"Bad Name\",\"environment\":\"production\",\"status\":\"success\",\"started_at\":\"2025-01-19T14:30:00Z\",\"finished_at\":\"2025-01-19T14:45:00Z\"}\n\
+         {\"service\":\"api\",\"environment\":\"production\",\"status\":\"running\",\"started_at\":\"2025-01-20T14:30:00Z\"}\n\
+         {\"service\":\"web\",\"env\":\"staging\",\"status\":\"error\",\"started_at\":\"2025-01-21T14:30:00Z\",\"finished_at\":\"2025-01-21T14:45:00Z\",\"colour\":\"red\"}\n",
+    );
+    let out = env.run(&["import", "past.ndjson"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("imported 2, already present 0, skipped 1, rejected 4"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("past.ndjson:2: not valid JSON"), "{stderr}");
+    assert!(
+        stderr.contains("past.ndjson:4: unknown status `exploded`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("past.ndjson:5: finished (2025-01-18T14:00:00Z) is before started"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("past.ndjson:6: service `Bad Name` is not a slug"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("past.ndjson:7: skipped: still in progress"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: past.ndjson: unknown fields ignored: colour"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: 4 row(s) of past.ndjson could not be imported"),
+        "{stderr}"
+    );
+    assert_eq!(
+        env.records(),
+        [
+            "deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-production.md",
+            "deployments/checklists/2025/01/DEP-2025-01-21-14-30-web-staging.md",
+        ]
+    );
+    // No temp files left behind.
+    let leftovers = env.git(&["status", "--porcelain", "--untracked-files=all"]);
+    assert!(!leftovers.contains(".tmp"), "{leftovers}");
+}
+
+#[test]
+fn a_json_array_with_a_bad_item_names_its_line() {
+    let env = TestEnv::new();
+    env.write(
+        "past.json",
+        "[\n  {\"service\": \"api\", \"environment\": \"production\", \"status\": \"success\",\n   \"started_at\": \"2025-01-15T14:30:00Z\", \"finished_at\": \"2025-01-15T14:45:00Z\", \"version\": 2},\n  {\"service\": \"api\", \"environment\": \"production\", \"status\": \"success\",\n   \"started_at\": \"2025-01-16 14:30\", \"finished_at\": \"2025-01-16T14:45:00Z\"},\n  42\n]\n",
+    );
+    let err = env.fails(&["import", "past.json"], 1);
+    assert!(
+        err.contains("past.json:4: `started_at` `2025-01-16 14:30` is not an RFC 3339 time"),
+        "{err}"
+    );
+    assert!(err.contains("past.json:6: expected an object"), "{err}");
+    let text = env.only_record();
+    assert!(text.contains("version: \"2\"\n"), "{text}");
+
+    env.write("broken.json", "[{\"service\": \"api\",\n");
+    let err = env.fails(&["import", "broken.json"], 1);
+    assert!(err.contains("error: broken.json:2:"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert_eq!(env.records().len(), 1);
+}
+
+#[test]
+fn github_deployments_with_statuses_or_state() {
+    let env = TestEnv::new();
+    env.write(
+        "gh.json",
+        &format!(
+            r#"[
+  {{"id": 1001, "sha": "{SHA}", "ref": "v2.3.0", "task": "deploy", "environment": "Production",
+    "creator": {{"login": "octocat"}}, "created_at": "2025-01-15T14:30:00Z", "updated_at": "2025-01-15T14:50:00Z",
+    "description": "Deploy v2.3.0", "repository_url": "https://api.github.com/repos/acme/Shop",
+    "statuses": [
+      {{"state": "inactive", "created_at": "2025-01-20T10:00:00Z"}},
+      {{"state": "success", "created_at": "2025-01-15T14:45:00Z"}},
+      {{"state": "in_progress", "created_at": "2025-01-15T14:31:00Z"}}
+    ]}},
+  {{"id": 1002, "sha": "{SHA}", "ref": "main", "task": "deploy:migrations", "environment": "staging",
+    "creator": {{"login": "hubot"}}, "created_at": "2025-01-16T10:00:00Z", "updated_at": "2025-01-16T10:07:00Z",
+    "description": null, "state": "error", "repository_url": "https://api.github.com/repos/acme/shop"}},
+  {{"id": 1003, "sha": "{SHA}", "ref": "main", "environment": "staging", "creator": {{"login": "hubot"}},
+    "created_at": "2025-01-17T10:00:00Z", "updated_at": "2025-01-17T10:01:00Z",
+    "statuses": [{{"state": "queued", "created_at": "2025-01-17T10:00:05Z"}}]}},
+  {{"id": 1004, "sha": "{SHA}", "ref": "main", "environment": "staging", "creator": {{"login": "hubot"}},
+    "created_at": "2025-01-18T10:00:00Z", "updated_at": "2025-01-18T10:01:00Z", "state": "exploded"}}
+]
+"#
+        ),
+    );
+    let out = env.run(&["import", "gh.json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("imported 2, already present 0, skipped 1, rejected 1"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("gh.json:13: skipped: still in progress (state `queued`)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("gh.json:16: unknown deployment state `exploded`"),
+        "{stderr}"
+    );
+    let a = env.read("deployments/checklists/2025/01/DEP-2025-01-15-14-30-shop-production.md");
+    assert!(
+        a.contains("version: v2.3.0\nstatus: success\noperator: octocat\n"),
+        "{a}"
+    );
+    assert!(
+        a.contains("finished_at: 2025-01-15T14:45:00Z\n"),
+        "finish = the success status: {a}"
+    );
+    assert!(
+        a.contains("labels: { github_deployment: \"1001\" }\n"),
+        "{a}"
+    );
+    let b = env.read("deployments/checklists/2025/01/DEP-2025-01-16-10-00-shop-staging.md");
+    assert!(
+        b.contains("status: failed\n") && b.contains("finished_at: 2025-01-16T10:07:00Z\n"),
+        "{b}"
+    );
+    assert!(
+        b.contains("labels: { github_deployment: \"1002\", task: deploy:migrations }\n"),
+        "{b}"
+    );
+
+    // Importing again writes nothing; --service names the service instead
+    // of the repository (the same deployments are then another service's).
+    let out = env.run(&["import", "gh.json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("imported 0, already present 2, skipped 1, rejected 1"),
+        "{stdout}"
+    );
+    let out = env.run(&["import", "gh.json", "--service", "storefront"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("imported 2, already present 0, skipped 1, rejected 1"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn missing_and_empty_files() {
+    let env = TestEnv::new();
+    let err = env.fails(&["import", "nope.csv"], 1);
+    assert!(
+        err.contains("error: import file nope.csv does not exist"),
+        "{err}"
+    );
+    env.write("empty.json", "\n");
+    let err = env.fails(&["import", "empty.json"], 1);
+    assert!(err.contains("empty.json is empty"), "{err}");
+    assert!(env.records().is_empty());
+}
+
+#[test]
+fn commit_puts_every_imported_record_in_one_commit() {
+    let env = TestEnv::new();
+    env.write(
+        "past.csv",
+        "service,env,status,started_at,finished_at\napi,production,success,2025-01-15T14:30:00Z,2025-01-15T14:45:00Z\napi,production,success,2025-01-15T14:30:30Z,2025-01-15T14:46:00Z\n",
+    );
+    let out = env.ok(&["import", "past.csv", "--commit"]);
+    assert!(out.contains("imported 2"), "{out}");
+    let subject = env.git(&["log", "-1", "--format=%s"]);
+    assert_eq!(subject, "deploy: import 2 records from past.csv\n");
+    let log = env.git(&["show", "--name-only", "--format="]);
+    // Same minute, another second: another deployment, with a -2 id.
+    assert!(
+        log.contains("DEP-2025-01-15-14-30-api-production.md\n"),
+        "{log}"
+    );
+    assert!(
+        log.contains("DEP-2025-01-15-14-30-api-production-2.md\n"),
+        "{log}"
+    );
+    assert!(!log.contains("past.csv"), "{log}");
+}
