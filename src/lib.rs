@@ -12,6 +12,7 @@ pub mod config;
 pub mod deploy;
 pub mod error;
 pub mod git;
+pub mod hooks;
 pub mod import;
 pub mod ledger;
 pub mod output;

@@ -1,10 +1,119 @@
-//! `deploy-ledger hooks` (not built yet: see the open issues).
+//! `deploy-ledger hooks`: install or remove the git hooks, and the step the
+//! pre-push hook runs after validating (`hooks pushed`).
 
-use crate::error::{Error, Result};
+use std::path::PathBuf;
+
+use crate::error::Result;
+use crate::git::Repo;
+use crate::hooks;
+use crate::ledger::Ledger;
+use crate::output;
+
+const EXAMPLES: &str = "\
+Examples:
+  deploy-ledger hooks install            # where core.hooksPath says, else .git/hooks
+  deploy-ledger hooks install --force    # replace a foreign pre-push hook (kept as pre-push.deploy-ledger-backup)
+  deploy-ledger hooks uninstall          # remove ours, put back what was there
+
+`install` refuses (exit 3) to overwrite a hook it did not write, unless --force.";
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Action,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::user("`hooks` is not built yet"))
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Install the hooks (pre-push), executable, where git looks for them
+    Install {
+        /// Replace a hook deploy-ledger did not write (it is backed up first)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove deploy-ledger's hooks and restore the ones they replaced
+    Uninstall,
+    /// Print where the hooks go and whether each is installed
+    Path,
+    /// Run by the pre-push hook for each pushed ref once its records
+    /// validated: warns about deployments in progress and, in GitOps mode,
+    /// records a deployment of the pushed commit
+    Pushed {
+        /// The remote's name (the hook's first argument)
+        #[arg(long)]
+        remote: Option<String>,
+        /// The ref pushed to, e.g. refs/heads/production
+        remote_ref: String,
+        /// The commit pushed
+        local_sha: String,
+    },
+}
+
+pub fn run(args: Args) -> Result<()> {
+    match args.action {
+        Action::Install { force } => {
+            let repo = open_repo()?;
+            for a in hooks::install(&repo, force)? {
+                output::println(&a.to_string())?;
+            }
+            Ok(())
+        }
+        Action::Uninstall => {
+            let repo = open_repo()?;
+            for a in hooks::uninstall(&repo)? {
+                output::println(&a.to_string())?;
+            }
+            Ok(())
+        }
+        Action::Path => {
+            let repo = open_repo()?;
+            let dir = hooks::hooks_dir(&repo)?;
+            for (name, _) in hooks::HOOKS {
+                let path = dir.join(name);
+                let state = match std::fs::read_to_string(&path) {
+                    Ok(t) if hooks::is_ours(&t) => "installed",
+                    Ok(_) => "another hook",
+                    Err(_) => "not installed",
+                };
+                output::println(&format!("{} ({state})", path.display()))?;
+            }
+            Ok(())
+        }
+        Action::Pushed {
+            remote,
+            remote_ref,
+            local_sha,
+        } => {
+            let ledger = Ledger::open_cwd()?;
+            let pushed = hooks::pushed(&ledger, remote.as_deref(), &remote_ref, &local_sha)?;
+            for r in &pushed.in_progress {
+                output::warn(&format!(
+                    "{} ({} in {}) is still in progress in the pushed commit; finish it with `deploy-ledger finish --id {}`",
+                    r.id, r.service, r.environment, r.id
+                ));
+            }
+            for n in &pushed.notes {
+                eprintln!("deploy-ledger: {n}");
+            }
+            if let Some(w) = &pushed.recorded {
+                for warning in &w.warnings {
+                    output::warn(warning);
+                }
+                // stderr: git shows a hook's stderr, and stdout is not ours.
+                eprintln!(
+                    "deploy-ledger: GitOps mode: recorded {} ({}); it is not part of this push, commit it with your next change",
+                    w.id,
+                    w.path.display()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn open_repo() -> Result<Repo> {
+    let cwd =
+        std::env::current_dir().map_err(|e| crate::error::Error::io(PathBuf::from("."), e))?;
+    Repo::discover(&cwd)
 }

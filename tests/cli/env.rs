@@ -52,7 +52,7 @@ impl TestEnv {
         self
     }
 
-    fn apply_env(&self, cmd: &mut std::process::Command) {
+    pub fn apply_env(&self, cmd: &mut std::process::Command) {
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home())

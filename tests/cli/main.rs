@@ -3,6 +3,7 @@
 
 mod env;
 
+mod hooks;
 mod import;
 mod lifecycle;
 mod record;

@@ -1,0 +1,372 @@
+//! `hooks install|uninstall` and the pre-push hook, run by real `git push`
+//! to a bare repository in the test's temp dir.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::env::TestEnv;
+
+const HOOK: &str = ".git/hooks/pre-push";
+const FOREIGN: &str = "#!/bin/sh\necho 'the team hook'\n";
+
+/// The folder of the built binary, for the hook's PATH.
+fn bin_dir() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("deploy-ledger")
+        .parent()
+        .expect("binary has a folder")
+        .to_path_buf()
+}
+
+fn path_with_bin() -> std::ffi::OsString {
+    let mut paths = vec![bin_dir()];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).expect("joins")
+}
+
+/// A bare repository next to the work tree, as `origin`.
+fn with_origin(env: &TestEnv) -> PathBuf {
+    let bare = env.dir.path().join("origin.git");
+    let out = std::process::Command::new("git")
+        .args(["init", "-q", "--bare"])
+        .arg(&bare)
+        .output()
+        .expect("git init --bare");
+    assert!(out.status.success());
+    env.git(&[
+        "remote",
+        "add",
+        "origin",
+        bare.to_str().expect("utf-8 path"),
+    ]);
+    bare
+}
+
+/// `git push ARGS` with deploy-ledger on PATH (or `path` instead).
+fn push_with(env: &TestEnv, args: &[&str], path: Option<&std::ffi::OsStr>) -> Output {
+    let mut cmd = std::process::Command::new("git");
+    env.apply_env(&mut cmd);
+    cmd.env(
+        "PATH",
+        path.map(|p| p.to_os_string()).unwrap_or_else(path_with_bin),
+    );
+    cmd.arg("push").args(args).current_dir(&env.repo);
+    cmd.output().expect("git push runs")
+}
+
+fn push(env: &TestEnv, args: &[&str]) -> Output {
+    push_with(env, args, None)
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn rev(git_dir: &Path, rev: &str) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(git_dir)
+        .args(["rev-parse", "--verify", "-q", rev])
+        .output()
+        .expect("git rev-parse");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path)
+        .expect("exists")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn install_writes_an_executable_hook_and_is_idempotent() {
+    let env = TestEnv::new();
+    let out = env.ok(&["hooks", "install"]);
+    assert!(
+        out.contains("installed ") && out.contains("pre-push"),
+        "{out}"
+    );
+    let hook = env.read(HOOK);
+    assert!(
+        hook.starts_with("#!/bin/sh\n# deploy-ledger hook: pre-push\n"),
+        "{hook}"
+    );
+    assert_eq!(mode(&env.path(HOOK)), 0o755);
+    let out = env.ok(&["hooks", "install"]);
+    assert!(out.contains("is already installed"), "{out}");
+    let out = env.ok(&["hooks", "uninstall"]);
+    assert!(out.contains("removed "), "{out}");
+    assert!(!env.path(HOOK).exists());
+    let out = env.ok(&["hooks", "uninstall"]);
+    assert!(out.contains("is not installed"), "{out}");
+}
+
+#[test]
+fn a_foreign_hook_is_refused_then_backed_up_with_force_and_restored() {
+    let env = TestEnv::new();
+    env.write(HOOK, FOREIGN);
+    let err = env.fails(&["hooks", "install"], 3);
+    assert!(
+        err.contains("exists and is not deploy-ledger's: not overwritten"),
+        "{err}"
+    );
+    assert!(err.contains("hint: pass --force"), "{err}");
+    assert_eq!(env.read(HOOK), FOREIGN);
+    // Uninstall leaves a foreign hook alone.
+    let out = env.ok(&["hooks", "uninstall"]);
+    assert!(
+        out.contains("is not deploy-ledger's: left as it is"),
+        "{out}"
+    );
+    assert_eq!(env.read(HOOK), FOREIGN);
+
+    let out = env.ok(&["hooks", "install", "--force"]);
+    assert!(out.contains("moved the existing"), "{out}");
+    assert_eq!(
+        env.read(".git/hooks/pre-push.deploy-ledger-backup"),
+        FOREIGN
+    );
+    assert!(env.read(HOOK).contains("# deploy-ledger hook: pre-push"));
+    // A second --force must not overwrite the backup with our own hook.
+    env.ok(&["hooks", "install", "--force"]);
+    assert_eq!(
+        env.read(".git/hooks/pre-push.deploy-ledger-backup"),
+        FOREIGN
+    );
+
+    let out = env.ok(&["hooks", "uninstall"]);
+    assert!(out.contains("restored "), "{out}");
+    assert_eq!(env.read(HOOK), FOREIGN);
+    assert!(!env
+        .path(".git/hooks/pre-push.deploy-ledger-backup")
+        .exists());
+}
+
+#[test]
+fn install_honours_core_hooks_path_and_worktrees() {
+    let env = TestEnv::new();
+    env.git(&["config", "core.hooksPath", ".githooks"]);
+    env.ok(&["hooks", "install"]);
+    assert!(env
+        .read(".githooks/pre-push")
+        .contains("# deploy-ledger hook"));
+    assert!(!env.path(HOOK).exists());
+    env.git(&["config", "--unset", "core.hooksPath"]);
+
+    // From a linked work tree, hooks go to the common git dir.
+    let linked = env.dir.path().join("linked");
+    env.git(&[
+        "worktree",
+        "add",
+        "-q",
+        linked.to_str().expect("utf-8"),
+        "-b",
+        "other",
+    ]);
+    let out = env
+        .cmd()
+        .current_dir(&linked)
+        .args(["hooks", "install"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(env.read(HOOK).contains("# deploy-ledger hook"));
+}
+
+#[test]
+fn hooks_outside_a_repository_say_so() {
+    let env = TestEnv::new();
+    let outside = env.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    let ceiling = env.dir.path().to_str().expect("utf-8").to_string();
+    for args in [
+        &["hooks", "install"][..],
+        &["hooks", "pushed", "refs/heads/main", "HEAD"],
+    ] {
+        let out = env
+            .cmd()
+            .current_dir(&outside)
+            .env("GIT_CEILING_DIRECTORIES", &ceiling)
+            .args(args)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("is not inside a git repository"),
+            "{}",
+            text(&out)
+        );
+    }
+
+    // The script itself, run by hand outside a repository.
+    env.ok(&["hooks", "install"]);
+    let script = outside.join("pre-push");
+    std::fs::copy(env.path(HOOK), &script).expect("copy");
+    let mut cmd = std::process::Command::new("sh");
+    env.apply_env(&mut cmd);
+    let out = cmd
+        .arg(&script)
+        .arg("origin")
+        .env("PATH", path_with_bin())
+        .env("GIT_CEILING_DIRECTORIES", &ceiling)
+        .current_dir(&outside)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("sh runs");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("deploy-ledger pre-push: not inside a git repository"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn push_without_deploy_ledger_on_path_is_refused_with_a_clear_message() {
+    let env = TestEnv::new();
+    let bare = with_origin(&env);
+    env.ok(&["hooks", "install"]);
+    let git_dir = Path::new("/usr/bin:/bin");
+    let out = push_with(&env, &["-q", "origin", "main"], Some(git_dir.as_os_str()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`deploy-ledger` is not on PATH"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(rev(&bare, "refs/heads/main"), None, "nothing pushed");
+}
+
+#[test]
+fn a_valid_push_goes_through_and_warns_about_deployments_in_progress() {
+    let env = TestEnv::new();
+    let bare = with_origin(&env);
+    env.ok(&["hooks", "install"]);
+    env.ok(&["start", "--service", "api", "--env", "staging", "--commit"]);
+    let out = push(&env, &["-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: DEP-2025-01-15-14-30-api-staging (api in staging) is still in progress in the pushed commit"), "{stderr}");
+    assert_eq!(
+        rev(&bare, "refs/heads/main"),
+        Some(env.git(&["rev-parse", "HEAD"]).trim().to_string())
+    );
+    // Deleting a remote branch is not checked.
+    push(&env, &["-q", "origin", "main:other"]);
+    let out = push(&env, &["-q", "origin", ":other"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn a_push_of_a_broken_record_is_refused_with_the_problem_listed() {
+    let env = TestEnv::new();
+    let bare = with_origin(&env);
+    env.ok(&["hooks", "install"]);
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    env.ok(&["finish"]);
+    let path = env.records()[0].clone();
+    let broken = env
+        .read(&path)
+        .replace("status: success\n", "status: exploded\n");
+    env.write(&path, &broken);
+    env.git(&["add", "deployments"]);
+    env.git(&["commit", "-q", "-m", "a broken record"]);
+    let out = push(&env, &["-q", "origin", "main"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let all = text(&out);
+    assert!(
+        all.contains(&format!("{path}:")),
+        "the problem names the file: {all}"
+    );
+    assert!(all.contains("exploded"), "{all}");
+    assert!(all.contains("push refused"), "{all}");
+    assert_eq!(rev(&bare, "refs/heads/main"), None, "nothing pushed");
+}
+
+#[test]
+fn gitops_mode_records_a_push_of_a_configured_branch() {
+    let mut env = TestEnv::new();
+    let bare = with_origin(&env);
+    env.write(
+        "deployments/ledger.toml",
+        "[gitops]\nbranches = [\"production\"]\nservice = \"shop\"\n",
+    );
+    env.git(&["add", "deployments/ledger.toml"]);
+    env.git(&["commit", "-q", "-m", "gitops"]);
+    env.ok(&["hooks", "install"]);
+    let head = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+
+    // Another branch: nothing recorded.
+    let out = push(&env, &["-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(env.records().is_empty());
+
+    env.at("2025-01-15T16:00:00Z");
+    let out = push(&env, &["-q", "origin", "main:production"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("GitOps mode: recorded DEP-2025-01-15-16-00-shop-production"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(rev(&bare, "refs/heads/production"), Some(head.clone()));
+    let record = env.only_record();
+    assert!(record.contains("status: success\n"), "{record}");
+    assert!(record.contains("environment: production\n"), "{record}");
+    assert!(
+        record.contains("started_at: 2025-01-15T16:00:00Z\nfinished_at: 2025-01-15T16:00:00Z\n"),
+        "{record}"
+    );
+    assert!(
+        record.contains(&format!("git: {{ commit: {head}, branch: production }}")),
+        "{record}"
+    );
+    assert!(
+        record.contains("labels: { trigger: gitops-push }\n"),
+        "{record}"
+    );
+    // Written to the work tree, not committed (a pre-push hook cannot add to its push).
+    let status = env.git(&["status", "--porcelain"]);
+    assert!(status.starts_with("?? deployments/checklists/"), "{status}");
+
+    // The same commit pushed again (to another branch matching) records nothing.
+    env.write(
+        "deployments/ledger.toml",
+        "[gitops]\nbranches = [\"production\", \"prod-*\"]\nservice = \"shop\"\n",
+    );
+    env.at("2025-01-15T17:00:00Z");
+    let out = push(&env, &["-q", "origin", "main:prod-eu"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        env.records().len(),
+        2,
+        "prod-eu is another environment: {}",
+        text(&out)
+    );
+    let out = push(&env, &["-q", "-f", "origin", "main~1:production"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = push(&env, &["-q", "-f", "origin", "main:production"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already records"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        env.records().len(),
+        3,
+        "main~1 was recorded once, main not twice"
+    );
+}
