@@ -55,6 +55,32 @@ pub fn hooks_dir(repo: &Repo) -> Result<PathBuf> {
     Ok(repo.common_dir().join("hooks"))
 }
 
+/// Runs an embedded hook script with `sh`, passing the arguments and stdin
+/// through; its exit code becomes ours (a refused push is an error).
+pub fn run(name: &str, args: &[String]) -> Result<()> {
+    let Some((_, script)) = HOOKS.iter().find(|(n, _)| *n == name) else {
+        let names: Vec<&str> = HOOKS.iter().map(|(n, _)| *n).collect();
+        return Err(Error::usage(
+            format!("no hook named `{name}`"),
+            format!("one of: {}", names.join(", ")),
+        ));
+    };
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(name)
+        .args(args)
+        .status()
+        .map_err(|e| Error::io("sh", e))?;
+    if status.success() {
+        return Ok(());
+    }
+    Err(Error::user_hint(
+        format!("the {name} hook failed (see above)"),
+        "fix what it reports, or skip it once with --no-verify",
+    ))
+}
+
 /// Whether a hook's text is one of ours.
 pub fn is_ours(text: &str) -> bool {
     text.lines().take(5).any(|l| l.starts_with(MARKER))

@@ -36,6 +36,15 @@ pub enum Action {
     Uninstall,
     /// Print where the hooks go and whether each is installed
     Path,
+    /// Run an embedded hook script with these arguments and this stdin
+    /// (for hook managers: lefthook, husky…)
+    Run {
+        /// The hook: pre-push
+        name: String,
+        /// The arguments git gave the hook (for pre-push: remote name and URL)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Run by the pre-push hook for each pushed ref once its records
     /// validated: warns about deployments in progress and, in GitOps mode,
     /// records a deployment of the pushed commit
@@ -80,6 +89,7 @@ pub fn run(args: Args) -> Result<()> {
             }
             Ok(())
         }
+        Action::Run { name, args } => hooks::run(&name, &args),
         Action::Pushed {
             remote,
             remote_ref,

@@ -293,6 +293,30 @@ fn a_push_of_a_broken_record_is_refused_with_the_problem_listed() {
     assert!(all.contains("exploded"), "{all}");
     assert!(all.contains("push refused"), "{all}");
     assert_eq!(rev(&bare, "refs/heads/main"), None, "nothing pushed");
+
+    // The same script through `hooks run` (for lefthook and other managers).
+    let head = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let zero = "0".repeat(40);
+    let out = env
+        .cmd()
+        .env("PATH", path_with_bin())
+        .args(["hooks", "run", "pre-push", "origin", "/dev/null"])
+        .write_stdin(format!("refs/heads/main {head} refs/heads/main {zero}\n"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&format!("{path}:")), "{}", text(&out));
+    // A deletion is not checked.
+    let out = env
+        .cmd()
+        .env("PATH", path_with_bin())
+        .args(["hooks", "run", "pre-push", "origin", "/dev/null"])
+        .write_stdin(format!("(delete) {zero} refs/heads/old {head}\n"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", text(&out));
+    let err = env.fails(&["hooks", "run", "post-nothing"], 2);
+    assert!(err.contains("no hook named `post-nothing`"), "{err}");
 }
 
 #[test]
