@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
+use std::path::Path;
 
 use crate::backfill::{self, Backfill, Existing, GitSource};
 use crate::capture::clock;
@@ -146,13 +147,11 @@ pub fn rollback(ledger: &Ledger, p: &RollbackParams) -> Result<RolledBack> {
         .map_err(|e| Error::user(format!("{}: `{}` {}", old.path.display(), e.key, e.message)))?;
     deploy::refresh_regions(&mut old.doc, &old_record);
 
-    // Both or neither: the new file is created first (never replacing one);
-    // if marking the old one fails, the new one is removed again.
-    ledger.save(&new.path, &new.doc, true)?;
-    if let Err(e) = write_atomic(&ledger.abs(&old.path), old.doc.render().as_bytes(), false) {
-        let _ = std::fs::remove_file(ledger.abs(&new.path));
-        return Err(e);
-    }
+    write_both(
+        &ledger.root,
+        (&new.path, &new.doc.render()),
+        (&old.path, &old.doc.render()),
+    )?;
     let commit = if ledger.config.commit {
         let message = format!(
             "deploy({}): rollback {} of {} [{}]",
@@ -176,6 +175,22 @@ pub fn rollback(ledger: &Ledger, p: &RollbackParams) -> Result<RolledBack> {
         of: target.record.id.clone(),
         of_path: target.path.clone(),
     })
+}
+
+/// Writes the new record and the marked old one, both or neither: the new
+/// file is created first (never replacing a file); if rewriting the old one
+/// fails, the new one is removed again.
+pub fn write_both(root: &Path, new: (&Path, &str), old: (&Path, &str)) -> Result<()> {
+    let new_abs = root.join(new.0);
+    if let Some(dir) = new_abs.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    write_atomic(&new_abs, new.1.as_bytes(), true)?;
+    if let Err(e) = write_atomic(&root.join(old.0), old.1.as_bytes(), false) {
+        let _ = std::fs::remove_file(&new_abs);
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// `--of ID`, else the last success (by finish) of `--service`/`--env`.
@@ -233,4 +248,69 @@ fn previous_version(all: &[Loaded], target: &Record) -> Option<String> {
         })
         .max_by_key(|l| l.record.finished_at)
         .and_then(|l| l.record.version.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_second_write_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        // The old record's folder is a file: writing there fails, even as root.
+        std::fs::write(root.join("old"), "not a folder").expect("write");
+        let err = write_both(
+            root,
+            (Path::new("new/DEP-new.md"), "new"),
+            (Path::new("old/DEP-old.md"), "old"),
+        )
+        .expect_err("the second write fails");
+        assert!(err.to_string().contains("old"), "{err}");
+        assert!(
+            !root.join("new/DEP-new.md").exists(),
+            "the new record was removed"
+        );
+        let left: Vec<_> = std::fs::read_dir(root.join("new"))
+            .expect("folder")
+            .collect();
+        assert!(left.is_empty(), "no temp files: {left:?}");
+        assert_eq!(
+            std::fs::read_to_string(root.join("old")).expect("read"),
+            "not a folder"
+        );
+    }
+
+    #[test]
+    fn both_are_written_when_both_can_be() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("old")).expect("mkdir");
+        std::fs::write(root.join("old/DEP-old.md"), "before").expect("write");
+        write_both(
+            root,
+            (Path::new("new/DEP-new.md"), "new"),
+            (Path::new("old/DEP-old.md"), "after"),
+        )
+        .expect("writes");
+        assert_eq!(
+            std::fs::read_to_string(root.join("new/DEP-new.md")).expect("read"),
+            "new"
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("old/DEP-old.md")).expect("read"),
+            "after"
+        );
+        // A new record never replaces a file.
+        assert!(write_both(
+            root,
+            (Path::new("new/DEP-new.md"), "again"),
+            (Path::new("old/DEP-old.md"), "again"),
+        )
+        .is_err());
+        assert_eq!(
+            std::fs::read_to_string(root.join("old/DEP-old.md")).expect("read"),
+            "after"
+        );
+    }
 }

@@ -45,6 +45,9 @@ pub struct Args {
     /// Check every row and say what would be written; write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Print the report as JSON (written, present, skipped, rejected, each with its line)
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub commit: CommitArg,
 }
@@ -65,6 +68,10 @@ pub fn run(args: Args) -> Result<()> {
     let report = import::import(&ledger, &args.file, &opts, ledger.config.commit)?;
     for w in &report.warnings {
         output::warn(w);
+    }
+    if args.json {
+        output::json(&json_report(&file, &report, opts.dry_run))?;
+        return finish(&file, &report);
     }
     let verb = if opts.dry_run {
         "would import"
@@ -110,6 +117,11 @@ pub fn run(args: Args) -> Result<()> {
         summary.push_str(&format!(" (commit {})", &c[..c.len().min(12)]));
     }
     output::println(&summary)?;
+    finish(&file, &report)
+}
+
+/// Exit 1 when a row was rejected.
+fn finish(file: &str, report: &import::Report) -> Result<()> {
     if !report.rejected.is_empty() {
         return Err(Error::user_hint(
             format!(
@@ -120,4 +132,21 @@ pub fn run(args: Args) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+fn json_report(file: &str, r: &import::Report, dry_run: bool) -> serde_json::Value {
+    use serde_json::json;
+    json!({
+        "file": file,
+        "dry_run": dry_run,
+        "written": r.written.iter().map(|(line, w)| json!({
+            "line": line, "id": w.id, "path": w.path, "warnings": w.warnings,
+        })).collect::<Vec<_>>(),
+        "present": r.present.iter().map(|(line, id, differs)| json!({
+            "line": line, "id": id, "differs": differs,
+        })).collect::<Vec<_>>(),
+        "skipped": r.skipped.iter().map(|(line, why)| json!({ "line": line, "reason": why })).collect::<Vec<_>>(),
+        "rejected": r.rejected.iter().map(|(line, why)| json!({ "line": line, "reason": why })).collect::<Vec<_>>(),
+        "commit": r.commit,
+    })
 }

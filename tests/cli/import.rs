@@ -255,3 +255,49 @@ fn commit_puts_every_imported_record_in_one_commit() {
     );
     assert!(!log.contains("past.csv"), "{log}");
 }
+
+#[test]
+fn csv_with_a_broken_row_dry_run_and_json_report() {
+    let env = TestEnv::new();
+    env.write(
+        "past.csv",
+        "service,environment,status,started_at,finished_at,colour\n\
+         api,production,success,2025-01-15T14:30:00Z,2025-01-15T14:45:00Z,red\n\
+         api,production,success,2025-01-16T14:30:00Z,2025-01-16T14:45:00Z,red,extra,fields\n\
+         api,production,,2025-01-17T14:30:00Z,2025-01-17T14:45:00Z,\n",
+    );
+    let out = env.run(&["import", "past.csv", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("would import DEP-2025-01-15-14-30-api-production"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("would import 1, already present 0, skipped 0, rejected 2"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("past.csv:3: 8 fields but the header has 6"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("past.csv:4: no `status`"), "{stderr}");
+    assert!(
+        stderr.contains("unknown fields ignored: colour"),
+        "{stderr}"
+    );
+    assert!(env.records().is_empty(), "a dry run writes nothing");
+
+    let out = env.run(&["import", "past.csv", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(report["written"][0]["line"], 2);
+    assert_eq!(
+        report["written"][0]["id"],
+        "DEP-2025-01-15-14-30-api-production"
+    );
+    assert_eq!(report["rejected"][0]["line"], 3);
+    assert_eq!(report["rejected"][1]["line"], 4);
+    assert_eq!(env.records().len(), 1);
+}
