@@ -425,11 +425,10 @@ fn git_value(
         }
         GitSource::Rev(rev) => match ledger.repo.resolve_commit(rev) {
             Ok(sha) => (Some(sha), None, None),
-            Err(e) if is_hex_sha(rev) => {
+            Err(_) if is_hex_sha(rev) => {
                 warnings.push(format!(
                     "commit {rev} is not in this clone; recorded as given"
                 ));
-                let _ = e;
                 (Some(rev.to_ascii_lowercase()), None, None)
             }
             Err(e) => return Err(e),

@@ -96,7 +96,12 @@ pub fn run(args: Args) -> Result<()> {
             local_sha,
         } => {
             let ledger = Ledger::open_cwd()?;
-            let pushed = hooks::pushed(&ledger, remote.as_deref(), &remote_ref, &local_sha)?;
+            let pushed = hooks::pushed(
+                &ledger,
+                remote.as_deref().filter(|r| !r.is_empty()),
+                &remote_ref,
+                &local_sha,
+            )?;
             for r in &pushed.in_progress {
                 output::warn(&format!(
                     "{} ({} in {}) is still in progress in the pushed commit; finish it with `deploy-ledger finish --id {}`",

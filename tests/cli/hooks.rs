@@ -105,6 +105,12 @@ fn install_writes_an_executable_hook_and_is_idempotent() {
     assert_eq!(mode(&env.path(HOOK)), 0o755);
     let out = env.ok(&["hooks", "install"]);
     assert!(out.contains("is already installed"), "{out}");
+    // An older version of ours is updated in place, mode restored.
+    env.write(HOOK, "#!/bin/sh\n# deploy-ledger hook: pre-push\nexit 0\n");
+    let out = env.ok(&["hooks", "install"]);
+    assert!(out.contains("updated "), "{out}");
+    assert_eq!(env.read(HOOK), hook);
+    assert_eq!(mode(&env.path(HOOK)), 0o755);
     let out = env.ok(&["hooks", "uninstall"]);
     assert!(out.contains("removed "), "{out}");
     assert!(!env.path(HOOK).exists());

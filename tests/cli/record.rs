@@ -84,6 +84,54 @@ fn the_same_record_twice_writes_nothing_and_other_data_is_refused() {
     );
     assert_eq!(env.records().len(), 1);
     assert_eq!(env.read(PATH), before);
+    // Another deployment may not take an id already used.
+    let err = env.fails(
+        &[
+            "record",
+            "--service",
+            "api",
+            "--env",
+            "production",
+            "--id",
+            "DEP-2025-01-15-14-30-api-production",
+            "--started",
+            "2025-01-15T16:00:00Z",
+            "--finished",
+            "2025-01-15T16:10:00Z",
+            "--status",
+            "success",
+        ],
+        3,
+    );
+    assert!(
+        err.contains(
+            "a different deployment already has the id DEP-2025-01-15-14-30-api-production"
+        ),
+        "{err}"
+    );
+    let err = env.fails(
+        &[
+            "record",
+            "--service",
+            "api",
+            "--env",
+            "production",
+            "--id",
+            "../escape",
+            "--started",
+            "2025-01-15T16:00:00Z",
+            "--finished",
+            "2025-01-15T16:10:00Z",
+            "--status",
+            "success",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("record id `../escape` is not a valid id"),
+        "{err}"
+    );
+    assert_eq!(env.records().len(), 1);
 }
 
 #[test]
