@@ -11,9 +11,10 @@ use crate::output;
 
 const EXAMPLES: &str = "\
 Examples:
-  deploy-ledger hooks install            # where core.hooksPath says, else .git/hooks
-  deploy-ledger hooks install --force    # replace a foreign pre-push hook (kept as pre-push.deploy-ledger-backup)
-  deploy-ledger hooks uninstall          # remove ours, put back what was there
+  deploy-ledger hooks install          # where core.hooksPath says, else .git/hooks
+  deploy-ledger hooks install --force  # replace a foreign hook, kept as <name>.deploy-ledger-backup
+  deploy-ledger hooks uninstall        # remove ours, put back what was there
+  deploy-ledger hooks run pre-push origin URL < refs   # for lefthook, husky…
 
 `install` refuses (exit 3) to overwrite a hook it did not write, unless --force.";
 
