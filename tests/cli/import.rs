@@ -301,3 +301,45 @@ fn csv_with_a_broken_row_dry_run_and_json_report() {
     assert_eq!(report["rejected"][1]["line"], 4);
     assert_eq!(env.records().len(), 1);
 }
+
+#[test]
+fn paginated_arrays_and_a_single_object() {
+    let env = TestEnv::new();
+    // `gh api --paginate` prints one array per page, back to back.
+    env.write(
+        "pages.json",
+        &format!(
+            "[{{\"id\": 1, \"sha\": \"{SHA}\", \"ref\": \"v1\", \"environment\": \"production\", \"created_at\": \"2025-01-10T10:00:00Z\", \"updated_at\": \"2025-01-10T10:05:00Z\",\n  \"statuses\": [{{\"state\": \"inactive\", \"created_at\": \"2025-01-12T10:00:00Z\"}}, {{\"state\": \"inactive\", \"created_at\": \"2025-01-11T10:00:00Z\"}}]}}]\n\
+             [{{\"id\": 2, \"sha\": \"{SHA}\", \"ref\": \"v2\", \"environment\": \"production\", \"created_at\": \"2025-01-12T09:00:00Z\", \"updated_at\": \"2025-01-12T09:05:00Z\",\n  \"statuses\": []}}]\n"
+        ),
+    );
+    let out = env.run(&["import", "pages.json", "--service", "shop"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("imported 1, already present 0, skipped 1, rejected 0"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("pages.json:3: skipped: still in progress (state `pending`)"),
+        "{stderr}"
+    );
+    // Only `inactive` statuses: a success, finished at the first of them.
+    let text = env.only_record();
+    assert!(text.contains("status: success\n"), "{text}");
+    assert!(
+        text.contains("finished_at: 2025-01-11T10:00:00Z\n"),
+        "{text}"
+    );
+
+    env.write(
+        "one.json",
+        "{\n  \"service\": \"api\", \"environment\": \"staging\", \"status\": \"ok\",\n  \"started_at\": \"2025-01-20T10:00:00Z\", \"finished_at\": \"2025-01-20T10:01:00Z\"\n}\n",
+    );
+    let out = env.ok(&["import", "one.json"]);
+    assert!(
+        out.contains("imported DEP-2025-01-20-10-00-api-staging"),
+        "{out}"
+    );
+}
