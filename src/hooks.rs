@@ -81,6 +81,17 @@ pub fn run(name: &str, args: &[String]) -> Result<()> {
     ))
 }
 
+/// Whether the installed hooks will find the binary: `DEPLOY_LEDGER_BIN`,
+/// else `deploy-ledger` on `PATH` (what the scripts call).
+pub fn binary_on_path() -> bool {
+    if std::env::var_os("DEPLOY_LEDGER_BIN").is_some_and(|v| !v.is_empty()) {
+        return true;
+    }
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| dir.join("deploy-ledger").is_file())
+    })
+}
+
 /// Whether a hook's text is one of ours.
 pub fn is_ours(text: &str) -> bool {
     text.lines().take(5).any(|l| l.starts_with(MARKER))

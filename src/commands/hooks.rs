@@ -67,6 +67,11 @@ pub fn run(args: Args) -> Result<()> {
             for a in hooks::install(&repo, force)? {
                 output::println(&a.to_string())?;
             }
+            if !hooks::binary_on_path() {
+                output::warn(
+                    "deploy-ledger is not on PATH: the hook will refuse pushes until it is (or DEPLOY_LEDGER_BIN names it)",
+                );
+            }
             Ok(())
         }
         Action::Uninstall => {

@@ -92,10 +92,29 @@ fn mode(path: &Path) -> u32 {
 #[test]
 fn install_writes_an_executable_hook_and_is_idempotent() {
     let env = TestEnv::new();
-    let out = env.ok(&["hooks", "install"]);
+    let out = env.run(&["hooks", "install"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.contains("installed ") && out.contains("pre-push"),
-        "{out}"
+        stdout.contains("installed ") && stdout.contains("pre-push"),
+        "{stdout}"
+    );
+    // The test's PATH has no deploy-ledger: the user is told.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("warning: deploy-ledger is not on PATH"),
+        "{}",
+        text(&out)
+    );
+    let out = env
+        .cmd()
+        .env("PATH", path_with_bin())
+        .args(["hooks", "install"])
+        .output()
+        .expect("runs");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("not on PATH"),
+        "{}",
+        text(&out)
     );
     let hook = env.read(HOOK);
     assert!(
