@@ -3,4 +3,6 @@
 
 mod env;
 
+mod export;
 mod lifecycle;
+mod outputs_fixture;

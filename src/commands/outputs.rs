@@ -1,0 +1,209 @@
+//! What `export` and `visualize` share: the record filters of `list` and the
+//! `--output FILE [--force]` destination (atomic, never a partial file).
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::ledger::Ledger;
+use crate::record::{Record, Status};
+
+/// `--service --env --status --since --until`, as `list` takes them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FilterArgs {
+    /// Only this service (repeatable)
+    #[arg(long)]
+    pub service: Vec<String>,
+    /// Only this environment (repeatable)
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: Vec<String>,
+    /// Only this status (repeatable): in-progress, success, failed, cancelled, rolled-back
+    #[arg(long)]
+    pub status: Vec<String>,
+    /// Only deployments started at or after this date or RFC 3339 time
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only deployments started up to this date (the whole day) or RFC 3339 time
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+}
+
+/// The checked form of [`FilterArgs`].
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    pub services: Vec<String>,
+    pub environments: Vec<String>,
+    pub statuses: Vec<Status>,
+    pub since: Option<DateTime<Utc>>,
+    /// Exclusive bound.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl FilterArgs {
+    pub fn check(&self) -> Result<RecordFilter> {
+        let statuses = self
+            .status
+            .iter()
+            .map(|s| s.parse::<Status>())
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RecordFilter {
+            services: self.service.clone(),
+            environments: self.environment.clone(),
+            statuses,
+            since: self
+                .since
+                .as_deref()
+                .map(|s| parse_bound("--since", s, false))
+                .transpose()?,
+            until: self
+                .until
+                .as_deref()
+                .map(|s| parse_bound("--until", s, true))
+                .transpose()?,
+        })
+    }
+}
+
+/// A date (`2025-01-15`) or an RFC 3339 time. A date as an upper bound
+/// includes the whole day; a time includes that second.
+fn parse_bound(flag: &str, text: &str, upper: bool) -> Result<DateTime<Utc>> {
+    if let Ok(t) = crate::record::parse_time(text) {
+        let t = t.with_timezone(&Utc);
+        return Ok(if upper {
+            t + chrono::Duration::seconds(1)
+        } else {
+            t
+        });
+    }
+    let bad = || {
+        Error::usage(
+            format!("{flag} `{text}` is not a date or an RFC 3339 time"),
+            "e.g. 2025-01-15 or 2025-01-15T14:30:00Z",
+        )
+    };
+    let day = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| bad())?;
+    let day = if upper {
+        day.checked_add_days(Days::new(1)).ok_or_else(bad)?
+    } else {
+        day
+    };
+    Ok(day.and_hms_opt(0, 0, 0).ok_or_else(bad)?.and_utc())
+}
+
+impl RecordFilter {
+    pub fn matches(&self, r: &Record) -> bool {
+        let started = r.started_at.with_timezone(&Utc);
+        (self.services.is_empty() || self.services.contains(&r.service))
+            && (self.environments.is_empty() || self.environments.contains(&r.environment))
+            && (self.statuses.is_empty() || self.statuses.contains(&r.status))
+            && self.since.is_none_or(|s| started >= s)
+            && self.until.is_none_or(|u| started < u)
+    }
+}
+
+/// The records of the work tree that pass `filter`, oldest first (then by
+/// id); broken records are skipped with a warning each.
+pub fn selected_records(ledger: &Ledger, filter: &RecordFilter) -> Vec<Record> {
+    let (loaded, broken) = ledger.load_all();
+    for e in &broken {
+        crate::output::warn(&format!(
+            "skipped a broken record: {e} (run `deploy-ledger validate`)"
+        ));
+    }
+    let mut records: Vec<Record> = loaded
+        .into_iter()
+        .map(|l| l.record)
+        .filter(|r| filter.matches(r))
+        .collect();
+    records.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
+    records
+}
+
+/// `--output FILE` and `--force`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OutputArgs {
+    /// Write to FILE instead of stdout (atomically: a temp file, then a rename)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists
+    #[arg(long, requires = "output")]
+    pub force: bool,
+}
+
+/// Checks that `path` can be written before any work is done: its folder
+/// exists and is a folder, and it does not exist unless `force`.
+pub fn check_destination(path: &Path, force: bool) -> Result<()> {
+    let shown = path.display();
+    if path.as_os_str().is_empty() || path.file_name().is_none() {
+        return Err(Error::usage(
+            format!("--output `{shown}` is not a file name"),
+            "e.g. --output deployments.json",
+        ));
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match std::fs::metadata(parent) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::user_hint(
+                format!("cannot write {shown}: {} is not a folder", parent.display()),
+                "choose a path inside an existing folder",
+            ))
+        }
+        Err(_) => {
+            return Err(Error::user_hint(
+                format!(
+                    "cannot write {shown}: folder {} does not exist",
+                    parent.display()
+                ),
+                format!(
+                    "create it first (mkdir -p {}) or choose another path",
+                    parent.display()
+                ),
+            ))
+        }
+    }
+    if path.is_dir() {
+        return Err(Error::user_hint(
+            format!("cannot write {shown}: it is a folder"),
+            "give a file name, e.g. --output deployments.json",
+        ));
+    }
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::user_hint(
+            format!("{shown} already exists"),
+            "pass --force to replace it, or choose another --output",
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `--output` (atomically) or to stdout.
+pub fn emit(out: &OutputArgs, bytes: &[u8]) -> Result<()> {
+    match &out.output {
+        Some(path) => {
+            check_destination(path, out.force)?;
+            crate::ledger::write_atomic(path, bytes, !out.force).map_err(|e| with_hint(e, path))
+        }
+        None => crate::output::print(&String::from_utf8_lossy(bytes)),
+    }
+}
+
+/// Adds a hint to an io error on the output path (the checks above catch most).
+pub fn with_hint(e: Error, path: &Path) -> Error {
+    match e {
+        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
+            Error::user_hint(
+                format!("{} already exists", path.display()),
+                "pass --force to replace it, or choose another --output",
+            )
+        }
+        Error::Io { path: p, source } => Error::user_hint(
+            format!("cannot write {}: {source}", p.display()),
+            "check the folder exists and is writable; nothing was written",
+        ),
+        other => other,
+    }
+}
