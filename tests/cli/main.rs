@@ -6,3 +6,4 @@ mod env;
 mod export;
 mod lifecycle;
 mod outputs_fixture;
+mod visualize;
