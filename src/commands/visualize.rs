@@ -57,7 +57,35 @@ pub fn run(args: Args) -> Result<()> {
             render::mermaid::gantt(&records[omitted..], now, omitted)
         }
         Format::Dot => render::dot::graph(&records, &ledger.config.services),
-        Format::Html => render::html::dashboard(&ledger, &records, now)?,
+        Format::Html => render::html::render(&dashboard(&records, now))?,
     };
     outputs::emit(&args.out, text.as_bytes())
+}
+
+/// The dashboard's figures (to be filled from the analytics report).
+fn dashboard(
+    records: &[crate::record::Record],
+    now: chrono::DateTime<chrono::Utc>,
+) -> render::html::Dashboard {
+    let mut phases: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for r in records {
+        for p in &r.phases {
+            if let Some(d) = p.duration_seconds {
+                phases.entry(p.name.clone()).or_default().push(d as f64);
+            }
+        }
+    }
+    render::html::Dashboard {
+        title: "Deployments".into(),
+        generated_at: crate::record::format_time(now),
+        phases: phases
+            .into_iter()
+            .map(|(name, durations)| render::html::PhaseSpread {
+                name,
+                durations,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
 }
