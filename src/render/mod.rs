@@ -5,3 +5,7 @@ pub mod export;
 pub mod html;
 pub mod mermaid;
 pub mod regions;
+pub mod report_fmt;
+pub mod report_json;
+pub mod report_markdown;
+pub mod report_text;
