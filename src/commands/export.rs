@@ -1,7 +1,8 @@
 //! `deploy-ledger export`: the records as json, ndjson, csv, sqlite,
 //! prometheus, org or sexp, to stdout or `--output FILE`.
 
-use crate::commands::outputs::{self, FilterArgs, OutputArgs};
+use crate::analytics::ReportTz;
+use crate::commands::outputs::{self, DoraArgs, FilterArgs, OutputArgs};
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::render::export;
@@ -37,6 +38,8 @@ pub struct Args {
     #[command(flatten)]
     pub filter: FilterArgs,
     #[command(flatten)]
+    pub dora: DoraArgs,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
@@ -61,7 +64,20 @@ pub fn run(args: Args) -> Result<()> {
         Format::Csv => export::csv::csv(&records)?,
         Format::Org => export::org::org(&records),
         Format::Sexp => export::sexp::sexp(&records)?,
-        Format::Prometheus => export::prometheus::render(&records, &[])?,
+        Format::Prometheus => {
+            // The DORA gauges are the analytics report's figures.
+            let now = crate::capture::clock::now()?;
+            let input = outputs::analytics_input(
+                &ledger,
+                &filter,
+                &args.dora.dora_environments,
+                ReportTz::default(),
+                now,
+            )?;
+            let report = crate::analytics::compute(&input.records, &input.history, &input.options);
+            let dora = crate::render::dashboard::dora_figures(&report);
+            export::prometheus::render(&records, &dora)?
+        }
         Format::Sqlite => {
             let path = args.out.output.as_deref().expect("checked above");
             let warnings = export::sqlite::write(&records, path, args.out.force)

@@ -207,3 +207,74 @@ pub fn with_hint(e: Error, path: &Path) -> Error {
         other => other,
     }
 }
+
+/// What the analytics report is computed over, for the DORA gauges and the
+/// dashboard: the records `analytics` reads (committed at HEAD plus the work
+/// tree's uncommitted ones) that pass `filter`.
+pub struct AnalyticsInput {
+    pub records: Vec<crate::analytics::RecordInput>,
+    pub history: crate::analytics::History,
+    pub options: crate::analytics::Options,
+}
+
+/// Loads the analytics input. DORA covers `dora_envs`, else the filter's
+/// environments, else production (as `analytics` does).
+pub fn analytics_input(
+    ledger: &Ledger,
+    filter: &RecordFilter,
+    dora_envs: &[String],
+    tz: crate::analytics::ReportTz,
+    now: DateTime<Utc>,
+) -> Result<AnalyticsInput> {
+    use crate::analytics::{self, LoadOptions, Options};
+    let loaded = analytics::load(
+        &ledger.repo,
+        &LoadOptions {
+            rev: "HEAD".into(),
+            committed_only: false,
+            service_paths: ledger
+                .config
+                .services
+                .values()
+                .flat_map(|s| s.paths.iter().cloned())
+                .collect(),
+        },
+    )?;
+    for w in &loaded.warnings {
+        crate::output::warn(w);
+    }
+    let mut options = Options::new(now);
+    options.tz = tz;
+    options.dora_environments = if !dora_envs.is_empty() {
+        dora_envs.to_vec()
+    } else if !filter.environments.is_empty() {
+        filter.environments.clone()
+    } else {
+        vec!["production".into()]
+    };
+    options.service_paths = ledger
+        .config
+        .services
+        .iter()
+        .map(|(k, v)| (k.clone(), v.paths.clone()))
+        .collect();
+    options.stale_after_hours = ledger.config.stale_after_hours;
+    options.rev = loaded.rev.clone();
+    Ok(AnalyticsInput {
+        records: loaded
+            .records
+            .into_iter()
+            .filter(|r| filter.matches(&r.record))
+            .collect(),
+        history: loaded.history,
+        options,
+    })
+}
+
+/// `--dora-env`: the environments of the DORA figures.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DoraArgs {
+    /// Environments of the DORA figures (repeatable; default: --env, else production)
+    #[arg(long = "dora-env", value_name = "ENV")]
+    pub dora_environments: Vec<String>,
+}

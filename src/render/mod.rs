@@ -1,5 +1,6 @@
 //! Renderers of user-visible text.
 
+pub mod dashboard;
 pub mod dot;
 pub mod export;
 pub mod html;

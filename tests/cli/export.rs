@@ -325,6 +325,57 @@ fn prometheus_passes_promtool_and_counts() {
         sample("deploy_ledger_deployments_in_progress{environment=\"staging\",service=\"web\"}"),
         1.0
     );
+
+    // DORA gauges: the analytics report's figures, for production.
+    let report: serde_json::Value =
+        serde_json::from_str(&env.ok(&["analytics", "--format", "json"])).expect("report");
+    let dora = &report["dora"]["production"];
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * b.abs().max(1.0);
+    let cfr = sample("deploy_ledger_dora_change_failure_rate{environment=\"production\"}");
+    assert!(
+        close(cfr, 1.0 / 7.0),
+        "1 failed of 7 ended in production: {cfr}"
+    );
+    assert!(close(
+        cfr,
+        dora["change_failure_rate"]["value"].as_f64().expect("cfr")
+    ));
+    let lead = sample("deploy_ledger_dora_lead_time_median_seconds{environment=\"production\"}");
+    assert!(
+        close(
+            lead,
+            dora["lead_time"]["median_seconds"]
+                .as_f64()
+                .expect("lead time")
+        ),
+        "{lead}"
+    );
+    assert!(
+        lead > 2.0 * 3600.0,
+        "commits were made 2 h before each start: {lead}"
+    );
+    let per_day = sample("deploy_ledger_dora_deployments_per_day{environment=\"production\"}");
+    assert!(close(
+        per_day,
+        dora["deployment_frequency"]["per_day"]
+            .as_f64()
+            .expect("per day")
+    ));
+    let tier = dora["lead_time"]["tier"].as_str().expect("tier");
+    assert_eq!(
+        sample(&format!(
+            "deploy_ledger_dora_tier{{environment=\"production\",metric=\"lead_time\",tier=\"{tier}\"}}"
+        )),
+        1.0
+    );
+    // --dora-env picks other environments.
+    let text = env.ok(&["export", "--format", "prometheus", "--dora-env", "staging"]);
+    promtool_check(&text);
+    assert!(
+        text.contains("deploy_ledger_dora_deployments_per_day{environment=\"staging\"}"),
+        "{text}"
+    );
+    assert!(!text.contains("deploy_ledger_dora_deployments_per_day{environment=\"production\"}"));
 }
 
 #[test]

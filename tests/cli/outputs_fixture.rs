@@ -123,7 +123,7 @@ pub const HISTORY: &[Row] = &[
         "web",
         "staging",
         "0.9.0",
-        "dave",
+        "dave <dave@example.com>",
         "2025-01-22T08:00:00Z",
         "2025-01-22T08:05:00Z",
         None,
@@ -144,7 +144,17 @@ depends_on = [\"api-gateway\", \"cdn\"]
 pub fn ledger() -> TestEnv {
     let mut env = TestEnv::new();
     env.write("deployments/ledger.toml", CONFIG);
-    for &(service, environment, version, operator, start, exec, finish, status, reason) in HISTORY {
+    for (i, &(service, environment, version, operator, start, exec, finish, status, reason)) in
+        HISTORY.iter().enumerate()
+    {
+        // A code change committed two hours before each deployment, so that
+        // lead time has commits to measure.
+        let started = chrono::DateTime::parse_from_rfc3339(start).expect("fixture time");
+        let committed = (started - chrono::Duration::hours(2)).to_rfc3339();
+        env.at(&committed);
+        env.write(&format!("src/{service}.txt"), &format!("change {i}\n"));
+        env.git(&["add", "src"]);
+        env.git(&["commit", "-q", "-m", &format!("change {i}")]);
         env.at(start).ok(&[
             "start",
             "--service",

@@ -127,8 +127,8 @@ fn register_dora(registry: &Registry, dora: &[DoraFigures]) -> Result<()> {
             |d| d.deployments_per_day,
         ),
         (
-            "deploy_ledger_dora_deploy_days_per_week_median",
-            "DORA deployment frequency: median deploy-days per week.",
+            "deploy_ledger_dora_weekly_deploy_day_count_median",
+            "DORA deployment frequency: median number of days with a deployment, per week.",
             |d| d.deploy_days_per_week_median,
         ),
         (
