@@ -1,8 +1,9 @@
 //! `deploy-ledger visualize`: a mermaid gantt timeline, a DOT dependency
 //! graph, or a self-contained HTML dashboard.
 
+use crate::analytics::ReportTz;
 use crate::capture::clock;
-use crate::commands::outputs::{self, FilterArgs, OutputArgs};
+use crate::commands::outputs::{self, DoraArgs, FilterArgs, OutputArgs};
 use crate::error::Result;
 use crate::ledger::Ledger;
 use crate::render;
@@ -37,6 +38,11 @@ pub struct Args {
     /// mermaid: only the latest N deployments (large charts do not render on forges)
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub last: usize,
+    /// html: time zone of the heatmap and the weeks (UTC, +02:00, Europe/Paris)
+    #[arg(long, default_value = "UTC")]
+    pub tz: String,
+    #[command(flatten)]
+    pub dora: DoraArgs,
     #[command(flatten)]
     pub filter: FilterArgs,
     #[command(flatten)]
@@ -45,6 +51,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let filter = args.filter.check()?;
+    let tz: ReportTz = args.tz.parse()?;
     if let Some(path) = &args.out.output {
         outputs::check_destination(path, args.out.force)?;
     }
@@ -57,35 +64,39 @@ pub fn run(args: Args) -> Result<()> {
             render::mermaid::gantt(&records[omitted..], now, omitted)
         }
         Format::Dot => render::dot::graph(&records, &ledger.config.services),
-        Format::Html => render::html::render(&dashboard(&records, now))?,
+        Format::Html => {
+            let input =
+                outputs::analytics_input(&ledger, &filter, &args.dora.dora_environments, tz, now)?;
+            let dashboard = render::dashboard::dashboard(
+                &input.records,
+                &input.history,
+                &input.options,
+                "Deployments".into(),
+                scope(&args.filter, &tz),
+            );
+            render::html::render(&dashboard)?
+        }
     };
     outputs::emit(&args.out, text.as_bytes())
 }
 
-/// The dashboard's figures (to be filled from the analytics report).
-fn dashboard(
-    records: &[crate::record::Record],
-    now: chrono::DateTime<chrono::Utc>,
-) -> render::html::Dashboard {
-    let mut phases: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
-    for r in records {
-        for p in &r.phases {
-            if let Some(d) = p.duration_seconds {
-                phases.entry(p.name.clone()).or_default().push(d as f64);
-            }
-        }
+/// One line saying what the dashboard covers.
+fn scope(f: &FilterArgs, tz: &ReportTz) -> String {
+    let mut parts = Vec::new();
+    let list =
+        |name: &str, v: &[String]| (!v.is_empty()).then(|| format!("{name} {}", v.join(", ")));
+    parts.extend(list("service", &f.service));
+    parts.extend(list("environment", &f.environment));
+    parts.extend(list("status", &f.status));
+    if let Some(s) = &f.since {
+        parts.push(format!("since {s}"));
     }
-    render::html::Dashboard {
-        title: "Deployments".into(),
-        generated_at: crate::record::format_time(now),
-        phases: phases
-            .into_iter()
-            .map(|(name, durations)| render::html::PhaseSpread {
-                name,
-                durations,
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
+    if let Some(u) = &f.until {
+        parts.push(format!("until {u}"));
     }
+    if parts.is_empty() {
+        parts.push("all deployments".into());
+    }
+    parts.push(format!("times in {tz}"));
+    parts.join(" · ")
 }

@@ -37,6 +37,18 @@ pub struct Dashboard {
     pub lead_time_trend: Vec<(String, Option<f64>)>,
     pub lead_time_note: String,
     pub operators: Vec<OperatorRow>,
+    /// The latest failed or rolled-back deployments, newest first.
+    pub failures: Vec<FailureRow>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FailureRow {
+    pub id: String,
+    pub service: String,
+    pub environment: String,
+    pub status: String,
+    pub finished_at: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -206,6 +218,49 @@ fn nice_max(max: f64) -> f64 {
         .unwrap_or(10.0 * exp)
 }
 
+/// What a line chart's y axis measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    /// 0-1, shown as percent, axis 0-100%.
+    Fraction,
+    /// Seconds, axis in whole minutes, hours or days.
+    Duration,
+}
+
+impl Axis {
+    /// The axis top for values up to `max`, and the unit of its labels.
+    fn scale(self, max: f64) -> (f64, f64, &'static str) {
+        match self {
+            Axis::Fraction => (1.0, 0.01, "%"),
+            Axis::Duration => {
+                let (unit, suffix) = if max <= 2.0 * 3600.0 {
+                    (60.0, "m")
+                } else if max <= 2.0 * 86_400.0 {
+                    (3600.0, "h")
+                } else {
+                    (86_400.0, "d")
+                };
+                // Four grid steps of a whole number of units.
+                let need = (max / unit / 4.0).ceil().max(1.0);
+                let step = [
+                    1.0, 2.0, 3.0, 5.0, 6.0, 10.0, 12.0, 15.0, 20.0, 25.0, 30.0, 50.0,
+                ]
+                .into_iter()
+                .find(|s| *s >= need)
+                .unwrap_or(need);
+                (step * 4.0 * unit, unit, suffix)
+            }
+        }
+    }
+
+    fn value(self, v: f64) -> String {
+        match self {
+            Axis::Fraction => percent(v),
+            Axis::Duration => human_duration(v),
+        }
+    }
+}
+
 /// Shows every n-th x label so that labels never overlap.
 fn label_step(n: usize, room: f64, per_label: f64) -> usize {
     let fit = (room / per_label).floor().max(1.0) as usize;
@@ -248,15 +303,15 @@ pub fn stacked_chart(periods: &[PeriodStack]) -> Chart {
         c.empty = Some("No deployments in this range.".into());
         return c;
     }
-    let top = nice_max(max as f64);
+    // Four grid steps of a whole number of deployments.
+    let step = nice_max((max as f64 / 4.0).ceil());
+    let top = step * 4.0;
     let y = |v: f64| bottom - (bottom - TOP) * v / top;
     for i in 0..=4 {
-        let v = top * i as f64 / 4.0;
+        let v = step * i as f64;
         c.lines.push(hline(LEFT, W - RIGHT, y(v), "grid"));
-        if v.fract() == 0.0 || i == 4 {
-            c.texts
-                .push(text(LEFT - 6.0, y(v) + 4.0, format!("{v}"), "end", "axis"));
-        }
+        c.texts
+            .push(text(LEFT - 6.0, y(v) + 4.0, format!("{v}"), "end", "axis"));
     }
     let slot = (W - LEFT - RIGHT) / periods.len() as f64;
     let bar = (slot * 0.7).min(40.0);
@@ -296,13 +351,7 @@ pub fn stacked_chart(periods: &[PeriodStack]) -> Chart {
 }
 
 /// A line over periods; `fmt` labels the y axis, `top` fixes its maximum.
-pub fn line_chart(
-    id: &str,
-    title: &str,
-    points: &[(String, Option<f64>)],
-    top: Option<f64>,
-    fmt: fn(f64) -> String,
-) -> Chart {
+pub fn line_chart(id: &str, title: &str, points: &[(String, Option<f64>)], axis: Axis) -> Chart {
     let h = 220.0;
     let bottom = h - 30.0;
     let mut c = Chart {
@@ -317,13 +366,14 @@ pub fn line_chart(
         c.empty = Some("Not enough data yet.".into());
         return c;
     }
-    let top = top.unwrap_or_else(|| nice_max(values.iter().cloned().fold(0.0, f64::max)));
+    let (top, unit, suffix) = axis.scale(values.iter().cloned().fold(0.0, f64::max));
     let y = |v: f64| bottom - (bottom - TOP) * (v / top).clamp(0.0, 1.0);
     for i in 0..=4 {
         let v = top * i as f64 / 4.0;
         c.lines.push(hline(LEFT, W - RIGHT, y(v), "grid"));
+        let label = format!("{}{suffix}", (v / unit).round());
         c.texts
-            .push(text(LEFT - 6.0, y(v) + 4.0, fmt(v), "end", "axis"));
+            .push(text(LEFT - 6.0, y(v) + 4.0, label, "end", "axis"));
     }
     let slot = (W - LEFT - RIGHT) / points.len() as f64;
     let step = label_step(points.len(), W - LEFT - RIGHT, 44.0);
@@ -344,7 +394,7 @@ pub fn line_chart(
                 y: r1(y(*v)),
                 r: 4.0,
                 class: "point".into(),
-                tip: format!("{label}: {}", fmt(*v)),
+                tip: format!("{label}: {}", axis.value(*v)),
             });
         } else {
             // A gap where the period has no value.
@@ -532,8 +582,7 @@ pub fn render(d: &Dashboard) -> Result<String> {
             "success-rate",
             "Success rate per week",
             &d.success_trend,
-            Some(1.0),
-            percent,
+            Axis::Fraction,
         ),
         heatmap_chart(&d.heatmap, &d.heatmap_tz),
         phase_chart(&d.phases),
@@ -542,8 +591,7 @@ pub fn render(d: &Dashboard) -> Result<String> {
                 "lead-time",
                 "Lead time for changes, median per week",
                 &d.lead_time_trend,
-                None,
-                human_duration,
+                Axis::Duration,
             );
             c.note = d.lead_time_note.clone();
             c
@@ -619,5 +667,14 @@ mod tests {
         assert_eq!(human_duration(3900.0), "1h 05m");
         assert_eq!(short("2025-W03"), "W03");
         assert_eq!(label_step(52, 500.0, 44.0), 5);
+        assert_eq!(
+            Axis::Duration.scale(5.8 * 86_400.0),
+            (8.0 * 86_400.0, 86_400.0, "d")
+        );
+        assert_eq!(
+            Axis::Duration.scale(3.0 * 3600.0),
+            (4.0 * 3600.0, 3600.0, "h")
+        );
+        assert_eq!(Axis::Duration.scale(50.0 * 60.0), (60.0 * 60.0, 60.0, "m"));
     }
 }

@@ -135,3 +135,187 @@ fn visualize_refuses_bad_input() {
         "{out}"
     );
 }
+
+/// Runs headless Chromium with `args` and `url`; panics (the test fails
+/// loudly) if it is missing, hangs or fails. Returns (stdout, stderr).
+fn chromium(args: &[String], url: &str) -> (String, String) {
+    use wait_timeout::ChildExt;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut child = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chromium must be installed (Debian: chromium; .ci/run installs it)");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut s).ok();
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut s).ok();
+        s
+    });
+    let status = match child
+        .wait_timeout(std::time::Duration::from_secs(90))
+        .expect("wait")
+    {
+        Some(s) => s,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within 90 s");
+        }
+    };
+    let (out, err) = (
+        out_reader.join().expect("stdout"),
+        err_reader.join().expect("stderr"),
+    );
+    assert!(status.success(), "chromium failed ({status}):\n{err}");
+    (out, err)
+}
+
+/// Console messages that mean the page is broken: script errors, CSP
+/// refusals (a blocked fetch or inline script), failed loads.
+fn console_errors(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| {
+            l.contains("CONSOLE")
+                && (l.contains("Uncaught")
+                    || l.contains("ERROR:CONSOLE")
+                    || l.contains("Refused to")
+                    || l.contains("Failed to load"))
+        })
+        .collect()
+}
+
+/// Width and height of a PNG, from its IHDR chunk.
+fn png_size(path: &std::path::Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is a PNG",
+        path.display()
+    );
+    let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    (be(16), be(20))
+}
+
+#[test]
+fn html_dashboard_renders_in_headless_chromium() {
+    let env = ledger();
+    env.ok(&[
+        "visualize",
+        "--format",
+        "html",
+        "--output",
+        "dashboard.html",
+    ]);
+    let html = env.read("dashboard.html");
+    // Self-contained: no external reference, no script at all.
+    for bad in [
+        "<script",
+        "<link",
+        "src=\"http",
+        "href=\"http",
+        "@import",
+        "url(",
+    ] {
+        assert!(!html.contains(bad), "the page contains `{bad}`");
+    }
+    assert!(
+        html.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert("),
+        "the evil reason is shown escaped"
+    );
+    assert!(!html.contains("<script>alert("));
+    for id in [
+        "per-period",
+        "success-rate",
+        "heatmap",
+        "phases",
+        "lead-time",
+        "operators",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
+    }
+
+    let url = format!("file://{}", env.path("dashboard.html").display());
+    let (dom, stderr) = chromium(&["--dump-dom".into()], &url);
+    assert!(
+        console_errors(&stderr).is_empty(),
+        "console errors: {:?}",
+        console_errors(&stderr)
+    );
+    assert!(dom.contains("<h1>"), "rendered DOM:\n{dom}");
+    assert!(
+        !dom.contains("<script"),
+        "no script element in the rendered DOM"
+    );
+    let svgs = dom.matches("<svg").count();
+    assert_eq!(svgs, 5, "every chart has data and is in the rendered DOM");
+    for op in ["alice", "bob", "carol", "dave &lt;dave@example.com&gt;"] {
+        assert!(
+            dom.contains(&format!("<td>{op}</td>")),
+            "operator {op} in the table"
+        );
+    }
+    assert!(
+        dom.contains("&lt;script&gt;alert(\"x\")&lt;/script&gt; | \"quoted\""),
+        "the failure reason is shown as text"
+    );
+    // Stacked bars: one rect per (week, status) with deployments.
+    let bars = dom.matches("<rect").count();
+    assert!(bars > 24 * 7, "heatmap cells and bars: {bars}");
+
+    // Screenshots at desktop and phone width, kept under target/ for people.
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
+    std::fs::create_dir_all(&shots).expect("mkdir screenshots");
+    std::fs::write(shots.join("dashboard.html"), &html).expect("keep the page");
+    for (name, width, height) in [("desktop", 1280, 2000), ("phone", 390, 3600)] {
+        let png = shots.join(format!("{name}.png"));
+        let _ = std::fs::remove_file(&png);
+        let (_, stderr) = chromium(
+            &[
+                format!("--screenshot={}", png.display()),
+                format!("--window-size={width},{height}"),
+            ],
+            &url,
+        );
+        assert!(
+            console_errors(&stderr).is_empty(),
+            "{name}: {:?}",
+            console_errors(&stderr)
+        );
+        assert_eq!(png_size(&png), (width, height), "{name} screenshot size");
+        let bytes = std::fs::metadata(&png).expect("png").len();
+        assert!(
+            bytes > 20_000,
+            "{name} screenshot is {bytes} bytes: a blank page?"
+        );
+        eprintln!("screenshot: {}", png.display());
+    }
+}
