@@ -535,3 +535,29 @@ fn export_help_has_examples() {
         "{out}"
     );
 }
+
+#[test]
+fn broken_records_are_skipped_with_a_warning() {
+    let env = TestEnv::new();
+    let empty = env.ok(&["export", "--format", "json"]);
+    assert_eq!(empty.trim(), "[]");
+    promtool_check(&env.ok(&["export", "--format", "prometheus"]));
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    env.write(
+        "deployments/checklists/2025/01/broken.md",
+        "---\nid: DEP-x\nstatus: success\n---\nbody\n",
+    );
+    let out = env
+        .cmd()
+        .args(["export", "--format", "ndjson"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("warning: skipped a broken record: deployments/checklists/2025/01/broken.md"),
+        "{stderr}"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}
