@@ -312,3 +312,26 @@ fn html_dashboard_renders_in_headless_chromium() {
         eprintln!("screenshot: {}", png.display());
     }
 }
+
+#[test]
+fn html_heatmap_follows_tz_and_filters() {
+    let env = ledger();
+    let utc = env.ok(&["visualize", "--format", "html"]);
+    assert!(utc.contains("all deployments · times in UTC"), "scope line");
+    // api-gateway 2.1.0 started Wednesday 15:00 UTC, alone in that hour.
+    assert!(utc.contains("<title>Wednesday 15:00–15:59: 1 deployments</title>"));
+    let paris = env.ok(&["visualize", "--format", "html", "--tz", "+02:00"]);
+    assert!(paris.contains("times in +02:00"));
+    assert!(paris.contains("<title>Wednesday 17:00–17:59: 1 deployments</title>"));
+    assert!(paris.contains("<title>Wednesday 15:00–15:59: 0 deployments</title>"));
+    // Filters apply to every figure: only auth, so bob never appears.
+    let auth = env.ok(&["visualize", "--format", "html", "--service", "auth"]);
+    assert!(auth.contains("service auth"));
+    assert!(auth.contains("<td>carol</td>"));
+    assert!(!auth.contains("<td>bob</td>"));
+    let err = env.fails(
+        &["visualize", "--format", "html", "--tz", "Mars/Olympus"],
+        1,
+    );
+    assert!(err.contains("`Mars/Olympus` is not a time zone"), "{err}");
+}
