@@ -4,3 +4,5 @@
 mod env;
 
 mod lifecycle;
+
+mod analytics;
