@@ -8,6 +8,7 @@
 //! - [`Report`] serialises to the JSON shape of SPEC §5 (the README's
 //!   "analytics JSON" section documents every key).
 
+mod cache;
 pub mod graph;
 mod load;
 pub mod stats;

@@ -51,13 +51,21 @@ impl Repo {
     /// Every commit reachable from `tip`, with what lead time and the audit
     /// need. `prefixes` are service paths whose touches are recorded (at
     /// most 64; more are ignored).
-    pub fn walk_history(&self, tip: &str, prefixes: &[String]) -> Result<Walk> {
+    ///
+    /// With `base`, the walk of an ancestor of `tip` (from a cache), only the
+    /// commits `base` lacks are read; the result holds `base`'s commits
+    /// first, then the new ones.
+    pub fn walk_history(&self, tip: &str, prefixes: &[String], base: Option<Walk>) -> Result<Walk> {
         let repo = &self.inner;
         let mut raws: Vec<Raw> = Vec::new();
         let mut seen: std::collections::HashSet<git2::Oid> = std::collections::HashSet::new();
         let mut stack = vec![git2::Oid::from_str(tip)?];
+        let known = |oid: &git2::Oid| {
+            base.as_ref()
+                .and_then(|b| b.graph.index.get(&raw_oid(*oid)).copied())
+        };
         while let Some(oid) = stack.pop() {
-            if !seen.insert(oid) {
+            if !seen.insert(oid) || known(&oid).is_some() {
                 continue;
             }
             // A parent cut off by a shallow clone is not in the repository.
@@ -74,23 +82,35 @@ impl Repo {
                 commit_time: c.time().seconds(),
             });
         }
-        let mut walk = Walk {
-            shallow: repo.is_shallow(),
-            ..Walk::default()
-        };
+        let base_len = base.as_ref().map_or(0, |b| b.graph.commits.len());
+        let mut walk = base.unwrap_or_default();
+        walk.shallow = repo.is_shallow();
         walk.graph.prefixes = prefixes.iter().take(64).cloned().collect();
+        // Indices of the new commits continue after the base's.
         let index: HashMap<git2::Oid, u32> = raws
             .iter()
             .enumerate()
-            .map(|(i, r)| (r.oid, i as u32))
+            .map(|(i, r)| (r.oid, (base_len + i) as u32))
             .collect();
-        let trees: Vec<git2::Oid> = raws.iter().map(|r| r.tree).collect();
+        // The first parent's tree: a new commit's, else (a commit of the
+        // base, at the boundary) read once.
+        let parent_trees: Vec<Option<git2::Oid>> = raws
+            .iter()
+            .map(|r| {
+                let p = r.parents.first()?;
+                match index.get(p) {
+                    Some(i) => Some(raws[*i as usize - base_len].tree),
+                    None => repo.find_commit(*p).ok().map(|c| c.tree_id()),
+                }
+            })
+            .collect();
         let path = repo.path().to_path_buf();
         let prefixes = &walk.graph.prefixes;
         // Contiguous chunks: a commit's parent is usually the next one, so
         // a small per-chunk cache of parsed trees halves the tree reads.
         let chunk = (raws.len() / (rayon::current_num_threads() * 4)).max(256);
-        let diffs: Vec<Result<(bool, u64, Vec<FileChange>)>> = raws
+        let work: Vec<(&Raw, Option<git2::Oid>)> = raws.iter().zip(parent_trees).collect();
+        let diffs: Vec<Result<(bool, u64, Vec<FileChange>)>> = work
             .par_chunks(chunk)
             .flat_map_iter(|part| {
                 let local = git2::Repository::open(&path);
@@ -99,13 +119,8 @@ impl Repo {
                     Err(e) => out.push(Err(git2::Error::from_str(e.message()).into())),
                     Ok(local) => {
                         let mut cache = TreeCache::default();
-                        for r in part {
-                            let parent_tree = r
-                                .parents
-                                .first()
-                                .and_then(|p| index.get(p))
-                                .map(|i| trees[*i as usize]);
-                            out.push(compare(local, r.tree, parent_tree, prefixes, &mut cache));
+                        for (r, parent_tree) in part {
+                            out.push(compare(local, r.tree, *parent_tree, prefixes, &mut cache));
                         }
                     }
                 }
@@ -114,16 +129,22 @@ impl Repo {
             .collect();
         for (r, d) in raws.iter().zip(diffs) {
             let (code, touches, changes) = d?;
+            let parents = r
+                .parents
+                .iter()
+                .filter_map(|p| {
+                    index
+                        .get(p)
+                        .copied()
+                        .or_else(|| walk.graph.index.get(&raw_oid(*p)).copied())
+                })
+                .collect();
             walk.graph.add(
                 raw_oid(r.oid),
                 Commit {
                     author_time: r.author_time,
                     commit_time: r.commit_time,
-                    parents: r
-                        .parents
-                        .iter()
-                        .filter_map(|p| index.get(p).copied())
-                        .collect(),
+                    parents,
                     code,
                     touches,
                 },
@@ -146,9 +167,77 @@ impl Repo {
         Ok(object.as_blob().map(|b| b.content().to_vec()))
     }
 
+    /// Work-tree files under `prefix` that differ from HEAD (modified,
+    /// staged or untracked), through the index's stat cache: only these need
+    /// reading. Relative, `/`-separated.
+    pub fn changed_in_work_tree(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut options = git2::StatusOptions::new();
+        options
+            .pathspec(prefix)
+            .include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        let statuses = self.inner.statuses(Some(&mut options))?;
+        Ok(statuses
+            .iter()
+            .filter(|e| !e.status().is_wt_deleted() && !e.status().is_index_deleted())
+            .filter_map(|e| e.path().map(str::to_string))
+            .filter(|p| p.ends_with(".md"))
+            .collect())
+    }
+
+    /// Every `*.md` blob under `prefix` in the tree of `commit`: (path, id),
+    /// without reading the blobs.
+    pub fn blob_ids_at(&self, commit: &str, prefix: &str) -> Result<Vec<(String, Oid)>> {
+        let tree = self
+            .inner
+            .find_commit(git2::Oid::from_str(commit)?)?
+            .tree()?;
+        let sub = match tree.get_path(std::path::Path::new(prefix)) {
+            Ok(entry) => entry.to_object(&self.inner)?.peel_to_tree()?,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut ids = Vec::new();
+        sub.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(git2::ObjectType::Blob) && entry.name_bytes().ends_with(b".md")
+            {
+                let name = String::from_utf8_lossy(entry.name_bytes());
+                ids.push((format!("{prefix}/{dir}{name}"), raw_oid(entry.id())));
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+        Ok(ids)
+    }
+
+    /// Whether commit `ancestor` is `tip` or one of its ancestors.
+    pub fn is_ancestor(&self, ancestor: &str, tip: &str) -> bool {
+        let (Ok(a), Ok(t)) = (git2::Oid::from_str(ancestor), git2::Oid::from_str(tip)) else {
+            return false;
+        };
+        a == t || self.inner.graph_descendant_of(t, a).unwrap_or(false)
+    }
+
     /// The id git would give these bytes as a blob.
     pub fn hash_blob(bytes: &[u8]) -> Result<String> {
         Ok(git2::Oid::hash_object(git2::ObjectType::Blob, bytes)?.to_string())
+    }
+
+    /// The bytes of many blobs, read on every core (None: unreadable).
+    pub fn read_blobs(&self, ids: &[Oid]) -> Vec<Option<Vec<u8>>> {
+        let path = self.inner.path().to_path_buf();
+        ids.par_iter()
+            .map_init(
+                || git2::Repository::open(&path).ok(),
+                |repo, id| {
+                    let odb = repo.as_ref()?.odb().ok()?;
+                    let object = odb.read(git2::Oid::from_bytes(id).ok()?).ok()?;
+                    let bytes = object.data().to_vec();
+                    Some(bytes)
+                },
+            )
+            .collect()
     }
 
     /// The bytes of a blob.

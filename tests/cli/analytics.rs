@@ -748,3 +748,44 @@ fn bad_arguments_are_clear_errors() {
     let err = env.fails(&["analytics", "--period", "day"], 2);
     assert!(err.contains("invalid value 'day'"), "{err}");
 }
+
+#[test]
+fn the_cache_never_serves_stale_figures() {
+    let mut b = build();
+    let cache = b.env.path(".git/deploy-ledger/analytics-cache");
+    let cold = json(&b.env, &["--committed-only"]);
+    assert!(cache.exists(), "the first run writes the cache");
+    let warm = json(&b.env, &["--committed-only"]);
+    assert_eq!(cold, warm, "same figures from the cache");
+    // A new commit: D7 api production success 2025-01-24 11:00–11:20 at a
+    // new code commit C7 (10:00): lead time adds 11:20 − 10:00 = 4800 s.
+    let c7 = commit_code(&mut b.env, "2025-01-24T10:00:00Z", "src/f.rs");
+    commit_record(
+        &mut b.env,
+        "2025-01-24T11:21:00Z",
+        &Dep {
+            id: "DEP-2025-01-24-11-00-api-production",
+            service: "api",
+            env: "production",
+            status: "success",
+            operator: "bob",
+            started: "2025-01-24T11:00:00Z",
+            finished: Some("2025-01-24T11:20:00Z"),
+            seconds: Some(1200),
+            commit: &c7,
+        },
+    );
+    b.env.at("2025-01-24T16:00:00Z");
+    let next = json(&b.env, &["--committed-only"]);
+    assert_eq!(next["summary"]["total"], 11);
+    assert_eq!(next["dora"]["production"]["lead_time"]["commits"], 7);
+    // And it equals a run without any cache.
+    std::fs::remove_file(&cache).expect("rm cache");
+    assert_eq!(next, json(&b.env, &["--committed-only"]));
+    // A damaged cache is ignored.
+    std::fs::write(&cache, b"deploy-ledger analytics-cache 1\ngarbage").expect("write");
+    assert_eq!(next, json(&b.env, &["--committed-only"]));
+    // An older --rev does not see the new record.
+    let older = json(&b.env, &["--committed-only", "--rev", "HEAD~2"]);
+    assert_eq!(older["summary"]["total"], 10);
+}
