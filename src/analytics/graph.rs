@@ -68,53 +68,79 @@ impl Graph {
     /// order painting both sides. When `to` is an ancestor of `from` (a
     /// rollback to an older commit) the range is empty.
     pub fn range(&self, from: u32, to: u32) -> Vec<u32> {
+        self.range_with(from, to, &mut Scratch::default())
+    }
+
+    /// [`Graph::range`] reusing `scratch` between calls (no allocation
+    /// proportional to the graph per call).
+    pub fn range_with(&self, from: u32, to: u32, scratch: &mut Scratch) -> Vec<u32> {
         const WANT: u8 = 1;
         const HAVE: u8 = 2;
-        let mut flags: HashMap<u32, u8> = HashMap::new();
-        let mut queue = BinaryHeap::new();
+        const EMITTED: u8 = 4;
+        if scratch.flags.len() < self.commits.len() {
+            scratch.flags.resize(self.commits.len(), 0);
+        }
+        for i in scratch.touched.drain(..) {
+            scratch.flags[i as usize] = 0;
+        }
+        let flags = &mut scratch.flags;
+        let touched = &mut scratch.touched;
         let time = |i: u32| self.commits[i as usize].commit_time;
-        flags.insert(to, WANT);
-        *flags.entry(from).or_insert(0) |= HAVE;
+        let mut queue = BinaryHeap::new();
+        flags[to as usize] = WANT;
+        touched.push(to);
+        flags[from as usize] |= HAVE;
+        touched.push(from);
         queue.push((time(to), to));
         if from != to {
             queue.push((time(from), from));
         }
         // Wanted commits not yet walked: the walk ends when none is left.
-        let mut pending: std::collections::HashSet<u32> = std::collections::HashSet::new();
-        if flags[&to] == WANT {
-            pending.insert(to);
-        }
-        let mut seen_order = Vec::new();
+        let mut pending = usize::from(flags[to as usize] == WANT);
+        let mut emitted = Vec::new();
         while let Some((_, i)) = queue.pop() {
-            let f = flags[&i];
-            if f == WANT && pending.remove(&i) {
-                seen_order.push(i);
+            let f = flags[i as usize];
+            if f == WANT {
+                flags[i as usize] |= EMITTED;
+                pending -= 1;
+                emitted.push(i);
             }
+            let paint = f & (WANT | HAVE);
             for &p in &self.commits[i as usize].parents {
-                let old = flags.get(&p).copied();
-                let new = old.unwrap_or(0) | f;
-                if old == Some(new) {
+                let old = flags[p as usize];
+                let new = old | paint;
+                if old == new {
                     continue;
                 }
-                if new == WANT {
-                    pending.insert(p);
-                } else {
-                    // Known to be reachable from `from` after all.
-                    pending.remove(&p);
+                if old == 0 {
+                    touched.push(p);
                 }
-                flags.insert(p, new);
+                if new == WANT {
+                    pending += 1;
+                } else if old == WANT {
+                    // Queued as wanted, now known to be reachable from `from`.
+                    pending -= 1;
+                }
+                flags[p as usize] = new;
                 queue.push((time(p), p));
             }
             // Only uninteresting commits left: the rest is shared history.
-            if pending.is_empty() {
+            if pending == 0 {
                 break;
             }
         }
         // Clock skew can let a commit be emitted before `from`'s side reaches
         // it; the final flags decide.
-        seen_order.retain(|i| flags[i] == WANT);
-        seen_order
+        emitted.retain(|i| flags[*i as usize] & HAVE == 0);
+        emitted
     }
+}
+
+/// Reusable memory for [`Graph::range_with`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    flags: Vec<u8>,
+    touched: Vec<u32>,
 }
 
 #[cfg(test)]

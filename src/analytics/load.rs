@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use super::cache::{self, Parsed};
 use super::graph::{oid_hex, Oid};
 use super::{AuditEntry, History, RecordInput};
 use crate::config::CHECKLISTS_DIR;
@@ -34,11 +35,11 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-type Parsed = std::result::Result<Record, String>;
+type ParseResult = std::result::Result<Record, String>;
 /// The versions of one record file: (commit index, blob; None = deleted).
 type Versions = Vec<(u32, Option<Oid>)>;
 
-fn parse(path: &str, bytes: &[u8]) -> Option<Parsed> {
+fn parse(path: &str, bytes: &[u8]) -> Option<ParseResult> {
     let text = String::from_utf8_lossy(bytes);
     if !frontmatter::has_frontmatter(&text) {
         return None;
@@ -54,6 +55,7 @@ fn parse(path: &str, bytes: &[u8]) -> Option<Parsed> {
 /// and the history. Records that fail to parse become warnings.
 pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
     Repo::fast_reads();
+    let clock = Stopwatch::new();
     let rev = match repo.resolve_commit(&options.rev) {
         Ok(c) => Some(c),
         // A new repository: no commit yet, only work-tree records.
@@ -65,61 +67,101 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
         ..Loaded::default()
     };
     let mut at_rev: HashMap<String, String> = HashMap::new();
-    if let Some(rev) = &out.rev {
-        let blobs = repo.blobs_at(rev, CHECKLISTS_DIR)?;
-        let parsed: Vec<(String, String, Option<Parsed>)> = blobs
-            .into_par_iter()
-            .map(|(path, id, bytes)| {
-                let r = parse(&path, &bytes);
-                (path, id, r)
-            })
-            .collect();
-        for (path, id, r) in parsed {
-            at_rev.insert(path.clone(), id);
-            match r {
-                Some(Ok(record)) => out.records.push(RecordInput {
-                    path,
-                    record,
+    if let Some(rev) = out.rev.clone() {
+        let prefixes: Vec<String> = options.service_paths.iter().take(64).cloned().collect();
+        let state = repo.state_dir();
+        let cached = cache::read(&state).filter(|c| {
+            c.prefixes == prefixes
+                && c.walk.shallow == repo.is_shallow()
+                && repo.is_ancestor(&c.tip, &rev)
+        });
+        clock.lap("cache read");
+        let (files, walk, audit, fresh) = match cached {
+            Some(c) if c.tip == rev => (c.files, c.walk, Some((c.edited, c.deleted)), false),
+            other => {
+                let (base, known) = match other {
+                    Some(c) => (Some(c.walk), cache::by_blob(c.files)),
+                    None => (None, HashMap::new()),
+                };
+                let files = files_at(repo, &rev, known)?;
+                clock.lap("records at rev");
+                let walk = repo.walk_history(&rev, &prefixes, base)?;
+                clock.lap("history walk");
+                (files, walk, None, true)
+            }
+        };
+        for (path, blob, _) in &files {
+            at_rev.insert(path.clone(), oid_hex(blob));
+        }
+        let records: Vec<RecordInput> = files
+            .iter()
+            .filter_map(|(path, _, p)| match p {
+                Parsed::Record(r) => Some(RecordInput {
+                    path: path.clone(),
+                    record: (**r).clone(),
                     committed: true,
                 }),
-                Some(Err(e)) => out.warnings.push(e),
-                None => {}
+                _ => None,
+            })
+            .collect();
+        let (edited, deleted) = match audit {
+            Some(a) => a,
+            None => audit_facts(repo, &walk, &at_rev, &records),
+        };
+        clock.lap("audit facts");
+        for (_, _, p) in &files {
+            if let Parsed::Broken(m) = p {
+                out.warnings.push(m.clone());
             }
         }
-        let walk = repo.walk_history(rev, &options.service_paths)?;
-        out.history.shallow = walk.shallow;
+        out.records = records;
+        let mut c = cache::Cache {
+            tip: rev,
+            prefixes,
+            walk,
+            files,
+            edited,
+            deleted,
+        };
+        if fresh {
+            // Best effort: a read-only .git only costs the next run time.
+            let _ = cache::write(&state, &c);
+            clock.lap("cache write");
+        }
+        out.history.shallow = c.walk.shallow;
         out.history.walked = true;
-        let (edited, deleted) = audit_facts(repo, &walk, &at_rev, &out.records);
-        out.history.edited_after_finish = edited;
-        out.history.deleted = deleted;
-        out.history.graph = walk.graph;
+        out.history.edited_after_finish = std::mem::take(&mut c.edited);
+        out.history.deleted = std::mem::take(&mut c.deleted);
+        out.history.graph = std::mem::take(&mut c.walk.graph);
     }
     if !options.committed_only {
         if let Ok(root) = repo.workdir() {
-            work_tree(root, &at_rev, &mut out)?;
+            // At HEAD, git's index says which files changed; at another
+            // revision every file is compared.
+            let head = repo.resolve_commit("HEAD").ok();
+            let files = if head.is_some() && head == out.rev {
+                repo.changed_in_work_tree(CHECKLISTS_DIR)?
+            } else {
+                record_files(root)
+            };
+            work_tree(root, files, &at_rev, &mut out)?;
         }
     }
     out.records.sort_by(|a, b| a.path.cmp(&b.path));
+    clock.lap("work tree");
     Ok(out)
 }
 
 /// Adds the work tree's records that differ from `rev`: a record not at
 /// `rev` is flagged uncommitted; a committed record with local changes is
 /// read from the work tree (it is the newer truth) and stays `committed`.
-fn work_tree(root: &Path, at_rev: &HashMap<String, String>, out: &mut Loaded) -> Result<()> {
-    let dir = root.join(CHECKLISTS_DIR);
-    let files: Vec<String> = walkdir::WalkDir::new(&dir)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md"))
-        .filter_map(|e| {
-            e.path()
-                .strip_prefix(root)
-                .ok()
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
-        })
-        .collect();
-    let found: Vec<(String, bool, Option<Parsed>)> = files
+fn work_tree(
+    root: &Path,
+    files: Vec<String>,
+    at_rev: &HashMap<String, String>,
+    out: &mut Loaded,
+) -> Result<()> {
+    let found: Vec<(String, bool, Option<ParseResult>)> = files
         .into_par_iter()
         .filter_map(|rel| {
             let bytes = std::fs::read(root.join(&rel)).ok()?;
@@ -152,6 +194,57 @@ fn work_tree(root: &Path, at_rev: &HashMap<String, String>, out: &mut Loaded) ->
         }
     }
     Ok(())
+}
+
+/// The record files at `rev`, parsed, reusing `known` parses by blob id.
+fn files_at(
+    repo: &Repo,
+    rev: &str,
+    mut known: HashMap<Oid, cache::Parsed>,
+) -> Result<Vec<(String, Oid, cache::Parsed)>> {
+    let ids = repo.blob_ids_at(rev, CHECKLISTS_DIR)?;
+    let missing: Vec<(String, Oid)> = ids
+        .iter()
+        .filter(|(_, b)| !known.contains_key(b))
+        .cloned()
+        .collect();
+    let blobs: Vec<Oid> = missing.iter().map(|(_, b)| *b).collect();
+    let contents = repo.read_blobs(&blobs);
+    let parsed: Vec<(Oid, cache::Parsed)> = missing
+        .par_iter()
+        .zip(contents.into_par_iter())
+        .map(|((path, blob), bytes)| {
+            let p = match bytes.as_deref().and_then(|b| parse(path, b)) {
+                None => Parsed::NotARecord,
+                Some(Ok(r)) => Parsed::Record(Box::new(r)),
+                Some(Err(e)) => Parsed::Broken(e),
+            };
+            (*blob, p)
+        })
+        .collect();
+    known.extend(parsed);
+    Ok(ids
+        .into_iter()
+        .map(|(path, blob)| {
+            let p = known.get(&blob).cloned().unwrap_or(Parsed::NotARecord);
+            (path, blob, p)
+        })
+        .collect())
+}
+
+/// Every record file of the work tree, relative, `/`-separated.
+fn record_files(root: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(root.join(CHECKLISTS_DIR))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md"))
+        .filter_map(|e| {
+            e.path()
+                .strip_prefix(root)
+                .ok()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+        })
+        .collect()
 }
 
 /// Records edited after their finish, and records deleted from the tree,
@@ -197,51 +290,112 @@ fn audit_facts(
         .map(|r| (r.path.as_str(), &r.record))
         .collect();
     let ids: HashSet<&str> = records.iter().map(|r| r.record.id.as_str()).collect();
-    let read = |blob: &Oid, path: &str| -> Option<Record> {
-        let bytes = repo.blob_bytes(blob).ok()?;
-        parse(path, &bytes)?.ok()
-    };
-    let work: Vec<(&str, &Versions)> = versions.iter().map(|(p, v)| (*p, v)).collect();
-    // A git2 repository handle is not shared across threads: this part
-    // reads one or two blobs per record and stays sequential.
-    let mut edited = Vec::new();
-    let mut deleted = Vec::new();
-    for (path, vs) in work {
+    // What to read: the version before the current one of each record at
+    // `rev` changed more than once, and the last version of each removed path.
+    let mut jobs: Vec<(&str, u32, Oid, bool)> = Vec::new();
+    for (path, vs) in &versions {
         let Some(&(newest, newest_blob)) = vs.first() else {
             continue;
         };
-        if let Some(current) = by_path.get(path).filter(|_| at_rev.contains_key(path)) {
-            let Some(&(_, Some(prev_blob))) = vs.get(1) else {
-                continue;
-            };
-            if newest_blob.is_none() {
-                continue;
-            }
-            if let Some(prev) = read(&prev_blob, path) {
-                let tool_rollback =
-                    prev.status == Status::Success && current.status == Status::RolledBack;
-                if prev.status.is_final() && !tool_rollback {
-                    edited.push(AuditEntry {
-                        id: current.id.clone(),
-                        path: path.to_string(),
-                        commit: Some(oid_hex(&oid_of[newest as usize])),
-                    });
+        if at_rev.contains_key(*path) {
+            if let (Some(_), Some(&(_, Some(prev)))) = (newest_blob, vs.get(1)) {
+                if by_path.contains_key(path) {
+                    jobs.push((path, newest, prev, true));
                 }
             }
-        } else if newest_blob.is_none() && !at_rev.contains_key(path) {
-            let last = vs.iter().find_map(|(_, b)| *b);
-            let id = last.and_then(|b| read(&b, path)).map(|r| r.id);
-            if id.as_deref().is_some_and(|id| ids.contains(id)) {
-                continue;
+        } else if newest_blob.is_none() {
+            if let Some(last) = vs.iter().find_map(|(_, b)| *b) {
+                jobs.push((path, newest, last, false));
             }
-            deleted.push(AuditEntry {
-                id: id.unwrap_or_else(|| "(unreadable)".into()),
-                path: path.to_string(),
-                commit: Some(oid_hex(&oid_of[newest as usize])),
-            });
+        }
+    }
+    let blobs: Vec<Oid> = jobs.iter().map(|j| j.2).collect();
+    let contents = repo.read_blobs(&blobs);
+    let found: Vec<Option<AuditEntry>> = jobs
+        .par_iter()
+        .zip(contents.par_iter())
+        .map(|(&(path, newest, _, current), bytes)| {
+            let commit = Some(oid_hex(&oid_of[newest as usize]));
+            if current {
+                let now = by_path.get(path)?;
+                let before = quick_status(bytes.as_deref()?)
+                    .or_else(|| parse(path, bytes.as_deref()?)?.ok().map(|r| r.status))?;
+                // `rollback` marking a success rolled-back is not an edit.
+                let tool_rollback = before == Status::Success && now.status == Status::RolledBack;
+                (before.is_final() && !tool_rollback).then(|| AuditEntry {
+                    id: now.id.clone(),
+                    path: path.to_string(),
+                    commit,
+                })
+            } else {
+                let id = bytes
+                    .as_deref()
+                    .and_then(|b| parse(path, b)?.ok())
+                    .map(|r| r.id);
+                // A record moved to another path is not deleted.
+                if id.as_deref().is_some_and(|id| ids.contains(id)) {
+                    return None;
+                }
+                Some(AuditEntry {
+                    id: id.unwrap_or_else(|| "(unreadable)".into()),
+                    path: path.to_string(),
+                    commit,
+                })
+            }
+        })
+        .collect();
+    let mut edited = Vec::new();
+    let mut deleted = Vec::new();
+    for (job, entry) in jobs.iter().zip(found) {
+        match entry {
+            Some(e) if job.3 => edited.push(e),
+            Some(e) => deleted.push(e),
+            None => {}
         }
     }
     edited.sort_by(|a, b| a.path.cmp(&b.path));
     deleted.sort_by(|a, b| a.path.cmp(&b.path));
     (edited, deleted)
+}
+
+/// Stage times on stderr when `DEPLOY_LEDGER_TIMINGS` is set (profiling).
+struct Stopwatch {
+    on: bool,
+    last: std::cell::Cell<std::time::Instant>,
+}
+
+impl Stopwatch {
+    fn new() -> Stopwatch {
+        Stopwatch {
+            on: std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some(),
+            last: std::cell::Cell::new(std::time::Instant::now()),
+        }
+    }
+
+    fn lap(&self, what: &str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "timing: {what}: {:.3} s",
+                (now - self.last.get()).as_secs_f64()
+            );
+            self.last.set(now);
+        }
+    }
+}
+
+/// The `status:` of a record's frontmatter without parsing the YAML: the
+/// fast path for the audit, which reads the status of tens of thousands of
+/// old versions. None when the line is not the plain form the tool writes
+/// (the caller then parses the whole record).
+fn quick_status(bytes: &[u8]) -> Option<Status> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let front = text.strip_prefix("---\n")?;
+    let end = front.find("\n---")?;
+    let line = front[..end].lines().find(|l| l.starts_with("status:"))?;
+    let value = line["status:".len()..].trim();
+    if value.contains('#') || value.starts_with(['"', '\'', '{', '[', '&', '*', '!', '|', '>']) {
+        return None;
+    }
+    value.parse().ok()
 }

@@ -8,6 +8,7 @@
 //! - [`Report`] serialises to the JSON shape of SPEC §5 (the README's
 //!   "analytics JSON" section documents every key).
 
+mod cache;
 pub mod graph;
 mod load;
 pub mod stats;
@@ -923,6 +924,7 @@ fn lead_time(
                         .fold(0u64, |m, (i, _)| m | (1 << i))
                 });
         let mut counted: HashSet<u32> = HashSet::new();
+        let mut scratch = graph::Scratch::default();
         // The previous successful deployment's commit: None before the
         // first one, Some(None) when its commit is unknown.
         let mut prev: Option<Option<u32>> = None;
@@ -941,7 +943,7 @@ fn lead_time(
             };
             out.deployments += 1;
             let finished = end_time(r).timestamp();
-            for c in g.range(from, to) {
+            for c in g.range_with(from, to, &mut scratch) {
                 let commit = &g.commits[c as usize];
                 if commit.parents.len() > 1
                     || !commit.code

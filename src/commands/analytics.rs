@@ -126,7 +126,7 @@ pub fn run(args: Args) -> Result<()> {
     let now = crate::capture::clock::now()?;
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let repo = Repo::discover(&cwd)?;
-    let config = Config::load(repo.workdir().ok())?;
+    let config = load_config(&repo, &args.rev)?;
     let progress = crate::render::report_text::Progress::new();
     progress.set("reading the ledger from git");
     let loaded = analytics::load(
@@ -193,4 +193,27 @@ pub fn run(args: Args) -> Result<()> {
             crate::output::print(&crate::render::report_markdown::render(&report, &sections))
         }
     }
+}
+
+/// The configuration of the work tree; in a bare repository, the
+/// `deployments/ledger.toml` committed at `rev` (service paths matter for
+/// lead time).
+fn load_config(repo: &Repo, rev: &str) -> Result<Config> {
+    if let Ok(root) = repo.workdir() {
+        return Config::load(Some(root));
+    }
+    let committed = match repo.resolve_commit(rev) {
+        Ok(commit) => repo.file_at(&commit, crate::config::CONFIG_FILE)?,
+        Err(_) => None,
+    };
+    let Some(bytes) = committed else {
+        return Config::load(None);
+    };
+    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let file = dir.path().join(crate::config::CONFIG_FILE);
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    std::fs::write(&file, bytes).map_err(|e| Error::io(&file, e))?;
+    Config::load(Some(dir.path()))
 }

@@ -3,6 +3,7 @@
 
 mod env;
 
+mod analytics;
 mod export;
 mod lifecycle;
 mod outputs_fixture;
