@@ -1,3 +1,4 @@
 //! Renderers of user-visible text.
 
 pub mod regions;
+pub mod table;
