@@ -3,4 +3,5 @@
 
 mod env;
 
+mod init;
 mod lifecycle;
