@@ -5,3 +5,4 @@ mod env;
 
 mod init;
 mod lifecycle;
+mod list;
