@@ -160,8 +160,20 @@ pub fn check_one(source: &Source, options: &Options) -> Option<(Vec<Problem>, Op
     let record = match Record::from_document(&doc) {
         Ok(r) => r,
         Err(e) => {
-            let kind = if e.key == "status" { "status" } else { "field" };
-            push(line_of(&e.key), kind, format!("`{}` {}", e.key, e.message));
+            if e.key == "status" {
+                let words: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+                push(
+                    line_of("status"),
+                    "status",
+                    format!("{} (use one of: {})", e.message, words.join(", ")),
+                );
+            } else {
+                push(
+                    line_of(&e.key),
+                    "field",
+                    format!("`{}` {}", e.key, e.message),
+                );
+            }
             let id = doc
                 .get("id")
                 .map(|v| (crate::yaml::scalar_text(v), line_of("id")));

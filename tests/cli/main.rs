@@ -6,3 +6,4 @@ mod env;
 mod init;
 mod lifecycle;
 mod list;
+mod validate;
