@@ -3,6 +3,7 @@
 
 mod env;
 
+mod capture;
 mod init;
 mod lifecycle;
 mod list;
