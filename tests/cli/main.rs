@@ -4,6 +4,7 @@
 mod env;
 
 mod capture;
+mod config;
 mod init;
 mod lifecycle;
 mod list;
