@@ -3,9 +3,11 @@
 
 mod env;
 
+mod bad_input;
 mod capture;
 mod config;
 mod init;
 mod lifecycle;
 mod list;
+mod resolve;
 mod validate;
