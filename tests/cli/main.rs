@@ -6,6 +6,7 @@ mod env;
 mod bad_input;
 mod capture;
 mod config;
+mod demo;
 mod init;
 mod lifecycle;
 mod list;
