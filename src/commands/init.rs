@@ -53,11 +53,34 @@ enum Outcome {
     Updated,
 }
 
-struct Actions(Vec<(String, Outcome)>);
+/// What init will do: the report lines, and the files to write. Everything
+/// is planned (read, parsed, merged) before the first write, so a bad file
+/// stops init with nothing written.
+#[derive(Default)]
+struct Actions {
+    report: Vec<(String, Outcome)>,
+    /// (path, content, whether the file is new)
+    writes: Vec<(PathBuf, Vec<u8>, bool)>,
+}
 
 impl Actions {
     fn add(&mut self, what: impl Into<String>, outcome: Outcome) {
-        self.0.push((what.into(), outcome));
+        self.report.push((what.into(), outcome));
+    }
+
+    fn write(&mut self, path: PathBuf, bytes: impl Into<Vec<u8>>, new: bool) {
+        self.writes.push((path, bytes.into(), new));
+    }
+
+    /// Writes each planned file atomically.
+    fn apply(&self) -> Result<()> {
+        for (path, bytes, new) in &self.writes {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            }
+            write_atomic(path, bytes, *new)?;
+        }
+        Ok(())
     }
 }
 
@@ -71,7 +94,7 @@ pub fn run(args: Args) -> Result<()> {
     let config = Config::load(if args.force { None } else { Some(&root) })?;
     let (mise_text, make_text) = snippets(&config)?;
 
-    let mut actions = Actions(Vec::new());
+    let mut actions = Actions::default();
     write_file(&root, CONFIG_FILE, DEFAULT_TOML, args.force, &mut actions)?;
     for (name, text) in crate::template::BUILT_IN {
         write_file(
@@ -97,9 +120,10 @@ pub fn run(args: Args) -> Result<()> {
         write_file(&root, MAKE_FRAGMENT, &make_text, args.force, &mut actions)?;
         add_make_include(&root, &mut actions)?;
     }
+    actions.apply()?;
 
     let mut text = String::new();
-    for (what, outcome) in &actions.0 {
+    for (what, outcome) in &actions.report {
         text.push_str(&match outcome {
             Outcome::Created => format!("created   {what}\n"),
             Outcome::Unchanged => format!("unchanged {what}\n"),
@@ -110,7 +134,7 @@ pub fn run(args: Args) -> Result<()> {
             }
         });
     }
-    if actions.0.iter().all(|(_, o)| *o == Outcome::Unchanged) {
+    if actions.report.iter().all(|(_, o)| *o == Outcome::Unchanged) {
         text.push_str("nothing to do: this repository is already set up\n");
     }
     if !args.mise && !args.make {
@@ -159,10 +183,7 @@ fn write_file(
         Err(e) => return Err(Error::io(&path, e)),
     };
     if matches!(outcome, Outcome::Created | Outcome::Overwritten) {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        write_atomic(&path, text.as_bytes(), outcome == Outcome::Created)?;
+        actions.write(path, text, outcome == Outcome::Created);
     }
     actions.add(rel, outcome);
     Ok(())
@@ -190,7 +211,7 @@ fn write_mise(root: &Path, snippet: &str, force: bool, actions: &mut Actions) ->
     let existing = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            write_atomic(&path, snippet.as_bytes(), true)?;
+            actions.write(path, snippet, true);
             actions.add(format!("{name} (deployment-* tasks)"), Outcome::Created);
             return Ok(());
         }
@@ -268,7 +289,7 @@ fn write_mise(root: &Path, snippet: &str, force: bool, actions: &mut Actions) ->
         actions.add(format!("{name} task {task}"), outcome);
     }
     if changed {
-        write_atomic(&path, doc.to_string().as_bytes(), false)?;
+        actions.write(path, doc.to_string(), false);
     }
     Ok(())
 }
@@ -332,7 +353,7 @@ fn add_make_include(root: &Path, actions: &mut Actions) -> Result<()> {
     text.push_str("# deployment-* tasks (deploy-ledger init --make)\n");
     text.push_str(MAKE_INCLUDE);
     text.push('\n');
-    write_atomic(&path, text.as_bytes(), existing.is_none())?;
+    actions.write(path, text, existing.is_none());
     actions.add(
         what,
         if existing.is_none() {

@@ -39,7 +39,12 @@ fn a_broken_record_is_named_and_the_others_still_load() {
     let err = env.fails(&["validate"], 1);
     assert!(err.contains("1 problem in 3 records"), "{err}");
     let err = env.fails(&["show", "DEP-2025-01-10-08-00-api-staging"], 1);
-    assert!(err.contains("no record with id"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "error: record DEP-2025-01-10-08-00-api-staging does not parse: {BROKEN}:"
+        )),
+        "{err}"
+    );
     assert_eq!(
         env.read(BROKEN),
         broken_before,

@@ -359,3 +359,22 @@ fn run_mise_tasks_without_mise(mut env: TestEnv) {
     let history = run(&env, "deployment-history", "");
     assert!(history.contains("success"), "{history}");
 }
+
+#[test]
+fn init_mise_with_a_broken_mise_toml_writes_nothing() {
+    let env = TestEnv::new();
+    env.write("mise.toml", "[tools]\nnode = \"20\"\n[tasks\n");
+    let err = env.fails(&["init", "--mise"], 1);
+    assert!(
+        err.contains("mise.toml: invalid configuration: line 3"),
+        "{err}"
+    );
+    assert_eq!(env.read("mise.toml"), "[tools]\nnode = \"20\"\n[tasks\n");
+    assert!(!env.path("deployments").exists(), "nothing written");
+
+    env.write("mise.toml", "tasks = \"not a table\"\n");
+    let err = env.fails(&["init", "--mise", "--make"], 1);
+    assert!(err.contains("`tasks` is not a table"), "{err}");
+    assert!(!env.path("deployments").exists(), "nothing written");
+    assert!(!env.path("Makefile").exists(), "nothing written");
+}
