@@ -297,6 +297,10 @@ fn mise_tasks_run_the_phases() {
     let mut env = TestEnv::new();
     env.ok(&["init", "--mise"]);
     let Some(mise) = which("mise") else {
+        assert!(
+            std::env::var_os("DEPLOY_LEDGER_REQUIRE_MISE").is_none(),
+            "DEPLOY_LEDGER_REQUIRE_MISE is set but mise is not on PATH"
+        );
         // CI installs mise (.ci/run); elsewhere, check what mise would run.
         eprintln!("mise is not installed: running each task's `run` through sh instead");
         return run_mise_tasks_without_mise(env);
