@@ -59,14 +59,13 @@ pub fn check_all(sources: &[Source], options: &Options) -> Report {
     let mut report = Report::default();
     let mut seen: HashMap<String, String> = HashMap::new();
     for source in sources {
-        let Some((problems, id)) = check_one(source, options) else {
+        let Some((mut problems, id)) = check_one(source, options) else {
             continue;
         };
         report.checked += 1;
-        report.problems.extend(problems);
         if let Some((id, line)) = id {
             match seen.get(&id) {
-                Some(first) => report.problems.push(Problem {
+                Some(first) => problems.push(Problem {
                     path: source.path.clone(),
                     line,
                     kind: "duplicate",
@@ -77,6 +76,9 @@ pub fn check_all(sources: &[Source], options: &Options) -> Report {
                 }
             }
         }
+        // One file's problems in the order of its lines.
+        problems.sort_by_key(|p| p.line);
+        report.problems.extend(problems);
     }
     report
 }
@@ -213,8 +215,12 @@ fn check_id(
         r.service,
         r.environment
     );
-    let suffix_ok =
-        r.id.strip_prefix(&base)
+    // A name that is not a slug is reported already; an id built from it
+    // would only repeat that.
+    let slugs = record::is_slug(&r.service) && record::is_slug(&r.environment);
+    let suffix_ok = !slugs
+        || r.id
+            .strip_prefix(&base)
             .is_some_and(|rest| rest.is_empty() || is_collision_suffix(rest));
     if !suffix_ok {
         push(

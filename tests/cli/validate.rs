@@ -172,3 +172,25 @@ fn validate_at_a_revision_reads_committed_records() {
     // A commit with no ledger at all has nothing to check.
     env.ok(&["validate", "--rev", "HEAD~2"]);
 }
+
+#[test]
+fn validate_from_a_subfolder_names_paths_from_the_root() {
+    let env = TestEnv::new();
+    let path = write_good(&env, "2025-01-10-08-00", "api", "production");
+    env.write(
+        &path,
+        &env.read(&path).replace("service: api", "service: API"),
+    );
+    std::fs::create_dir_all(env.path("src")).expect("mkdir");
+    let out = env
+        .cmd()
+        .arg("validate")
+        .current_dir(env.path("src"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{path}:4: service `API` is not a slug (a-z, 0-9, `.`, `_`, `-`; at most 64)\n")
+    );
+}
