@@ -222,7 +222,10 @@ impl Repo {
     /// Resolves a revision (`HEAD`, a branch, a sha) to a commit id.
     pub fn resolve_commit(&self, rev: &str) -> Result<String> {
         let object = self.inner.revparse_single(rev).map_err(|_| {
-            Error::user_hint(format!("`{rev}` is not a revision of this repository"), "pass a branch, tag or commit, e.g. --rev HEAD")
+            Error::user_hint(
+                format!("`{rev}` is not a revision of this repository"),
+                "pass a branch, tag or commit, e.g. --rev HEAD",
+            )
         })?;
         Ok(object.peel_to_commit()?.id().to_string())
     }
@@ -240,8 +243,13 @@ impl Repo {
         };
         let mut ids = Vec::new();
         sub.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-            if entry.kind() == Some(git2::ObjectType::Blob) && entry.name().is_some_and(|n| n.ends_with(".md")) {
-                ids.push((format!("{prefix}/{dir}{}", entry.name().unwrap_or_default()), entry.id()));
+            if entry.kind() == Some(git2::ObjectType::Blob)
+                && entry.name().is_some_and(|n| n.ends_with(".md"))
+            {
+                ids.push((
+                    format!("{prefix}/{dir}{}", entry.name().unwrap_or_default()),
+                    entry.id(),
+                ));
             }
             git2::TreeWalkResult::Ok
         })?;
