@@ -12,9 +12,9 @@ use crate::output;
 
 const EXAMPLES: &str = "\
 Examples:
-  deploy-ledger init                 # config, templates, and print the task snippets
+  deploy-ledger init                 # config, template, and print the task snippets
   deploy-ledger init --mise          # also write the tasks into mise.toml
-  deploy-ledger init --make          # also write deployments/deploy-ledger.mk and include it from Makefile
+  deploy-ledger init --make          # also write deployments/deploy-ledger.mk, included by Makefile
   deploy-ledger init --force         # rewrite the files that differ from the defaults
 
 Then: mise run deployment-start -- --service api --version 1.2.0
