@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use serde_json::json;
+use std::path::Path;
 
 use crate::capture::clock;
 use crate::commands::list::short_time;
@@ -128,10 +129,15 @@ pub fn run(args: Args) -> Result<()> {
     }
     if let Some(lock) = lock.as_object() {
         text.push_str(&format!(
-            "lock: {} held by pid {} for {}\n",
+            "lock: {} held by pid {} for {}{}\n",
             lock["path"].as_str().unwrap_or_default(),
             lock["pid"].as_str().unwrap_or("?"),
             human_duration(lock["age_seconds"].as_i64().unwrap_or(0)),
+            if lock["running"] == false {
+                " (that process is not running: delete the file if no deploy-ledger command is)"
+            } else {
+                ""
+            }
         ));
     }
     output::print(&text)
@@ -153,5 +159,9 @@ fn lock_info(ledger: &Ledger) -> serde_json::Value {
     let pid = std::fs::read_to_string(&path)
         .map(|t| t.trim().to_string())
         .unwrap_or_default();
-    json!({ "path": path.to_string_lossy(), "pid": pid, "age_seconds": age })
+    // Where /proc exists (Linux), say whether the holder still runs: a lock
+    // of a crashed command blocks `start` until it is deleted.
+    let running = (Path::new("/proc/self").exists() && pid.parse::<u32>().is_ok())
+        .then(|| Path::new("/proc").join(&pid).exists());
+    json!({ "path": path.to_string_lossy(), "pid": pid, "age_seconds": age, "running": running })
 }

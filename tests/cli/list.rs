@@ -221,10 +221,21 @@ fn status_shows_open_deployments_and_stale_ones() {
     let text = env.ok(&["status"]);
     assert!(text.contains("24h 30m") || text.contains("1d 0h"), "{text}");
     assert!(text.contains("STALE (>24h)"), "{text}");
-    // A lock left behind is shown.
-    std::fs::write(env.path(".git/deploy-ledger/lock"), "4242\n").expect("lock");
+    // A lock is shown; one left by a process that is gone is called out.
+    let pid = std::process::id().to_string();
+    std::fs::write(env.path(".git/deploy-ledger/lock"), format!("{pid}\n")).expect("lock");
     let text = env.ok(&["status"]);
-    assert!(text.contains("held by pid 4242"), "{text}");
+    assert!(text.contains(&format!("held by pid {pid} for")), "{text}");
+    assert!(!text.contains("not running"), "{text}");
+    if std::path::Path::new("/proc/self").exists() {
+        std::fs::write(env.path(".git/deploy-ledger/lock"), "999999999\n").expect("lock");
+        let text = env.ok(&["status"]);
+        assert!(text.contains("held by pid 999999999 for"), "{text}");
+        assert!(text.contains("(that process is not running"), "{text}");
+        let v: serde_json::Value =
+            serde_json::from_str(&env.ok(&["status", "--json"])).expect("json");
+        assert_eq!(v["lock"]["running"], false);
+    }
 }
 
 #[test]
