@@ -170,7 +170,9 @@ pub fn short_time(t: DateTime<FixedOffset>) -> String {
 pub fn run(args: Args) -> Result<()> {
     let filter = args.filter.parse()?;
     let ledger = Ledger::open_cwd()?;
-    let mut records: Vec<Loaded> = load_sorted(&ledger)
+    let all = load_sorted(&ledger);
+    let total = all.len();
+    let mut records: Vec<Loaded> = all
         .into_iter()
         .filter(|l| filter.matches(&l.record))
         .collect();
@@ -185,7 +187,13 @@ pub fn run(args: Args) -> Result<()> {
         return output::json(&values);
     }
     if records.is_empty() {
-        eprintln!("no deployments match");
+        if total == 0 {
+            eprintln!(
+                "no deployments yet: `deploy-ledger start --service NAME --env ENV` records one"
+            );
+        } else {
+            eprintln!("no deployments match (of {total})");
+        }
         return Ok(());
     }
     let dash = || "-".to_string();
