@@ -382,3 +382,36 @@ fn init_mise_with_a_broken_mise_toml_writes_nothing() {
     assert!(!env.path("deployments").exists(), "nothing written");
     assert!(!env.path("Makefile").exists(), "nothing written");
 }
+
+#[test]
+fn tasks_follow_configured_phases_even_with_dots() {
+    let mut env = TestEnv::new();
+    env.write(
+        "deployments/ledger.toml",
+        "phases = [\"db.migrate\", \"ship\"]\n",
+    );
+    env.ok(&["init", "--mise", "--make"]);
+    let doc: toml::Table = env.read("mise.toml").parse().expect("mise.toml parses");
+    let tasks = doc["tasks"].as_table().expect("tasks");
+    assert_eq!(
+        tasks["deployment-phase-db.migrate"]["run"].as_str(),
+        Some("deploy-ledger phase db.migrate")
+    );
+    assert!(!tasks.contains_key("deployment-phase-planning"));
+    assert_ok(
+        &task(
+            &env,
+            "make",
+            &["deployment-start", "ARGS=--service api --env staging"],
+        ),
+        "make",
+    );
+    env.at("2025-01-15T14:40:00Z");
+    assert_ok(&task(&env, "make", &["deployment-phase-ship"]), "make");
+    let text = env.only_record();
+    assert!(text.contains("  - { name: db.migrate, started_at: 2025-01-15T14:30:00Z, finished_at: 2025-01-15T14:40:00Z, duration_seconds: 600 }\n"), "{text}");
+    assert!(
+        text.contains("  - { name: ship, started_at: 2025-01-15T14:40:00Z }\n"),
+        "{text}"
+    );
+}
