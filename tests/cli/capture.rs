@@ -318,3 +318,29 @@ fn tool_versions_with_a_hanging_and_a_missing_tool() {
     assert!(text.contains("tools: { faketool: 3.4.5 }\n"), "{text}");
     assert!(text.contains("🛠 faketool 3.4.5"), "badge: {text}");
 }
+
+#[test]
+fn only_the_variables_config_names_are_copied() {
+    let env = TestEnv::new();
+    env.write(
+        "deployments/ledger.toml",
+        "[capture]\nenv = [\"DEPLOY_REGION\", \"UNSET_ONE\"]\n",
+    );
+    start_with(
+        &env,
+        &[
+            ("DEPLOY_REGION", "eu-west-1"),
+            ("AWS_SECRET_ACCESS_KEY", "hunter2"),
+        ],
+        &["--service", "api", "--env", "staging"],
+    );
+    let text = env.only_record();
+    assert!(
+        text.contains("env: { DEPLOY_REGION: eu-west-1 }\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hunter2") && !text.contains("UNSET_ONE"),
+        "{text}"
+    );
+}
