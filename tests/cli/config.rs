@@ -180,3 +180,50 @@ fn record_path_template() {
     }
     assert_eq!(env.records().len(), 1, "nothing written");
 }
+
+#[test]
+fn environments_and_strategies_from_config() {
+    let env = TestEnv::new();
+    let out = env.run(&["start", "--service", "api", "--env", "qa"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("warning: environment `qa` is not in the configuration (development, production, staging)"),
+        "{out:?}"
+    );
+    env.ok(&["finish"]);
+    env.write(
+        "deployments/ledger.toml",
+        "strict_environments = true\nstrategies = [\"rolling\", \"shadow\"]\n[environments.qa]\n",
+    );
+    env.ok(&[
+        "start",
+        "--service",
+        "api",
+        "--env",
+        "qa",
+        "--strategy",
+        "shadow",
+    ]);
+    env.ok(&["finish"]);
+    let err = env.fails(&["start", "--service", "api", "--env", "uat"], 1);
+    assert!(
+        err.contains("environment `uat` is not in the configuration"),
+        "{err}"
+    );
+    let err = env.fails(
+        &[
+            "start",
+            "--service",
+            "api",
+            "--env",
+            "qa",
+            "--strategy",
+            "canary",
+        ],
+        1,
+    );
+    assert!(err.contains("unknown strategy `canary`"), "{err}");
+    assert!(err.contains("rolling, shadow"), "{err}");
+    assert_eq!(env.records().len(), 2, "nothing written by the refusals");
+}
