@@ -133,16 +133,24 @@ pub fn check_one(source: &Source, options: &Options) -> Option<(Vec<Problem>, Op
     // the first).
     let mut missing = false;
     for key in ["id", "service", "environment", "status", "started_at"] {
-        let present = doc
-            .get(key)
-            .is_some_and(|v| !v.is_null() && !crate::yaml::scalar_text(v).is_empty());
-        if !present {
-            missing = true;
-            push(
-                doc.line_of(key).unwrap_or(1),
-                "missing",
-                format!("`{key}` is missing"),
-            );
+        match doc.get(key) {
+            None | Some(Value::Null) => {
+                missing = true;
+                push(1, "missing", format!("`{key}` is missing"));
+            }
+            Some(Value::Array(_) | Value::Object(_)) => {
+                missing = true;
+                push(
+                    line_of(key),
+                    "field",
+                    format!("`{key}` must be a single value, not a list or a mapping"),
+                );
+            }
+            Some(v) if crate::yaml::scalar_text(v).trim().is_empty() => {
+                missing = true;
+                push(line_of(key), "missing", format!("`{key}` is empty"));
+            }
+            Some(_) => {}
         }
     }
     for key in ["service", "environment"] {

@@ -138,7 +138,7 @@ pub fn bound(text: &str, upper: bool) -> Result<DateTime<Utc>> {
 /// Loads every record (warning about broken ones), newest first.
 pub fn load_sorted(ledger: &Ledger) -> Vec<Loaded> {
     let (mut records, broken) = ledger.load_all();
-    for e in broken {
+    for e in &broken {
         output::warn(&format!("skipped a broken record: {e}"));
     }
     records.sort_by(|a, b| {
@@ -187,10 +187,12 @@ pub fn run(args: Args) -> Result<()> {
         return output::json(&values);
     }
     if records.is_empty() {
-        if total == 0 {
+        if total == 0 && ledger.record_files().is_empty() {
             eprintln!(
                 "no deployments yet: `deploy-ledger start --service NAME --env ENV` records one"
             );
+        } else if total == 0 {
+            eprintln!("no deployment could be read (see the warnings above)");
         } else {
             eprintln!("no deployments match (of {total})");
         }

@@ -179,3 +179,81 @@ fn status_words_of_other_systems_are_normalised_and_unknown_ones_refused() {
     let v2: serde_json::Value = serde_json::from_str(&env.ok(&["list", "--json"])).expect("json");
     assert_eq!(v, v2, "nothing changed");
 }
+
+/// Odd input anywhere: an exit code of SPEC §3, never a panic.
+#[test]
+fn odd_input_never_panics() {
+    let env = TestEnv::new();
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    let dir = "deployments/checklists/2025/01";
+    env.write(&format!("{dir}/empty.md"), "");
+    env.write(&format!("{dir}/only-dashes.md"), "---\n---\n");
+    env.write(&format!("{dir}/list.md"), "---\n- a\n- b\n---\n");
+    env.write(&format!("{dir}/types.md"), "---\nschema: x\nid: [1]\nservice: {a: 1}\nenvironment: 3\nstatus: 4\nstarted_at: 5\nphases: 6\n---\n");
+    env.write(&format!("{dir}/phases.md"), "---\nschema: 1\nid: DEP-2025-01-01-00-00-a-b\nservice: a\nenvironment: b\nstatus: success\nstarted_at: 2025-01-01T00:00:00Z\nphases: [1, {name: x}, {name: y, started_at: nope}]\n---\n");
+    std::fs::write(
+        env.path(&format!("{dir}/binary.md")),
+        [0xff, 0xfe, 0x00, b'-', b'-', b'-'],
+    )
+    .expect("write");
+    let cases: &[&[&str]] = &[
+        &["list"],
+        &["list", "--json"],
+        &["status"],
+        &["validate"],
+        &["validate", "--json"],
+        &["show", ""],
+        &["show", "DEP-2025-01-01-00-00-a-b"],
+        &["list", "--limit", "-1"],
+        &["list", "--since", ""],
+        &["list", "--until", "2025-13-45"],
+        &["check", ""],
+        &["check", "0"],
+        &["check", "999"],
+        &["phase", ""],
+        &["phase", "../x"],
+        &["finish", "--status", ""],
+        &["start", "--service", "\n", "--env", "staging"],
+        &[
+            "start",
+            "--service",
+            "b",
+            "--env",
+            "staging",
+            "--label",
+            "=x",
+        ],
+        &[
+            "start",
+            "--service",
+            "b",
+            "--env",
+            "staging",
+            "--strategy",
+            "",
+        ],
+        &["validate", "--rev", ""],
+        &["validate", "--rev", "HEAD", "x.md"],
+        &["completions", ""],
+        &["init", "--bogus"],
+    ];
+    for args in cases {
+        let out = env.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        let code = out.status.code().expect("exited");
+        assert!((0..=3).contains(&code), "{args:?}: exit {code}: {err}");
+        if code == 1 {
+            assert!(err.contains("error: "), "{args:?}: {err}");
+        }
+    }
+    let out = env
+        .cmd()
+        .env("DEPLOY_LEDGER_NOW", "yesterday")
+        .args(["phase", "execution"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("DEPLOY_LEDGER_NOW=`yesterday` is not an RFC 3339 time"));
+}
