@@ -176,48 +176,27 @@ fn merge_file(into: &mut toml::Table, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// One layer as written: every key optional, so that deserialising a file's
-/// own text reports unknown keys and wrong types with their line.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)] // only deserialised, for its errors
-struct Layer {
-    commit: Option<bool>,
-    record_path: Option<String>,
-    phases: Option<Vec<String>>,
-    strategies: Option<Vec<String>>,
-    strict_environments: Option<bool>,
-    stale_after_hours: Option<u64>,
-    environments: Option<BTreeMap<String, EnvironmentConfig>>,
-    capture: Option<CaptureLayer>,
-    checklist: Option<BTreeMap<String, Vec<String>>>,
-    services: Option<BTreeMap<String, ServiceConfig>>,
-    gitops: Option<GitopsConfig>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct CaptureLayer {
-    tools: Option<Vec<String>>,
-    timeout_ms: Option<u64>,
-    env: Option<Vec<String>>,
-}
-
-/// Deserialises a layer's text as a [`Layer`], so errors carry a line.
+/// Deserialises a layer's own text as a [`Config`] for the line of an
+/// unknown key or a wrong type: serde reports those as it meets them, and
+/// only then the fields a layer may leave out ("missing field"), which are
+/// not errors here. Best effort: [`check_keys`] still checks the whole layer.
 fn check_layer_text(text: &str, path: &Path) -> Result<()> {
-    toml::from_str::<Layer>(text).map(|_| ()).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        Error::Config {
-            path: path.to_path_buf(),
-            message: match line {
-                Some(line) => format!("line {line}: {}", e.message()),
-                None => e.message().to_string(),
-            },
+    match toml::from_str::<Config>(text) {
+        Ok(_) => Ok(()),
+        Err(e) if e.message().starts_with("missing field") => Ok(()),
+        Err(e) => {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            Err(Error::Config {
+                path: path.to_path_buf(),
+                message: match line {
+                    Some(line) => format!("line {line}: {}", e.message()),
+                    None => e.message().to_string(),
+                },
+            })
         }
-    })
+    }
 }
 
 /// Rejects unknown keys and wrong types in one layer, naming its file.

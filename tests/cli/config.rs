@@ -91,6 +91,19 @@ fn malformed_config_names_the_file_and_line() {
         "{err}"
     );
 
+    // A wrong type inside a table, with the table's other keys left out.
+    env.write(
+        "deployments/ledger.toml",
+        "commit = false\n\n[capture]\ntimeout_ms = \"fast\"\n",
+    );
+    let err = env.fails(&["status"], 1);
+    assert!(
+        err.contains(
+            "deployments/ledger.toml: invalid configuration: line 4: invalid type: string \"fast\""
+        ),
+        "{err}"
+    );
+
     // A broken user config is named too.
     std::fs::remove_file(env.path("deployments/ledger.toml")).expect("rm");
     let user = env.home().join(".config/deploy-ledger/config.toml");
