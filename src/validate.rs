@@ -44,6 +44,9 @@ pub struct Source {
     /// Given by name: a file without frontmatter is then a problem, not
     /// "not a record".
     pub explicit: bool,
+    /// Only there so that a duplicate of its id among the others is found;
+    /// its own problems are not reported.
+    pub context: bool,
 }
 
 /// The outcome of checking a set of files.
@@ -54,11 +57,18 @@ pub struct Report {
     pub problems: Vec<Problem>,
 }
 
-/// Checks every source, then the ids across them (duplicates).
+/// Checks every source, then the ids across them (duplicates). Context
+/// sources only contribute their ids, first, so that a duplicate is reported
+/// on the checked file.
 pub fn check_all(sources: &[Source], options: &Options) -> Report {
     let mut report = Report::default();
     let mut seen: HashMap<String, String> = HashMap::new();
-    for source in sources {
+    for source in sources.iter().filter(|s| s.context) {
+        if let Some((_, Some((id, _)))) = check_one(source, options) {
+            seen.entry(id).or_insert_with(|| source.path.clone());
+        }
+    }
+    for source in sources.iter().filter(|s| !s.context) {
         let Some((mut problems, id)) = check_one(source, options) else {
             continue;
         };
@@ -411,6 +421,7 @@ mod tests {
             path: path.into(),
             text: text.into(),
             explicit: false,
+            context: false,
         }
     }
 
@@ -477,6 +488,23 @@ mod tests {
         s.explicit = true;
         let (problems, _) = check_one(&s, &opts()).expect("checked");
         assert_eq!(problems[0].kind, "yaml");
+    }
+
+    #[test]
+    fn context_sources_only_lend_their_ids() {
+        let mut other = src("a/DEP-2025-01-15-14-30-api-production.md", GOOD);
+        other.context = true;
+        let stale = GOOD.replace("status: success", "status: exploded");
+        let mut broken_context = src("c/x.md", &stale);
+        broken_context.context = true;
+        let checked = src("b/DEP-2025-01-15-14-30-api-production.md", GOOD);
+        let r = check_all(&[checked, other, broken_context], &opts());
+        assert_eq!(r.checked, 1);
+        let lines: Vec<String> = r.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            ["b/DEP-2025-01-15-14-30-api-production.md:3: duplicate id `DEP-2025-01-15-14-30-api-production` (also in a/DEP-2025-01-15-14-30-api-production.md)"]
+        );
     }
 
     #[test]

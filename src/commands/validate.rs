@@ -14,6 +14,7 @@ const EXAMPLES: &str = "\
 Examples:
   deploy-ledger validate                      # every record of the work tree
   deploy-ledger validate --rev HEAD           # the records as committed at HEAD
+  deploy-ledger validate --rev HEAD deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-production.md
   deploy-ledger validate deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-production.md
   deploy-ledger validate --json
 
@@ -25,8 +26,9 @@ in-progress records older than `stale_after_hours`. Each problem prints as
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
-    /// Record files to check (default: every record under deployments/checklists)
-    #[arg(value_name = "FILE", conflicts_with = "rev")]
+    /// Record files to check (default: every record under deployments/checklists);
+    /// with --rev, paths inside the repository as committed
+    #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Check the records as committed at this revision instead of the work tree
     #[arg(long, value_name = "REV")]
@@ -42,21 +44,25 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let ledger = Ledger::open_cwd()?;
     let sources = if let Some(rev) = &args.rev {
-        let commit = ledger.repo.resolve_commit(rev)?;
-        ledger
-            .repo
-            .blobs_at(&commit, CHECKLISTS_DIR)?
-            .into_iter()
-            .map(|(path, _, bytes)| Source {
-                path,
-                text: String::from_utf8_lossy(&bytes).into_owned(),
-                explicit: false,
-            })
-            .collect()
+        rev_sources(&ledger, rev, &args.files)?
     } else if args.files.is_empty() {
-        read_sources(&ledger.root, ledger.record_files())?
+        read_sources(&ledger.root, ledger.record_files(), &[], false)?
     } else {
-        explicit_sources(&args.files)?
+        // The named files, and the other records for duplicate ids.
+        let named = explicit_sources(&args.files)?;
+        let skip: Vec<PathBuf> = args
+            .files
+            .iter()
+            .filter_map(|f| relative_to_root(&ledger.root, f))
+            .collect();
+        let mut all = named;
+        all.extend(read_sources(
+            &ledger.root,
+            ledger.record_files(),
+            &skip,
+            true,
+        )?);
+        all
     };
     let options = Options {
         now: clock::now()?,
@@ -106,10 +112,57 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// Reads work-tree files (relative to the root) in parallel.
-fn read_sources(root: &Path, files: Vec<PathBuf>) -> Result<Vec<Source>> {
+/// The records at `rev`; with `files`, only those are checked (the others
+/// are context for duplicate ids), and each must exist at `rev`.
+fn rev_sources(ledger: &Ledger, rev: &str, files: &[PathBuf]) -> Result<Vec<Source>> {
+    let commit = ledger.repo.resolve_commit(rev)?;
+    let wanted: Vec<String> = files
+        .iter()
+        .map(|f| slash(f).trim_start_matches("./").to_string())
+        .collect();
+    let sources: Vec<Source> = ledger
+        .repo
+        .blobs_at(&commit, CHECKLISTS_DIR)?
+        .into_iter()
+        .map(|(path, _, bytes)| Source {
+            context: !wanted.is_empty() && !wanted.contains(&path),
+            explicit: wanted.contains(&path),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+            path,
+        })
+        .collect();
+    if let Some(absent) = wanted
+        .iter()
+        .find(|w| !sources.iter().any(|s| &s.path == *w))
+    {
+        return Err(Error::user_hint(
+            format!("{absent} is not a record file at {rev}"),
+            format!(
+                "with --rev, name files by their path in the repository, under {CHECKLISTS_DIR}/"
+            ),
+        ));
+    }
+    Ok(sources)
+}
+
+/// `file` (as given, relative to the current folder) relative to the root.
+fn relative_to_root(root: &Path, file: &Path) -> Option<PathBuf> {
+    let abs = std::fs::canonicalize(file).ok()?;
+    let root = std::fs::canonicalize(root).ok()?;
+    abs.strip_prefix(root).ok().map(Path::to_path_buf)
+}
+
+/// Reads work-tree records (relative to the root) in parallel, except those
+/// in `skip`; `context`: only for duplicate ids of the files checked.
+fn read_sources(
+    root: &Path,
+    files: Vec<PathBuf>,
+    skip: &[PathBuf],
+    context: bool,
+) -> Result<Vec<Source>> {
     files
         .into_par_iter()
+        .filter(|rel| !skip.contains(rel))
         .map(|rel| {
             let abs = root.join(&rel);
             let bytes = std::fs::read(&abs).map_err(|e| Error::io(&abs, e))?;
@@ -117,6 +170,7 @@ fn read_sources(root: &Path, files: Vec<PathBuf>) -> Result<Vec<Source>> {
                 path: slash(&rel),
                 text: String::from_utf8_lossy(&bytes).into_owned(),
                 explicit: false,
+                context,
             })
         })
         .collect()
@@ -132,6 +186,7 @@ fn explicit_sources(files: &[PathBuf]) -> Result<Vec<Source>> {
                 path: slash(path),
                 text: String::from_utf8_lossy(&bytes).into_owned(),
                 explicit: true,
+                context: false,
             })
         })
         .collect()

@@ -194,3 +194,54 @@ fn validate_from_a_subfolder_names_paths_from_the_root() {
         format!("{path}:4: service `API` is not a slug (a-z, 0-9, `.`, `_`, `-`; at most 64)\n")
     );
 }
+
+#[test]
+fn named_files_are_checked_against_the_others_ids() {
+    let env = TestEnv::new();
+    let first = write_good(&env, "2025-01-10-08-00", "api", "production");
+    // Another record with problems: not named, so not reported.
+    let (id, text) = good("2025-01-11-08-00", "web", "staging");
+    let other = format!("{DIR}/{id}.md");
+    env.write(
+        &other,
+        &text.replace("duration_seconds: 30", "duration_seconds: 1"),
+    );
+    let (_, copy) = good("2025-01-10-08-00", "api", "production");
+    let dup = "deployments/checklists/2025/02/DEP-2025-01-10-08-00-api-production.md";
+    env.write(dup, &copy);
+    let out = env.run(&["validate", dup]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{dup}:3: duplicate id `DEP-2025-01-10-08-00-api-production` (also in {first})\n")
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 problem in 1 record checked"));
+    // The same at a revision, paths as in the repository.
+    env.git(&["add", "deployments"]);
+    env.git(&["commit", "-q", "-m", "records"]);
+    std::fs::remove_file(env.path(dup)).expect("rm");
+    let out = env.run(&["validate", "--rev", "HEAD", dup]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{dup}:3: duplicate id `DEP-2025-01-10-08-00-api-production` (also in {first})\n")
+    );
+    let out = env.run(&["validate", "--rev", "HEAD", &other]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .starts_with(&format!("{other}:9: duration_seconds is 1")));
+    env.ok(&["validate", "--rev", "HEAD~1"]);
+    let err = env.fails(
+        &[
+            "validate",
+            "--rev",
+            "HEAD",
+            "deployments/checklists/nope.md",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("deployments/checklists/nope.md is not a record file at HEAD"),
+        "{err}"
+    );
+}
