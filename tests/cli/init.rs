@@ -33,6 +33,8 @@ fn init_writes_defaults_and_is_idempotent() {
     assert!(!env.path("mise.toml").exists());
     assert!(!env.path("Makefile").exists());
 
+    insta::assert_snapshot!("init_output", out);
+
     let again = env.ok(&["init"]);
     assert!(
         again.contains("nothing to do: this repository is already set up"),
@@ -414,4 +416,17 @@ fn tasks_follow_configured_phases_even_with_dots() {
         text.contains("  - { name: ship, started_at: 2025-01-15T14:40:00Z }\n"),
         "{text}"
     );
+}
+
+#[test]
+fn init_with_dash_c_from_elsewhere() {
+    let env = TestEnv::new();
+    let out = env
+        .cmd()
+        .args(["-C", &env.repo.to_string_lossy(), "init"])
+        .current_dir(env.dir.path())
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    assert!(env.path("deployments/ledger.toml").exists());
 }
