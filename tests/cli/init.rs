@@ -217,6 +217,7 @@ fn task(env: &TestEnv, program: &str, args: &[&str]) -> std::process::Output {
         .env("DEPLOY_LEDGER_NOW", &env.now)
         .env("MISE_TRUSTED_CONFIG_PATHS", &env.repo)
         .env("MISE_YES", "1")
+        .env("MISE_OFFLINE", "1")
         .env("MISE_NO_COLOR", "1")
         .env("NO_COLOR", "1")
         .args(args)
