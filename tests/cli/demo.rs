@@ -22,7 +22,8 @@ fn the_demo_script_runs() {
         .env("PATH", path)
         .env("HOME", env.home())
         .env("TMPDIR", &tmp)
-        .env("GIT_CONFIG_GLOBAL", env.dir.path().join("gitconfig"))
+        // No identity or settings of the user's: a fresh machine.
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .output()
         .expect("sh runs");
