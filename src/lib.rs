@@ -16,6 +16,7 @@ pub mod output;
 pub mod record;
 pub mod render;
 pub mod template;
+pub mod validate;
 pub mod yaml;
 
 pub use error::{Error, Result};

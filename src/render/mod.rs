@@ -10,3 +10,4 @@ pub mod report_fmt;
 pub mod report_json;
 pub mod report_markdown;
 pub mod report_text;
+pub mod table;

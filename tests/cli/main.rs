@@ -4,7 +4,15 @@
 mod env;
 
 mod analytics;
+mod bad_input;
+mod capture;
+mod config;
+mod demo;
 mod export;
+mod init;
 mod lifecycle;
+mod list;
 mod outputs_fixture;
+mod resolve;
+mod validate;
 mod visualize;
