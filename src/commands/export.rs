@@ -44,7 +44,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let filter = args.filter.check()?;
+    let filter = args.filter.parse()?;
     if args.format == Format::Sqlite {
         let Some(path) = &args.out.output else {
             return Err(Error::usage(

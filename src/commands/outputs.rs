@@ -1,105 +1,14 @@
-//! What `export` and `visualize` share: the record filters of `list` and the
-//! `--output FILE [--force]` destination (atomic, never a partial file).
+//! What `export` and `visualize` share: the record filters of `list`, the
+//! `--output FILE [--force]` destination (atomic, never a partial file) and
+//! the analytics input of the DORA figures and the dashboard.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 
+pub use crate::commands::list::{Filter as RecordFilter, FilterArgs};
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
-use crate::record::{Record, Status};
-
-/// `--service --env --status --since --until`, as `list` takes them.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct FilterArgs {
-    /// Only this service (repeatable)
-    #[arg(long)]
-    pub service: Vec<String>,
-    /// Only this environment (repeatable)
-    #[arg(long = "env", value_name = "ENV")]
-    pub environment: Vec<String>,
-    /// Only this status (repeatable): in-progress, success, failed, cancelled, rolled-back
-    #[arg(long)]
-    pub status: Vec<String>,
-    /// Only deployments started at or after this date or RFC 3339 time
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
-    /// Only deployments started up to this date (the whole day) or RFC 3339 time
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
-}
-
-/// The checked form of [`FilterArgs`].
-#[derive(Debug, Clone, Default)]
-pub struct RecordFilter {
-    pub services: Vec<String>,
-    pub environments: Vec<String>,
-    pub statuses: Vec<Status>,
-    pub since: Option<DateTime<Utc>>,
-    /// Exclusive bound.
-    pub until: Option<DateTime<Utc>>,
-}
-
-impl FilterArgs {
-    pub fn check(&self) -> Result<RecordFilter> {
-        let statuses = self
-            .status
-            .iter()
-            .map(|s| s.parse::<Status>())
-            .collect::<Result<Vec<_>>>()?;
-        Ok(RecordFilter {
-            services: self.service.clone(),
-            environments: self.environment.clone(),
-            statuses,
-            since: self
-                .since
-                .as_deref()
-                .map(|s| parse_bound("--since", s, false))
-                .transpose()?,
-            until: self
-                .until
-                .as_deref()
-                .map(|s| parse_bound("--until", s, true))
-                .transpose()?,
-        })
-    }
-}
-
-/// A date (`2025-01-15`) or an RFC 3339 time. A date as an upper bound
-/// includes the whole day; a time includes that second.
-fn parse_bound(flag: &str, text: &str, upper: bool) -> Result<DateTime<Utc>> {
-    if let Ok(t) = crate::record::parse_time(text) {
-        let t = t.with_timezone(&Utc);
-        return Ok(if upper {
-            t + chrono::Duration::seconds(1)
-        } else {
-            t
-        });
-    }
-    let bad = || {
-        Error::usage(
-            format!("{flag} `{text}` is not a date or an RFC 3339 time"),
-            "e.g. 2025-01-15 or 2025-01-15T14:30:00Z",
-        )
-    };
-    let day = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| bad())?;
-    let day = if upper {
-        day.checked_add_days(Days::new(1)).ok_or_else(bad)?
-    } else {
-        day
-    };
-    Ok(day.and_hms_opt(0, 0, 0).ok_or_else(bad)?.and_utc())
-}
-
-impl RecordFilter {
-    pub fn matches(&self, r: &Record) -> bool {
-        let started = r.started_at.with_timezone(&Utc);
-        (self.services.is_empty() || self.services.contains(&r.service))
-            && (self.environments.is_empty() || self.environments.contains(&r.environment))
-            && (self.statuses.is_empty() || self.statuses.contains(&r.status))
-            && self.since.is_none_or(|s| started >= s)
-            && self.until.is_none_or(|u| started < u)
-    }
-}
+use crate::record::Record;
 
 /// The records of the work tree that pass `filter`, oldest first (then by
 /// id); broken records are skipped with a warning each.
@@ -247,8 +156,8 @@ pub fn analytics_input(
     options.tz = tz;
     options.dora_environments = if !dora_envs.is_empty() {
         dora_envs.to_vec()
-    } else if !filter.environments.is_empty() {
-        filter.environments.clone()
+    } else if let Some(env) = &filter.environment {
+        vec![env.clone()]
     } else {
         vec!["production".into()]
     };

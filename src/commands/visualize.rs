@@ -50,7 +50,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let filter = args.filter.check()?;
+    let filter = args.filter.parse()?;
     let tz: ReportTz = args.tz.parse()?;
     if let Some(path) = &args.out.output {
         outputs::check_destination(path, args.out.force)?;
@@ -82,18 +82,18 @@ pub fn run(args: Args) -> Result<()> {
 
 /// One line saying what the dashboard covers.
 fn scope(f: &FilterArgs, tz: &ReportTz) -> String {
-    let mut parts = Vec::new();
-    let list =
-        |name: &str, v: &[String]| (!v.is_empty()).then(|| format!("{name} {}", v.join(", ")));
-    parts.extend(list("service", &f.service));
-    parts.extend(list("environment", &f.environment));
-    parts.extend(list("status", &f.status));
-    if let Some(s) = &f.since {
-        parts.push(format!("since {s}"));
-    }
-    if let Some(u) = &f.until {
-        parts.push(format!("until {u}"));
-    }
+    let mut parts: Vec<String> = [
+        ("service", &f.service),
+        ("environment", &f.environment),
+        ("status", &f.status),
+        ("strategy", &f.strategy),
+        ("operator", &f.operator),
+        ("since", &f.since),
+        ("until", &f.until),
+    ]
+    .into_iter()
+    .filter_map(|(name, v)| v.as_ref().map(|v| format!("{name} {v}")))
+    .collect();
     if parts.is_empty() {
         parts.push("all deployments".into());
     }
