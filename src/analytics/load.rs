@@ -70,7 +70,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
     if let Some(rev) = out.rev.clone() {
         let prefixes: Vec<String> = options.service_paths.iter().take(64).cloned().collect();
         let state = repo.state_dir();
-        let cached = cache::read(&state).filter(|c| {
+        let cached = cache::read(&state, &rev).filter(|c| {
             c.prefixes == prefixes
                 && c.walk.shallow == repo.is_shallow()
                 && repo.is_ancestor(&c.tip, &rev)
