@@ -370,8 +370,22 @@ impl Stopwatch {
     fn lap(&self, what: &str) {
         if self.on {
             let now = std::time::Instant::now();
+            // Memory so far (Linux): peak, heap (anon) and mapped files.
+            let mem = std::fs::read_to_string("/proc/self/status")
+                .map(|s| {
+                    s.lines()
+                        .filter(|l| {
+                            ["VmHWM", "RssAnon", "RssFile"]
+                                .iter()
+                                .any(|k| l.starts_with(k))
+                        })
+                        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
             eprintln!(
-                "timing: {what}: {:.3} s",
+                "timing: {what}: {:.3} s ({mem} kB)",
                 (now - self.last.get()).as_secs_f64()
             );
             self.last.set(now);
