@@ -3,6 +3,7 @@
 
 mod env;
 
+mod analytics;
 mod bad_input;
 mod capture;
 mod config;
