@@ -18,7 +18,7 @@ use super::AuditEntry;
 use crate::git::history::{FileChange, Walk};
 use crate::record::{GitInfo, Phase, Record, Rollback, Status};
 
-const MAGIC: &[u8] = b"deploy-ledger analytics-cache 1\n";
+const MAGIC: &[u8] = b"deploy-ledger analytics-cache 2\n";
 pub const FILE: &str = "analytics-cache";
 
 /// One file under `deployments/checklists` at the tip, parsed.
@@ -188,7 +188,11 @@ pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
             w.u32(*p);
         }
     }
+    // The record-file changes, behind their length: a run at the cached tip
+    // does not need them and skips them.
+    let mut section = W(Vec::new());
     for changes in &cache.walk.changes {
+        let w = &mut section;
         w.u32(changes.len() as u32);
         for (path, blob) in changes {
             w.str(path);
@@ -201,6 +205,8 @@ pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
             }
         }
     }
+    w.u64(section.0.len() as u64);
+    w.0.extend_from_slice(&section.0);
     w.u32(cache.files.len() as u32);
     for (path, blob, parsed) in &cache.files {
         w.str(path);
@@ -386,7 +392,9 @@ impl<'a> R<'a> {
 }
 
 /// Reads the cache; None when absent, of another version or damaged.
-pub fn read(dir: &Path) -> Option<Cache> {
+/// At `rev` itself the record-file changes are not needed and not decoded
+/// (the audit facts are cached).
+pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
     let bytes = std::fs::read(dir.join(FILE)).ok()?;
     let mut r = R { b: &bytes, at: 0 };
     if r.take(MAGIC.len())? != MAGIC {
@@ -431,8 +439,13 @@ pub fn read(dir: &Path) -> Option<Cache> {
             },
         );
     }
-    cache.walk.changes.reserve(n);
-    for _ in 0..n {
+    let len = usize::try_from(r.u64()?).ok()?;
+    if cache.tip == rev {
+        r.take(len)?;
+    } else {
+        cache.walk.changes.reserve(n);
+    }
+    for _ in 0..if cache.tip == rev { 0 } else { n } {
         let k = r.u32()?;
         let mut changes: Vec<FileChange> = Vec::with_capacity(k as usize);
         for _ in 0..k {

@@ -70,7 +70,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
     if let Some(rev) = out.rev.clone() {
         let prefixes: Vec<String> = options.service_paths.iter().take(64).cloned().collect();
         let state = repo.state_dir();
-        let cached = cache::read(&state).filter(|c| {
+        let cached = cache::read(&state, &rev).filter(|c| {
             c.prefixes == prefixes
                 && c.walk.shallow == repo.is_shallow()
                 && repo.is_ancestor(&c.tip, &rev)
@@ -93,20 +93,18 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
         for (path, blob, _) in &files {
             at_rev.insert(path.clone(), oid_hex(blob));
         }
-        let records: Vec<RecordInput> = files
-            .iter()
-            .filter_map(|(path, _, p)| match p {
-                Parsed::Record(r) => Some(RecordInput {
-                    path: path.clone(),
-                    record: (**r).clone(),
-                    committed: true,
-                }),
-                _ => None,
-            })
-            .collect();
         let (edited, deleted) = match audit {
             Some(a) => a,
-            None => audit_facts(repo, &walk, &at_rev, &records),
+            None => {
+                let by_path: HashMap<&str, &Record> = files
+                    .iter()
+                    .filter_map(|(path, _, p)| match p {
+                        Parsed::Record(r) => Some((path.as_str(), &**r)),
+                        _ => None,
+                    })
+                    .collect();
+                audit_facts(repo, &walk, &at_rev, &by_path)
+            }
         };
         clock.lap("audit facts");
         for (_, _, p) in &files {
@@ -114,7 +112,6 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
                 out.warnings.push(m.clone());
             }
         }
-        out.records = records;
         let mut c = cache::Cache {
             tip: rev,
             prefixes,
@@ -133,6 +130,19 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
         out.history.edited_after_finish = std::mem::take(&mut c.edited);
         out.history.deleted = std::mem::take(&mut c.deleted);
         out.history.graph = std::mem::take(&mut c.walk.graph);
+        // The records move out of the cache (written already): no copy.
+        out.records = c
+            .files
+            .into_iter()
+            .filter_map(|(path, _, p)| match p {
+                Parsed::Record(r) => Some(RecordInput {
+                    path,
+                    record: *r,
+                    committed: true,
+                }),
+                _ => None,
+            })
+            .collect();
     }
     if !options.committed_only {
         if let Ok(root) = repo.workdir() {
@@ -209,19 +219,15 @@ fn files_at(
         .cloned()
         .collect();
     let blobs: Vec<Oid> = missing.iter().map(|(_, b)| *b).collect();
-    let contents = repo.read_blobs(&blobs);
-    let parsed: Vec<(Oid, cache::Parsed)> = missing
-        .par_iter()
-        .zip(contents.into_par_iter())
-        .map(|((path, blob), bytes)| {
-            let p = match bytes.as_deref().and_then(|b| parse(path, b)) {
-                None => Parsed::NotARecord,
-                Some(Ok(r)) => Parsed::Record(Box::new(r)),
-                Some(Err(e)) => Parsed::Broken(e),
-            };
-            (*blob, p)
-        })
-        .collect();
+    let parsed: Vec<(Oid, cache::Parsed)> = repo.map_blobs(&blobs, |i, bytes| {
+        let (path, blob) = &missing[i];
+        let p = match bytes.and_then(|b| parse(path, b)) {
+            None => Parsed::NotARecord,
+            Some(Ok(r)) => Parsed::Record(Box::new(r)),
+            Some(Err(e)) => Parsed::Broken(e),
+        };
+        (*blob, p)
+    });
     known.extend(parsed);
     Ok(ids
         .into_iter()
@@ -261,7 +267,7 @@ fn audit_facts(
     repo: &Repo,
     walk: &crate::git::history::Walk,
     at_rev: &HashMap<String, String>,
-    records: &[RecordInput],
+    by_path: &HashMap<&str, &Record>,
 ) -> (Vec<AuditEntry>, Vec<AuditEntry>) {
     let g = &walk.graph;
     let mut versions: HashMap<&str, Versions> = HashMap::new();
@@ -285,11 +291,7 @@ fn audit_facts(
         vs.sort_by_key(|(i, _)| (std::cmp::Reverse(g.commits[*i as usize].commit_time), *i));
         vs.dedup_by(|b, a| a.1 == b.1);
     }
-    let by_path: HashMap<&str, &Record> = records
-        .iter()
-        .map(|r| (r.path.as_str(), &r.record))
-        .collect();
-    let ids: HashSet<&str> = records.iter().map(|r| r.record.id.as_str()).collect();
+    let ids: HashSet<&str> = by_path.values().map(|r| r.id.as_str()).collect();
     // What to read: the version before the current one of each record at
     // `rev` changed more than once, and the last version of each removed path.
     let mut jobs: Vec<(&str, u32, Oid, bool)> = Vec::new();
@@ -310,40 +312,33 @@ fn audit_facts(
         }
     }
     let blobs: Vec<Oid> = jobs.iter().map(|j| j.2).collect();
-    let contents = repo.read_blobs(&blobs);
-    let found: Vec<Option<AuditEntry>> = jobs
-        .par_iter()
-        .zip(contents.par_iter())
-        .map(|(&(path, newest, _, current), bytes)| {
-            let commit = Some(oid_hex(&oid_of[newest as usize]));
-            if current {
-                let now = by_path.get(path)?;
-                let before = quick_status(bytes.as_deref()?)
-                    .or_else(|| parse(path, bytes.as_deref()?)?.ok().map(|r| r.status))?;
-                // `rollback` marking a success rolled-back is not an edit.
-                let tool_rollback = before == Status::Success && now.status == Status::RolledBack;
-                (before.is_final() && !tool_rollback).then(|| AuditEntry {
-                    id: now.id.clone(),
-                    path: path.to_string(),
-                    commit,
-                })
-            } else {
-                let id = bytes
-                    .as_deref()
-                    .and_then(|b| parse(path, b)?.ok())
-                    .map(|r| r.id);
-                // A record moved to another path is not deleted.
-                if id.as_deref().is_some_and(|id| ids.contains(id)) {
-                    return None;
-                }
-                Some(AuditEntry {
-                    id: id.unwrap_or_else(|| "(unreadable)".into()),
-                    path: path.to_string(),
-                    commit,
-                })
+    let found: Vec<Option<AuditEntry>> = repo.map_blobs(&blobs, |i, bytes| {
+        let (path, newest, _, current) = jobs[i];
+        let commit = Some(oid_hex(&oid_of[newest as usize]));
+        if current {
+            let now = by_path.get(path)?;
+            let before =
+                quick_status(bytes?).or_else(|| parse(path, bytes?)?.ok().map(|r| r.status))?;
+            // `rollback` marking a success rolled-back is not an edit.
+            let tool_rollback = before == Status::Success && now.status == Status::RolledBack;
+            (before.is_final() && !tool_rollback).then(|| AuditEntry {
+                id: now.id.clone(),
+                path: path.to_string(),
+                commit,
+            })
+        } else {
+            let id = bytes.and_then(|b| parse(path, b)?.ok()).map(|r| r.id);
+            // A record moved to another path is not deleted.
+            if id.as_deref().is_some_and(|id| ids.contains(id)) {
+                return None;
             }
-        })
-        .collect();
+            Some(AuditEntry {
+                id: id.unwrap_or_else(|| "(unreadable)".into()),
+                path: path.to_string(),
+                commit,
+            })
+        }
+    });
     let mut edited = Vec::new();
     let mut deleted = Vec::new();
     for (job, entry) in jobs.iter().zip(found) {
@@ -375,8 +370,22 @@ impl Stopwatch {
     fn lap(&self, what: &str) {
         if self.on {
             let now = std::time::Instant::now();
+            // Memory so far (Linux): peak, heap (anon) and mapped files.
+            let mem = std::fs::read_to_string("/proc/self/status")
+                .map(|s| {
+                    s.lines()
+                        .filter(|l| {
+                            ["VmHWM", "RssAnon", "RssFile"]
+                                .iter()
+                                .any(|k| l.starts_with(k))
+                        })
+                        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
             eprintln!(
-                "timing: {what}: {:.3} s",
+                "timing: {what}: {:.3} s ({mem} kB)",
                 (now - self.last.get()).as_secs_f64()
             );
             self.last.set(now);

@@ -783,7 +783,7 @@ fn the_cache_never_serves_stale_figures() {
     std::fs::remove_file(&cache).expect("rm cache");
     assert_eq!(next, json(&b.env, &["--committed-only"]));
     // A damaged cache is ignored.
-    std::fs::write(&cache, b"deploy-ledger analytics-cache 1\ngarbage").expect("write");
+    std::fs::write(&cache, b"deploy-ledger analytics-cache 2\ngarbage").expect("write");
     assert_eq!(next, json(&b.env, &["--committed-only"]));
     // An older --rev does not see the new record.
     let older = json(&b.env, &["--committed-only", "--rev", "HEAD~2"]);
