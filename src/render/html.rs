@@ -517,6 +517,7 @@ pub fn phase_chart(phases: &[PhaseSpread]) -> Chart {
         left + (W - left - RIGHT) * (v.ln() - lo.ln()) / (hi.ln() - lo.ln())
     };
     let bottom = TOP + row * phases.len() as f64;
+    let mut sampled = false;
     for t in ticks.iter().filter(|t| **t <= hi) {
         c.lines.push(Line {
             x1: r1(x(*t)),
@@ -532,11 +533,16 @@ pub fn phase_chart(phases: &[PhaseSpread]) -> Chart {
         let mid = TOP + row * i as f64 + row / 2.0;
         c.texts
             .push(text(left - 8.0, mid + 4.0, p.name.clone(), "end", "label"));
-        let n = p.durations.len();
-        for (j, d) in p.durations.iter().enumerate() {
-            // Spread dots vertically so equal durations stay visible.
+        let shown = sample(&p.durations, MAX_DOTS);
+        if shown.len() < p.durations.len() {
+            sampled = true;
+        }
+        let n = shown.len();
+        for (j, d) in shown.iter().enumerate() {
+            // Spread dots vertically so equal durations stay visible; the
+            // golden-ratio sequence scatters them evenly without a pattern.
             let jitter = if n > 1 {
-                (j as f64 / (n - 1) as f64 - 0.5) * row * 0.5
+                ((j as f64 * 0.618_034).fract() - 0.5) * row * 0.6
             } else {
                 0.0
             };
@@ -571,7 +577,30 @@ pub fn phase_chart(phases: &[PhaseSpread]) -> Chart {
             });
         }
     }
+    if sampled {
+        c.note = format!(
+            "each dot a deployment (an even sample of {MAX_DOTS} where there are more); bar: median, tick: p90; log scale"
+        );
+    }
     c
+}
+
+/// At most this many dots per phase: beyond it a dot plot is a blot, and
+/// the page grows by a few kilobytes per hundred dots.
+pub const MAX_DOTS: usize = 240;
+
+/// An even sample of at most `max` values, keeping the distribution's shape:
+/// every k-th of the sorted values.
+fn sample(values: &[f64], max: usize) -> Vec<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.len() <= max || max == 0 {
+        return sorted;
+    }
+    let step = sorted.len() as f64 / max as f64;
+    (0..max)
+        .map(|i| sorted[((i as f64 + 0.5) * step) as usize])
+        .collect()
 }
 
 /// The page.
@@ -667,6 +696,11 @@ mod tests {
         assert_eq!(human_duration(3900.0), "1h 05m");
         assert_eq!(short("2025-W03"), "W03");
         assert_eq!(label_step(52, 500.0, 44.0), 5);
+        let many: Vec<f64> = (0..1000).map(f64::from).rev().collect();
+        let s = sample(&many, 10);
+        assert_eq!(s.len(), 10);
+        assert_eq!((s[0], s[9]), (50.0, 950.0));
+        assert_eq!(sample(&[3.0, 1.0], 10), vec![1.0, 3.0]);
         assert_eq!(
             Axis::Duration.scale(5.8 * 86_400.0),
             (8.0 * 86_400.0, 86_400.0, "d")
