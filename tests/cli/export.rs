@@ -552,3 +552,17 @@ fn broken_records_are_skipped_with_a_warning() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
 }
+
+#[test]
+fn org_and_sexp_snapshots_of_one_failed_deployment() {
+    let env = ledger();
+    let args = ["--status", "failed"];
+    insta::assert_snapshot!(
+        "org_failed",
+        env.ok(&[&["export", "--format", "org"][..], &args].concat())
+    );
+    insta::assert_snapshot!(
+        "sexp_failed",
+        env.ok(&[&["export", "--format", "sexp"][..], &args].concat())
+    );
+}

@@ -335,3 +335,16 @@ fn html_heatmap_follows_tz_and_filters() {
     );
     assert!(err.contains("`Mars/Olympus` is not a time zone"), "{err}");
 }
+
+#[test]
+fn mermaid_and_dot_snapshots() {
+    let env = ledger();
+    insta::assert_snapshot!(
+        "gantt_last_4",
+        env.ok(&["visualize", "--format", "mermaid", "--last", "4"])
+    );
+    insta::assert_snapshot!(
+        "dependency_graph",
+        env.ok(&["visualize", "--format", "dot"])
+    );
+}
