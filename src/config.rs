@@ -168,10 +168,35 @@ fn merge_file(into: &mut toml::Table, path: &Path) -> Result<()> {
         Err(e) => return Err(Error::io(path, e)),
     };
     let layer = parse(&text, path)?;
-    // Check the layer alone so that an error names this file, not the merge.
+    // Check the layer alone so that an error names this file, not the merge,
+    // and the line of the offending key or value.
+    check_layer_text(&text, path)?;
     check_keys(&layer, path)?;
     merge(into, layer);
     Ok(())
+}
+
+/// Deserialises a layer's own text as a [`Config`] for the line of an
+/// unknown key or a wrong type: serde reports those as it meets them, and
+/// only then the fields a layer may leave out ("missing field"), which are
+/// not errors here. Best effort: [`check_keys`] still checks the whole layer.
+fn check_layer_text(text: &str, path: &Path) -> Result<()> {
+    match toml::from_str::<Config>(text) {
+        Ok(_) => Ok(()),
+        Err(e) if e.message().starts_with("missing field") => Ok(()),
+        Err(e) => {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            Err(Error::Config {
+                path: path.to_path_buf(),
+                message: match line {
+                    Some(line) => format!("line {line}: {}", e.message()),
+                    None => e.message().to_string(),
+                },
+            })
+        }
+    }
 }
 
 /// Rejects unknown keys and wrong types in one layer, naming its file.

@@ -20,6 +20,7 @@ pub mod record;
 pub mod render;
 pub mod rollback;
 pub mod template;
+pub mod validate;
 pub mod yaml;
 
 pub use error::{Error, Result};

@@ -1,10 +1,219 @@
-//! `deploy-ledger analytics` (not built yet: see the open issues).
+//! `deploy-ledger analytics`: the report of SPEC §5.
 
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::analytics::{self, LoadOptions, Options, Period, ReportTz, SECTIONS};
+use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::git::Repo;
+
+const EXAMPLES: &str = "\
+Examples:
+  deploy-ledger analytics                                  # dashboard of the whole ledger
+  deploy-ledger analytics --env production --since 2025-01-01 --tz Europe/Paris
+  deploy-ledger analytics --section trends --period month  # what `mise run deployment-trends` runs
+  deploy-ledger analytics --section dora --format json | jq '.dora.production.lead_time'
+  deploy-ledger analytics --format markdown >> \"$GITHUB_STEP_SUMMARY\"
+  deploy-ledger analytics --rev origin/main --committed-only
+
+Records are read from git at --rev (default HEAD), plus the work tree's
+uncommitted records (flagged) unless --committed-only. DORA covers the
+environments of --dora-env, else those of --env, else production.
+Sections: summary, peak_hours, busiest_days, heatmap, operators, environments,
+services, strategies, durations, trends, dora, audit, recommendations, warnings.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PeriodArg {
+    Week,
+    Month,
+}
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Only deployments started on or after this date (YYYY-MM-DD, in --tz) or time (RFC 3339)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only deployments started on or before this date (inclusive) or before this time
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only this environment (repeatable)
+    #[arg(long = "env", value_name = "ENV")]
+    pub environments: Vec<String>,
+    /// Only this service (repeatable)
+    #[arg(long = "service", value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Only this operator (repeatable)
+    #[arg(long = "operator", value_name = "NAME")]
+    pub operators: Vec<String>,
+    /// Environments of the DORA section (repeatable; default: --env, else production)
+    #[arg(long = "dora-env", value_name = "ENV")]
+    pub dora_environments: Vec<String>,
+    /// Time zone of hours, days and periods: UTC, an offset (+02:00) or an IANA name
+    #[arg(long, default_value = "UTC")]
+    pub tz: String,
+    /// The revision whose records are read
+    #[arg(long, default_value = "HEAD")]
+    pub rev: String,
+    /// Leave out records of the work tree that are not committed
+    #[arg(long)]
+    pub committed_only: bool,
+    /// Trend buckets
+    #[arg(long, value_enum, default_value = "week")]
+    pub period: PeriodArg,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Print only this section (repeatable)
+    #[arg(long = "section", value_name = "NAME",
+          value_parser = clap::builder::PossibleValuesParser::new(SECTIONS))]
+    pub sections: Vec<String>,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::user("`analytics` is not built yet"))
+/// A date is a whole day in `tz`; a time is an instant. `end` makes a date
+/// inclusive (its end, i.e. the next midnight).
+fn parse_bound(flag: &str, text: &str, tz: &ReportTz, end: bool) -> Result<DateTime<Utc>> {
+    if let Ok(date) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        let day = if end {
+            date.succ_opt().unwrap_or(date)
+        } else {
+            date
+        };
+        return Ok(tz.start_of(day));
+    }
+    crate::record::parse_time(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            Error::user_hint(
+                format!("--{flag} `{text}` is neither a date nor an RFC 3339 time"),
+                format!("e.g. --{flag} 2025-01-15 or --{flag} 2025-01-15T14:30:00Z"),
+            )
+        })
+}
+
+pub fn run(args: Args) -> Result<()> {
+    // Validate everything before reading anything.
+    let tz: ReportTz = args.tz.parse()?;
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_bound("since", s, &tz, false))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|s| parse_bound("until", s, &tz, true))
+        .transpose()?;
+    if let (Some(s), Some(u)) = (since, until) {
+        if s >= u {
+            return Err(Error::user_hint(
+                format!(
+                    "--since {} is not before --until {}",
+                    args.since.as_deref().unwrap_or_default(),
+                    args.until.as_deref().unwrap_or_default()
+                ),
+                "swap them, or leave one out",
+            ));
+        }
+    }
+    let now = crate::capture::clock::now()?;
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let repo = Repo::discover(&cwd)?;
+    let config = load_config(&repo, &args.rev)?;
+    let progress = crate::render::report_text::Progress::new();
+    progress.set("reading the ledger from git");
+    let loaded = analytics::load(
+        &repo,
+        &LoadOptions {
+            rev: args.rev.clone(),
+            committed_only: args.committed_only,
+            service_paths: config
+                .services
+                .values()
+                .flat_map(|s| s.paths.iter().cloned())
+                .collect(),
+        },
+    )?;
+    progress.finish();
+    let mut options = Options::new(now);
+    options.tz = tz;
+    options.period = match args.period {
+        PeriodArg::Week => Period::Week,
+        PeriodArg::Month => Period::Month,
+    };
+    options.since = since;
+    options.until = until;
+    options.dora_environments = if !args.dora_environments.is_empty() {
+        args.dora_environments.clone()
+    } else if !args.environments.is_empty() {
+        args.environments.clone()
+    } else {
+        vec!["production".into()]
+    };
+    options.environments = args.environments;
+    options.services = args.services;
+    options.operators = args.operators;
+    options.service_paths = config
+        .services
+        .iter()
+        .map(|(k, v)| (k.clone(), v.paths.clone()))
+        .collect();
+    options.stale_after_hours = config.stale_after_hours;
+    options.rev = loaded.rev.clone();
+    options.committed_only = args.committed_only;
+    let mut report = analytics::compute(&loaded.records, &loaded.history, &options);
+    let mut warnings = loaded.warnings;
+    warnings.append(&mut report.warnings);
+    report.warnings = warnings;
+    for w in &report.warnings {
+        crate::output::warn(w);
+    }
+    let sections: Vec<&str> = if args.sections.is_empty() {
+        SECTIONS.to_vec()
+    } else {
+        args.sections.iter().map(String::as_str).collect()
+    };
+    match args.format {
+        Format::Json => {
+            crate::output::json(&crate::render::report_json::select(&report, &sections)?)
+        }
+        Format::Text => crate::output::print(&crate::render::report_text::render(
+            &report,
+            &sections,
+            crate::output::color_stdout(),
+        )),
+        Format::Markdown => {
+            crate::output::print(&crate::render::report_markdown::render(&report, &sections))
+        }
+    }
+}
+
+/// The configuration of the work tree; in a bare repository, the
+/// `deployments/ledger.toml` committed at `rev` (service paths matter for
+/// lead time).
+fn load_config(repo: &Repo, rev: &str) -> Result<Config> {
+    if let Ok(root) = repo.workdir() {
+        return Config::load(Some(root));
+    }
+    let committed = match repo.resolve_commit(rev) {
+        Ok(commit) => repo.file_at(&commit, crate::config::CONFIG_FILE)?,
+        Err(_) => None,
+    };
+    let Some(bytes) = committed else {
+        return Config::load(None);
+    };
+    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let file = dir.path().join(crate::config::CONFIG_FILE);
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    std::fs::write(&file, bytes).map_err(|e| Error::io(&file, e))?;
+    Config::load(Some(dir.path()))
 }

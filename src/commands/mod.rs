@@ -16,6 +16,7 @@ pub mod hooks;
 pub mod import;
 pub mod init;
 pub mod list;
+pub mod outputs;
 pub mod phase;
 pub mod record;
 pub mod rollback;

@@ -1,10 +1,102 @@
-//! `deploy-ledger visualize` (not built yet: see the open issues).
+//! `deploy-ledger visualize`: a mermaid gantt timeline, a DOT dependency
+//! graph, or a self-contained HTML dashboard.
 
-use crate::error::{Error, Result};
+use crate::analytics::ReportTz;
+use crate::capture::clock;
+use crate::commands::outputs::{self, DoraArgs, FilterArgs, OutputArgs};
+use crate::error::Result;
+use crate::ledger::Ledger;
+use crate::render;
+
+const EXAMPLES: &str = "\
+Examples:
+  deploy-ledger visualize --format mermaid --env production --last 20   # paste into a ```mermaid block
+  deploy-ledger visualize --format dot | dot -Tsvg > services.svg
+  deploy-ledger visualize --format html --output dashboard.html
+  deploy-ledger visualize --format html --since 2025-01-01 --output site/deployments.html --force
+
+The dependency graph comes from deployments/ledger.toml:
+  [services.api-gateway]
+  depends_on = [\"auth\", \"billing\"]";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// mermaid gantt chart of deployments and their phases
+    Mermaid,
+    /// Graphviz DOT graph of services and their depends_on
+    Dot,
+    /// self-contained HTML dashboard (inline SVG and CSS, no network)
+    Html,
+}
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Output format
+    #[arg(long, value_enum)]
+    pub format: Format,
+    /// mermaid: only the latest N deployments (large charts do not render on forges)
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub last: usize,
+    /// html: time zone of the heatmap and the weeks (UTC, +02:00, Europe/Paris)
+    #[arg(long, default_value = "UTC")]
+    pub tz: String,
+    #[command(flatten)]
+    pub dora: DoraArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::user("`visualize` is not built yet"))
+pub fn run(args: Args) -> Result<()> {
+    let filter = args.filter.parse()?;
+    let tz: ReportTz = args.tz.parse()?;
+    if let Some(path) = &args.out.output {
+        outputs::check_destination(path, args.out.force)?;
+    }
+    let ledger = Ledger::open_cwd()?;
+    let now = clock::now()?;
+    let records = outputs::selected_records(&ledger, &filter);
+    let text = match args.format {
+        Format::Mermaid => {
+            let omitted = records.len().saturating_sub(args.last);
+            render::mermaid::gantt(&records[omitted..], now, omitted)
+        }
+        Format::Dot => render::dot::graph(&records, &ledger.config.services),
+        Format::Html => {
+            let input =
+                outputs::analytics_input(&ledger, &filter, &args.dora.dora_environments, tz, now)?;
+            let dashboard = render::dashboard::dashboard(
+                &input.records,
+                &input.history,
+                &input.options,
+                "Deployments".into(),
+                scope(&args.filter, &tz),
+            );
+            render::html::render(&dashboard)?
+        }
+    };
+    outputs::emit(&args.out, text.as_bytes())
+}
+
+/// One line saying what the dashboard covers.
+fn scope(f: &FilterArgs, tz: &ReportTz) -> String {
+    let mut parts: Vec<String> = [
+        ("service", &f.service),
+        ("environment", &f.environment),
+        ("status", &f.status),
+        ("strategy", &f.strategy),
+        ("operator", &f.operator),
+        ("since", &f.since),
+        ("until", &f.until),
+    ]
+    .into_iter()
+    .filter_map(|(name, v)| v.as_ref().map(|v| format!("{name} {v}")))
+    .collect();
+    if parts.is_empty() {
+        parts.push("all deployments".into());
+    }
+    parts.push(format!("times in {tz}"));
+    parts.join(" · ")
 }

@@ -1,5 +1,7 @@
 //! The only module that uses git2: a newtype over `git2::Repository`.
 
+pub mod history;
+
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};

@@ -3,8 +3,20 @@
 
 mod env;
 
+mod analytics;
+mod bad_input;
+mod capture;
+mod config;
+mod demo;
+mod export;
 mod hooks;
 mod import;
+mod init;
 mod lifecycle;
+mod list;
+mod outputs_fixture;
 mod record;
+mod resolve;
 mod rollback;
+mod validate;
+mod visualize;

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Times `deploy-ledger analytics --format json` against
+# `git log --format=%H --name-only -- deployments/` on the same repository,
+# in the same run, and prints the medians and their RATIO (shared, noisy
+# machines: compare ratios, not seconds). Also the peak memory of one run.
+#
+#   bench/analytics.sh REPO...                 existing ledger repositories
+#   bench/analytics.sh 1000 10000              bench/out/ledger-SIZE-s42, generated
+#                                              with the gen-ledger example if absent
+#   RUNS=5 bench/analytics.sh /tmp/ledger-10k  more runs (default 3)
+#
+# Cold runs delete .git/deploy-ledger/analytics-cache first; warm runs keep
+# the cache of the previous run (nothing new since).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+runs=${RUNS:-3}
+bin=${BENCH_BIN:-$root/target/release/deploy-ledger}
+if [ -z "${BENCH_BIN:-}" ]; then
+    (cd "$root" && cargo build --release --quiet)
+fi
+command -v hyperfine >/dev/null || { echo "analytics.sh: needs hyperfine (cargo install hyperfine)" >&2; exit 2; }
+
+repo_for() {
+    case "$1" in
+    *[!0-9]*) echo "$1" ;;
+    *)
+        local dir=$root/bench/out/ledger-$1-s42
+        if [ ! -d "$dir/.git" ]; then
+            (cd "$root" && cargo run --release --quiet --example gen-ledger -- --records "$1" --out "$dir" >&2)
+        fi
+        echo "$dir"
+        ;;
+    esac
+}
+
+median() { python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$@"; }
+
+printf '%-40s %10s %10s %10s %8s %8s %9s\n' repo "git log" cold warm cold/git warm/git "peak MB"
+for arg in "$@"; do
+    repo=$(repo_for "$arg")
+    cd "$repo"
+    out=$(mktemp)
+    cache=.git/deploy-ledger/analytics-cache
+    hyperfine --style none --runs "$runs" --export-json "$out" \
+        -n "git log" "git log --format=%H --name-only -- deployments/ >/dev/null" \
+        -n cold --prepare "rm -f $cache" "$bin analytics --format json >/dev/null" \
+        -n warm --warmup 1 "$bin analytics --format json >/dev/null" >/dev/null
+    g=$(median "$out" 0); c=$(median "$out" 1); w=$(median "$out" 2)
+    rm -f "$cache"
+    peak=$( { /usr/bin/time -f '%M' "$bin" analytics --format json >/dev/null; } 2>&1 | tail -1)
+    printf '%-40s %9ss %9ss %9ss %8.2f %8.3f %9d\n' "$(basename "$repo")" "$g" "$c" "$w" \
+        "$(python3 -c "print($c/$g)")" "$(python3 -c "print($w/$g)")" "$((peak / 1024))"
+    rm -f "$out"
+done

@@ -1,0 +1,477 @@
+//! The analytics cache, `.git/deploy-ledger/analytics-cache`: the history
+//! walk, the parsed records and the audit facts of the last revision read.
+//!
+//! Everything in it is keyed by object ids, which never change meaning: a
+//! record is reused only for the same blob id, the walk only when its tip
+//! is the revision read or an ancestor of it (then only the new commits are
+//! walked), the audit facts only for the same tip. Service paths are part
+//! of the key. A cache that is missing, from another version or unreadable
+//! is ignored and rewritten: deleting it only costs time.
+
+use chrono::{DateTime, FixedOffset, TimeZone};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::Path;
+
+use super::graph::{Commit, Oid};
+use super::AuditEntry;
+use crate::git::history::{FileChange, Walk};
+use crate::record::{GitInfo, Phase, Record, Rollback, Status};
+
+const MAGIC: &[u8] = b"deploy-ledger analytics-cache 2\n";
+pub const FILE: &str = "analytics-cache";
+
+/// One file under `deployments/checklists` at the tip, parsed.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    NotARecord,
+    Broken(String),
+    Record(Box<Record>),
+}
+
+#[derive(Debug, Default)]
+pub struct Cache {
+    pub tip: String,
+    pub prefixes: Vec<String>,
+    pub walk: Walk,
+    /// Files at the tip: (path, blob, what it holds).
+    pub files: Vec<(String, Oid, Parsed)>,
+    pub edited: Vec<AuditEntry>,
+    pub deleted: Vec<AuditEntry>,
+}
+
+// ---------------------------------------------------------------- writing
+
+struct W(Vec<u8>);
+
+impl W {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn i64(&mut self, v: i64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn oid(&mut self, v: &Oid) {
+        self.0.extend_from_slice(v);
+    }
+    fn str(&mut self, s: &str) {
+        self.u32(s.len() as u32);
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    fn opt_str(&mut self, s: &Option<String>) {
+        match s {
+            None => self.u8(0),
+            Some(s) => {
+                self.u8(1);
+                self.str(s);
+            }
+        }
+    }
+    fn opt_i64(&mut self, v: Option<i64>) {
+        match v {
+            None => self.u8(0),
+            Some(v) => {
+                self.u8(1);
+                self.i64(v);
+            }
+        }
+    }
+    fn opt_u64(&mut self, v: Option<u64>) {
+        self.opt_i64(v.map(|v| v as i64));
+    }
+    fn time(&mut self, t: &DateTime<FixedOffset>) {
+        self.i64(t.timestamp());
+        self.u32(t.timestamp_subsec_nanos());
+        self.i64(i64::from(t.offset().local_minus_utc()));
+    }
+    fn opt_time(&mut self, t: &Option<DateTime<FixedOffset>>) {
+        match t {
+            None => self.u8(0),
+            Some(t) => {
+                self.u8(1);
+                self.time(t);
+            }
+        }
+    }
+    fn map(&mut self, m: &BTreeMap<String, String>) {
+        self.u32(m.len() as u32);
+        for (k, v) in m {
+            self.str(k);
+            self.str(v);
+        }
+    }
+    fn entries(&mut self, list: &[AuditEntry]) {
+        self.u32(list.len() as u32);
+        for e in list {
+            self.str(&e.id);
+            self.str(&e.path);
+            self.opt_str(&e.commit);
+        }
+    }
+    fn record(&mut self, r: &Record) {
+        self.str(&r.id);
+        self.str(&r.service);
+        self.str(&r.environment);
+        self.opt_str(&r.version);
+        self.opt_str(&r.strategy);
+        self.u8(Status::ALL.iter().position(|s| *s == r.status).unwrap_or(0) as u8);
+        self.opt_str(&r.operator);
+        self.time(&r.started_at);
+        self.opt_time(&r.finished_at);
+        self.opt_i64(r.duration_seconds);
+        self.opt_str(&r.git.commit);
+        self.opt_str(&r.git.branch);
+        self.opt_str(&r.git.tag);
+        self.u8(match r.git.dirty {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        });
+        self.opt_str(&r.git.remote);
+        self.map(&r.ci);
+        self.map(&r.tools);
+        self.u32(r.phases.len() as u32);
+        for p in &r.phases {
+            self.str(&p.name);
+            self.time(&p.started_at);
+            self.opt_time(&p.finished_at);
+            self.opt_i64(p.duration_seconds);
+        }
+        self.opt_u64(r.checklist_total);
+        self.opt_u64(r.checklist_done);
+        self.map(&r.change);
+        match &r.rollback {
+            None => self.u8(0),
+            Some(b) => {
+                self.u8(1);
+                self.opt_str(&b.of);
+                self.opt_str(&b.from_version);
+                self.opt_str(&b.to_version);
+                self.opt_str(&b.reason);
+            }
+        }
+        self.opt_str(&r.failure_reason);
+        self.map(&r.labels);
+    }
+}
+
+/// Writes the cache (atomically: a temp file renamed over the old one).
+pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
+    let mut w = W(Vec::with_capacity(1 << 20));
+    w.0.extend_from_slice(MAGIC);
+    w.str(&cache.tip);
+    w.u32(cache.prefixes.len() as u32);
+    for p in &cache.prefixes {
+        w.str(p);
+    }
+    let g = &cache.walk.graph;
+    let mut oids = vec![[0u8; 20]; g.commits.len()];
+    for (oid, i) in &g.index {
+        oids[*i as usize] = *oid;
+    }
+    w.u8(u8::from(cache.walk.shallow));
+    w.u32(g.commits.len() as u32);
+    for (c, oid) in g.commits.iter().zip(&oids) {
+        w.oid(oid);
+        w.i64(c.author_time);
+        w.i64(c.commit_time);
+        w.u8(u8::from(c.code));
+        w.u64(c.touches);
+        w.u32(c.parents.len() as u32);
+        for p in &c.parents {
+            w.u32(*p);
+        }
+    }
+    // The record-file changes, behind their length: a run at the cached tip
+    // does not need them and skips them.
+    let mut section = W(Vec::new());
+    for changes in &cache.walk.changes {
+        let w = &mut section;
+        w.u32(changes.len() as u32);
+        for (path, blob) in changes {
+            w.str(path);
+            match blob {
+                None => w.u8(0),
+                Some(b) => {
+                    w.u8(1);
+                    w.oid(b);
+                }
+            }
+        }
+    }
+    w.u64(section.0.len() as u64);
+    w.0.extend_from_slice(&section.0);
+    w.u32(cache.files.len() as u32);
+    for (path, blob, parsed) in &cache.files {
+        w.str(path);
+        w.oid(blob);
+        match parsed {
+            Parsed::NotARecord => w.u8(0),
+            Parsed::Broken(m) => {
+                w.u8(1);
+                w.str(m);
+            }
+            Parsed::Record(r) => {
+                w.u8(2);
+                w.record(r);
+            }
+        }
+    }
+    w.entries(&cache.edited);
+    w.entries(&cache.deleted);
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(&w.0)?;
+    tmp.persist(dir.join(FILE)).map_err(|e| e.error)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- reading
+
+struct R<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> R<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let s = self.b.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(s)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn i64(&mut self) -> Option<i64> {
+        Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn oid(&mut self) -> Option<Oid> {
+        self.take(20)?.try_into().ok()
+    }
+    fn str(&mut self) -> Option<String> {
+        let n = self.u32()? as usize;
+        String::from_utf8(self.take(n)?.to_vec()).ok()
+    }
+    fn flag(&mut self) -> Option<bool> {
+        match self.u8()? {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+    fn opt_str(&mut self) -> Option<Option<String>> {
+        Some(if self.flag()? {
+            Some(self.str()?)
+        } else {
+            None
+        })
+    }
+    fn opt_i64(&mut self) -> Option<Option<i64>> {
+        Some(if self.flag()? {
+            Some(self.i64()?)
+        } else {
+            None
+        })
+    }
+    fn time(&mut self) -> Option<DateTime<FixedOffset>> {
+        let secs = self.i64()?;
+        let nanos = self.u32()?;
+        let offset = FixedOffset::east_opt(i32::try_from(self.i64()?).ok()?)?;
+        offset.timestamp_opt(secs, nanos).single()
+    }
+    fn opt_time(&mut self) -> Option<Option<DateTime<FixedOffset>>> {
+        Some(if self.flag()? {
+            Some(self.time()?)
+        } else {
+            None
+        })
+    }
+    fn map(&mut self) -> Option<BTreeMap<String, String>> {
+        let n = self.u32()?;
+        let mut m = BTreeMap::new();
+        for _ in 0..n {
+            let k = self.str()?;
+            m.insert(k, self.str()?);
+        }
+        Some(m)
+    }
+    fn entries(&mut self) -> Option<Vec<AuditEntry>> {
+        let n = self.u32()?;
+        (0..n)
+            .map(|_| {
+                Some(AuditEntry {
+                    id: self.str()?,
+                    path: self.str()?,
+                    commit: self.opt_str()?,
+                })
+            })
+            .collect()
+    }
+    fn record(&mut self) -> Option<Record> {
+        let id = self.str()?;
+        let service = self.str()?;
+        let environment = self.str()?;
+        let version = self.opt_str()?;
+        let strategy = self.opt_str()?;
+        let status = *Status::ALL.get(self.u8()? as usize)?;
+        let operator = self.opt_str()?;
+        let started_at = self.time()?;
+        let finished_at = self.opt_time()?;
+        let duration_seconds = self.opt_i64()?;
+        let git = GitInfo {
+            commit: self.opt_str()?,
+            branch: self.opt_str()?,
+            tag: self.opt_str()?,
+            dirty: match self.u8()? {
+                0 => None,
+                1 => Some(false),
+                _ => Some(true),
+            },
+            remote: self.opt_str()?,
+        };
+        let ci = self.map()?;
+        let tools = self.map()?;
+        let n = self.u32()?;
+        let mut phases = Vec::new();
+        for _ in 0..n {
+            phases.push(Phase {
+                name: self.str()?,
+                started_at: self.time()?,
+                finished_at: self.opt_time()?,
+                duration_seconds: self.opt_i64()?,
+            });
+        }
+        let checklist_total = self.opt_i64()?.map(|v| v as u64);
+        let checklist_done = self.opt_i64()?.map(|v| v as u64);
+        let change = self.map()?;
+        let rollback = if self.flag()? {
+            Some(Rollback {
+                of: self.opt_str()?,
+                from_version: self.opt_str()?,
+                to_version: self.opt_str()?,
+                reason: self.opt_str()?,
+            })
+        } else {
+            None
+        };
+        Some(Record {
+            id,
+            service,
+            environment,
+            version,
+            strategy,
+            status,
+            operator,
+            started_at,
+            finished_at,
+            duration_seconds,
+            git,
+            ci,
+            tools,
+            phases,
+            checklist_total,
+            checklist_done,
+            change,
+            rollback,
+            failure_reason: self.opt_str()?,
+            labels: self.map()?,
+        })
+    }
+}
+
+/// Reads the cache; None when absent, of another version or damaged.
+/// At `rev` itself the record-file changes are not needed and not decoded
+/// (the audit facts are cached).
+pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
+    let bytes = std::fs::read(dir.join(FILE)).ok()?;
+    let mut r = R { b: &bytes, at: 0 };
+    if r.take(MAGIC.len())? != MAGIC {
+        return None;
+    }
+    let mut cache = Cache {
+        tip: r.str()?,
+        ..Cache::default()
+    };
+    for _ in 0..r.u32()? {
+        cache.prefixes.push(r.str()?);
+    }
+    cache.walk.shallow = r.flag()?;
+    let n = r.u32()? as usize;
+    let g = &mut cache.walk.graph;
+    g.commits.reserve(n);
+    g.index.reserve(n);
+    g.prefixes = cache.prefixes.clone();
+    for _ in 0..n {
+        let oid = r.oid()?;
+        let author_time = r.i64()?;
+        let commit_time = r.i64()?;
+        let code = r.flag()?;
+        let touches = r.u64()?;
+        let np = r.u32()?;
+        let mut parents = Vec::with_capacity(np as usize);
+        for _ in 0..np {
+            let p = r.u32()?;
+            if p as usize >= n {
+                return None;
+            }
+            parents.push(p);
+        }
+        g.add(
+            oid,
+            Commit {
+                author_time,
+                commit_time,
+                parents,
+                code,
+                touches,
+            },
+        );
+    }
+    let len = usize::try_from(r.u64()?).ok()?;
+    if cache.tip == rev {
+        r.take(len)?;
+    } else {
+        cache.walk.changes.reserve(n);
+    }
+    for _ in 0..if cache.tip == rev { 0 } else { n } {
+        let k = r.u32()?;
+        let mut changes: Vec<FileChange> = Vec::with_capacity(k as usize);
+        for _ in 0..k {
+            let path = r.str()?;
+            let blob = if r.flag()? { Some(r.oid()?) } else { None };
+            changes.push((path, blob));
+        }
+        cache.walk.changes.push(changes);
+    }
+    for _ in 0..r.u32()? {
+        let path = r.str()?;
+        let blob = r.oid()?;
+        let parsed = match r.u8()? {
+            0 => Parsed::NotARecord,
+            1 => Parsed::Broken(r.str()?),
+            2 => Parsed::Record(Box::new(r.record()?)),
+            _ => return None,
+        };
+        cache.files.push((path, blob, parsed));
+    }
+    cache.edited = r.entries()?;
+    cache.deleted = r.entries()?;
+    (r.at == bytes.len()).then_some(cache)
+}
+
+/// The parsed files of a cache by blob id, for reuse at another tip.
+pub fn by_blob(files: Vec<(String, Oid, Parsed)>) -> HashMap<Oid, Parsed> {
+    files.into_iter().map(|(_, b, p)| (b, p)).collect()
+}

@@ -1,0 +1,223 @@
+//! The commit graph that lead time needs, as plain data (no git2): built by
+//! `git::history` from the repository, or by hand in tests.
+
+use std::collections::{BinaryHeap, HashMap};
+
+/// A commit id, 20 raw bytes (SHA-1).
+pub type Oid = [u8; 20];
+
+/// Parses 40 hex digits; None for anything else (an abbreviated or bogus id
+/// in a record is treated like a commit missing from the repository).
+pub fn parse_oid(hex: &str) -> Option<Oid> {
+    let hex = hex.trim().as_bytes();
+    if hex.len() != 40 {
+        return None;
+    }
+    let mut out = [0u8; 20];
+    for (i, pair) in hex.chunks(2).enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16);
+        out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Some(out)
+}
+
+pub fn oid_hex(oid: &Oid) -> String {
+    oid.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Commit {
+    /// Author time, seconds since the epoch.
+    pub author_time: i64,
+    /// Committer time: orders the range walk, as in git.
+    pub commit_time: i64,
+    /// Indices into [`Graph::commits`]; parents outside a shallow clone's
+    /// history are left out.
+    pub parents: Vec<u32>,
+    /// Whether the commit changes anything outside `deployments/` (against
+    /// its first parent; a root commit: whether its tree has anything else).
+    pub code: bool,
+    /// Bit `i` set when the commit touches `Graph::prefixes[i]`.
+    pub touches: u64,
+}
+
+/// The commits reachable from `--rev`.
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    pub commits: Vec<Commit>,
+    pub index: HashMap<Oid, u32>,
+    /// Service path prefixes whose touches are recorded in `Commit::touches`
+    /// (at most 64).
+    pub prefixes: Vec<String>,
+}
+
+impl Graph {
+    pub fn add(&mut self, oid: Oid, commit: Commit) -> u32 {
+        let i = self.commits.len() as u32;
+        self.commits.push(commit);
+        self.index.insert(oid, i);
+        i
+    }
+
+    pub fn get(&self, hex: &str) -> Option<u32> {
+        parse_oid(hex).and_then(|o| self.index.get(&o).copied())
+    }
+
+    /// The commits of `from..to` (reachable from `to`, not from `from`), as
+    /// `git rev-list from..to` would give them: a walk in committer-time
+    /// order painting both sides. When `to` is an ancestor of `from` (a
+    /// rollback to an older commit) the range is empty.
+    pub fn range(&self, from: u32, to: u32) -> Vec<u32> {
+        self.range_with(from, to, &mut Scratch::default())
+    }
+
+    /// [`Graph::range`] reusing `scratch` between calls (no allocation
+    /// proportional to the graph per call).
+    pub fn range_with(&self, from: u32, to: u32, scratch: &mut Scratch) -> Vec<u32> {
+        const WANT: u8 = 1;
+        const HAVE: u8 = 2;
+        const EMITTED: u8 = 4;
+        if scratch.flags.len() < self.commits.len() {
+            scratch.flags.resize(self.commits.len(), 0);
+        }
+        for i in scratch.touched.drain(..) {
+            scratch.flags[i as usize] = 0;
+        }
+        let flags = &mut scratch.flags;
+        let touched = &mut scratch.touched;
+        let time = |i: u32| self.commits[i as usize].commit_time;
+        let mut queue = BinaryHeap::new();
+        flags[to as usize] = WANT;
+        touched.push(to);
+        flags[from as usize] |= HAVE;
+        touched.push(from);
+        queue.push((time(to), to));
+        if from != to {
+            queue.push((time(from), from));
+        }
+        // Wanted commits not yet walked: the walk ends when none is left.
+        let mut pending = usize::from(flags[to as usize] == WANT);
+        let mut emitted = Vec::new();
+        while let Some((_, i)) = queue.pop() {
+            let f = flags[i as usize];
+            if f == WANT {
+                flags[i as usize] |= EMITTED;
+                pending -= 1;
+                emitted.push(i);
+            }
+            let paint = f & (WANT | HAVE);
+            for &p in &self.commits[i as usize].parents {
+                let old = flags[p as usize];
+                let new = old | paint;
+                if old == new {
+                    continue;
+                }
+                if old == 0 {
+                    touched.push(p);
+                }
+                if new == WANT {
+                    pending += 1;
+                } else if old == WANT {
+                    // Queued as wanted, now known to be reachable from `from`.
+                    pending -= 1;
+                }
+                flags[p as usize] = new;
+                queue.push((time(p), p));
+            }
+            // Only uninteresting commits left: the rest is shared history.
+            if pending == 0 {
+                break;
+            }
+        }
+        // Clock skew can let a commit be emitted before `from`'s side reaches
+        // it; the final flags decide.
+        emitted.retain(|i| flags[*i as usize] & HAVE == 0);
+        emitted
+    }
+}
+
+/// Reusable memory for [`Graph::range_with`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    flags: Vec<u8>,
+    touched: Vec<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oid(n: u8) -> Oid {
+        [n; 20]
+    }
+
+    /// a ← b ← c ← m (merge of c and d) ; a ← d
+    fn sample() -> Graph {
+        let mut g = Graph::default();
+        let a = g.add(
+            oid(1),
+            Commit {
+                commit_time: 1,
+                ..Default::default()
+            },
+        );
+        let b = g.add(
+            oid(2),
+            Commit {
+                commit_time: 2,
+                parents: vec![a],
+                ..Default::default()
+            },
+        );
+        let c = g.add(
+            oid(3),
+            Commit {
+                commit_time: 3,
+                parents: vec![b],
+                ..Default::default()
+            },
+        );
+        let d = g.add(
+            oid(4),
+            Commit {
+                commit_time: 4,
+                parents: vec![a],
+                ..Default::default()
+            },
+        );
+        g.add(
+            oid(5),
+            Commit {
+                commit_time: 5,
+                parents: vec![c, d],
+                ..Default::default()
+            },
+        );
+        g
+    }
+
+    #[test]
+    fn ranges() {
+        let g = sample();
+        let mut r = g.range(1, 4);
+        r.sort();
+        assert_eq!(r, vec![2, 3, 4], "b..m = c, d, m");
+        assert_eq!(
+            g.range(4, 1),
+            Vec::<u32>::new(),
+            "m..b is empty: b is an ancestor"
+        );
+        let mut r = g.range(3, 2);
+        r.sort();
+        assert_eq!(r, vec![1, 2], "d..c = b, c");
+        assert!(g.range(2, 2).is_empty());
+    }
+
+    #[test]
+    fn oids() {
+        let hex = "00112233445566778899aabbccddeeff00112233";
+        assert_eq!(oid_hex(&parse_oid(hex).expect("hex")), hex);
+        assert!(parse_oid("abc").is_none());
+        assert!(parse_oid(&"g".repeat(40)).is_none());
+    }
+}

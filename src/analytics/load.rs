@@ -1,0 +1,410 @@
+//! Reading everything a report needs from a repository: the records at a
+//! revision (from git objects), the work tree's uncommitted records, the
+//! commit graph and the audit facts of the ledger's history.
+
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use super::cache::{self, Parsed};
+use super::graph::{oid_hex, Oid};
+use super::{AuditEntry, History, RecordInput};
+use crate::config::CHECKLISTS_DIR;
+use crate::error::Result;
+use crate::git::Repo;
+use crate::record::{frontmatter, Record, Status};
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The revision whose records are read (`HEAD` by default).
+    pub rev: String,
+    /// Leave out the work tree's uncommitted records.
+    pub committed_only: bool,
+    /// Every configured service path (`[services.X] paths`).
+    pub service_paths: Vec<String>,
+}
+
+/// What [`load`] found.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub records: Vec<RecordInput>,
+    pub history: History,
+    /// The commit `rev` resolved to (None in a repository with no commit).
+    pub rev: Option<String>,
+    /// Records that failed to parse (`path: why`), and other caveats.
+    pub warnings: Vec<String>,
+}
+
+type ParseResult = std::result::Result<Record, String>;
+/// The versions of one record file: (commit index, blob; None = deleted).
+type Versions = Vec<(u32, Option<Oid>)>;
+
+fn parse(path: &str, bytes: &[u8]) -> Option<ParseResult> {
+    let text = String::from_utf8_lossy(bytes);
+    if !frontmatter::has_frontmatter(&text) {
+        return None;
+    }
+    Some(
+        Record::parse(&text, Path::new(path))
+            .map(|(_, r)| r)
+            .map_err(|e| e.to_string()),
+    )
+}
+
+/// Reads the records at `options.rev`, the work tree's uncommitted records
+/// and the history. Records that fail to parse become warnings.
+pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
+    Repo::fast_reads();
+    let clock = Stopwatch::new();
+    let rev = match repo.resolve_commit(&options.rev) {
+        Ok(c) => Some(c),
+        // A new repository: no commit yet, only work-tree records.
+        Err(_) if options.rev == "HEAD" && repo.raw().head().is_err() => None,
+        Err(e) => return Err(e),
+    };
+    let mut out = Loaded {
+        rev,
+        ..Loaded::default()
+    };
+    let mut at_rev: HashMap<String, String> = HashMap::new();
+    if let Some(rev) = out.rev.clone() {
+        let prefixes: Vec<String> = options.service_paths.iter().take(64).cloned().collect();
+        let state = repo.state_dir();
+        let cached = cache::read(&state, &rev).filter(|c| {
+            c.prefixes == prefixes
+                && c.walk.shallow == repo.is_shallow()
+                && repo.is_ancestor(&c.tip, &rev)
+        });
+        clock.lap("cache read");
+        let (files, walk, audit, fresh) = match cached {
+            Some(c) if c.tip == rev => (c.files, c.walk, Some((c.edited, c.deleted)), false),
+            other => {
+                let (base, known) = match other {
+                    Some(c) => (Some(c.walk), cache::by_blob(c.files)),
+                    None => (None, HashMap::new()),
+                };
+                let files = files_at(repo, &rev, known)?;
+                clock.lap("records at rev");
+                let walk = repo.walk_history(&rev, &prefixes, base)?;
+                clock.lap("history walk");
+                (files, walk, None, true)
+            }
+        };
+        for (path, blob, _) in &files {
+            at_rev.insert(path.clone(), oid_hex(blob));
+        }
+        let (edited, deleted) = match audit {
+            Some(a) => a,
+            None => {
+                let by_path: HashMap<&str, &Record> = files
+                    .iter()
+                    .filter_map(|(path, _, p)| match p {
+                        Parsed::Record(r) => Some((path.as_str(), &**r)),
+                        _ => None,
+                    })
+                    .collect();
+                audit_facts(repo, &walk, &at_rev, &by_path)
+            }
+        };
+        clock.lap("audit facts");
+        for (_, _, p) in &files {
+            if let Parsed::Broken(m) = p {
+                out.warnings.push(m.clone());
+            }
+        }
+        let mut c = cache::Cache {
+            tip: rev,
+            prefixes,
+            walk,
+            files,
+            edited,
+            deleted,
+        };
+        if fresh {
+            // Best effort: a read-only .git only costs the next run time.
+            let _ = cache::write(&state, &c);
+            clock.lap("cache write");
+        }
+        out.history.shallow = c.walk.shallow;
+        out.history.walked = true;
+        out.history.edited_after_finish = std::mem::take(&mut c.edited);
+        out.history.deleted = std::mem::take(&mut c.deleted);
+        out.history.graph = std::mem::take(&mut c.walk.graph);
+        // The records move out of the cache (written already): no copy.
+        out.records = c
+            .files
+            .into_iter()
+            .filter_map(|(path, _, p)| match p {
+                Parsed::Record(r) => Some(RecordInput {
+                    path,
+                    record: *r,
+                    committed: true,
+                }),
+                _ => None,
+            })
+            .collect();
+    }
+    if !options.committed_only {
+        if let Ok(root) = repo.workdir() {
+            // At HEAD, git's index says which files changed; at another
+            // revision every file is compared.
+            let head = repo.resolve_commit("HEAD").ok();
+            let files = if head.is_some() && head == out.rev {
+                repo.changed_in_work_tree(CHECKLISTS_DIR)?
+            } else {
+                record_files(root)
+            };
+            work_tree(root, files, &at_rev, &mut out)?;
+        }
+    }
+    out.records.sort_by(|a, b| a.path.cmp(&b.path));
+    clock.lap("work tree");
+    Ok(out)
+}
+
+/// Adds the work tree's records that differ from `rev`: a record not at
+/// `rev` is flagged uncommitted; a committed record with local changes is
+/// read from the work tree (it is the newer truth) and stays `committed`.
+fn work_tree(
+    root: &Path,
+    files: Vec<String>,
+    at_rev: &HashMap<String, String>,
+    out: &mut Loaded,
+) -> Result<()> {
+    let found: Vec<(String, bool, Option<ParseResult>)> = files
+        .into_par_iter()
+        .filter_map(|rel| {
+            let bytes = std::fs::read(root.join(&rel)).ok()?;
+            let committed = at_rev.contains_key(&rel);
+            if committed && Repo::hash_blob(&bytes).ok().as_ref() == at_rev.get(&rel) {
+                return None;
+            }
+            let r = parse(&rel, &bytes);
+            Some((rel, committed, r))
+        })
+        .collect();
+    let index: HashMap<String, usize> = out
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.path.clone(), i))
+        .collect();
+    for (path, committed, r) in found {
+        match r {
+            Some(Ok(record)) => match index.get(&path) {
+                Some(&i) => out.records[i].record = record,
+                None => out.records.push(RecordInput {
+                    path,
+                    record,
+                    committed,
+                }),
+            },
+            Some(Err(e)) => out.warnings.push(format!("{e} (work tree)")),
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// The record files at `rev`, parsed, reusing `known` parses by blob id.
+fn files_at(
+    repo: &Repo,
+    rev: &str,
+    mut known: HashMap<Oid, cache::Parsed>,
+) -> Result<Vec<(String, Oid, cache::Parsed)>> {
+    let ids = repo.blob_ids_at(rev, CHECKLISTS_DIR)?;
+    let missing: Vec<(String, Oid)> = ids
+        .iter()
+        .filter(|(_, b)| !known.contains_key(b))
+        .cloned()
+        .collect();
+    let blobs: Vec<Oid> = missing.iter().map(|(_, b)| *b).collect();
+    let parsed: Vec<(Oid, cache::Parsed)> = repo.map_blobs(&blobs, |i, bytes| {
+        let (path, blob) = &missing[i];
+        let p = match bytes.and_then(|b| parse(path, b)) {
+            None => Parsed::NotARecord,
+            Some(Ok(r)) => Parsed::Record(Box::new(r)),
+            Some(Err(e)) => Parsed::Broken(e),
+        };
+        (*blob, p)
+    });
+    known.extend(parsed);
+    Ok(ids
+        .into_iter()
+        .map(|(path, blob)| {
+            let p = known.get(&blob).cloned().unwrap_or(Parsed::NotARecord);
+            (path, blob, p)
+        })
+        .collect())
+}
+
+/// Every record file of the work tree, relative, `/`-separated.
+fn record_files(root: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(root.join(CHECKLISTS_DIR))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md"))
+        .filter_map(|e| {
+            e.path()
+                .strip_prefix(root)
+                .ok()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+        })
+        .collect()
+}
+
+/// Records edited after their finish, and records deleted from the tree,
+/// from the record-file changes of every commit.
+///
+/// - Edited after finish: the version before the current one was already
+///   final (success, failed, cancelled, rolled-back), so the last commit
+///   changed a finished record. Marking a success `rolled-back` (what the
+///   `rollback` command does) is not counted. The commit reported is the
+///   one that made the current version.
+/// - Deleted: a path whose last change removed it, whose record id is not
+///   at `rev` under another path (a move is not a deletion).
+fn audit_facts(
+    repo: &Repo,
+    walk: &crate::git::history::Walk,
+    at_rev: &HashMap<String, String>,
+    by_path: &HashMap<&str, &Record>,
+) -> (Vec<AuditEntry>, Vec<AuditEntry>) {
+    let g = &walk.graph;
+    let mut versions: HashMap<&str, Versions> = HashMap::new();
+    for (i, changes) in walk.changes.iter().enumerate() {
+        for (path, blob) in changes {
+            versions
+                .entry(path.as_str())
+                .or_default()
+                .push((i as u32, *blob));
+        }
+    }
+    let oid_of: Vec<Oid> = {
+        let mut v = vec![[0u8; 20]; g.commits.len()];
+        for (oid, i) in &g.index {
+            v[*i as usize] = *oid;
+        }
+        v
+    };
+    for vs in versions.values_mut() {
+        // Newest first; the same blob brought in again by a merge is one version.
+        vs.sort_by_key(|(i, _)| (std::cmp::Reverse(g.commits[*i as usize].commit_time), *i));
+        vs.dedup_by(|b, a| a.1 == b.1);
+    }
+    let ids: HashSet<&str> = by_path.values().map(|r| r.id.as_str()).collect();
+    // What to read: the version before the current one of each record at
+    // `rev` changed more than once, and the last version of each removed path.
+    let mut jobs: Vec<(&str, u32, Oid, bool)> = Vec::new();
+    for (path, vs) in &versions {
+        let Some(&(newest, newest_blob)) = vs.first() else {
+            continue;
+        };
+        if at_rev.contains_key(*path) {
+            if let (Some(_), Some(&(_, Some(prev)))) = (newest_blob, vs.get(1)) {
+                if by_path.contains_key(path) {
+                    jobs.push((path, newest, prev, true));
+                }
+            }
+        } else if newest_blob.is_none() {
+            if let Some(last) = vs.iter().find_map(|(_, b)| *b) {
+                jobs.push((path, newest, last, false));
+            }
+        }
+    }
+    let blobs: Vec<Oid> = jobs.iter().map(|j| j.2).collect();
+    let found: Vec<Option<AuditEntry>> = repo.map_blobs(&blobs, |i, bytes| {
+        let (path, newest, _, current) = jobs[i];
+        let commit = Some(oid_hex(&oid_of[newest as usize]));
+        if current {
+            let now = by_path.get(path)?;
+            let before =
+                quick_status(bytes?).or_else(|| parse(path, bytes?)?.ok().map(|r| r.status))?;
+            // `rollback` marking a success rolled-back is not an edit.
+            let tool_rollback = before == Status::Success && now.status == Status::RolledBack;
+            (before.is_final() && !tool_rollback).then(|| AuditEntry {
+                id: now.id.clone(),
+                path: path.to_string(),
+                commit,
+            })
+        } else {
+            let id = bytes.and_then(|b| parse(path, b)?.ok()).map(|r| r.id);
+            // A record moved to another path is not deleted.
+            if id.as_deref().is_some_and(|id| ids.contains(id)) {
+                return None;
+            }
+            Some(AuditEntry {
+                id: id.unwrap_or_else(|| "(unreadable)".into()),
+                path: path.to_string(),
+                commit,
+            })
+        }
+    });
+    let mut edited = Vec::new();
+    let mut deleted = Vec::new();
+    for (job, entry) in jobs.iter().zip(found) {
+        match entry {
+            Some(e) if job.3 => edited.push(e),
+            Some(e) => deleted.push(e),
+            None => {}
+        }
+    }
+    edited.sort_by(|a, b| a.path.cmp(&b.path));
+    deleted.sort_by(|a, b| a.path.cmp(&b.path));
+    (edited, deleted)
+}
+
+/// Stage times on stderr when `DEPLOY_LEDGER_TIMINGS` is set (profiling).
+struct Stopwatch {
+    on: bool,
+    last: std::cell::Cell<std::time::Instant>,
+}
+
+impl Stopwatch {
+    fn new() -> Stopwatch {
+        Stopwatch {
+            on: std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some(),
+            last: std::cell::Cell::new(std::time::Instant::now()),
+        }
+    }
+
+    fn lap(&self, what: &str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            // Memory so far (Linux): peak, heap (anon) and mapped files.
+            let mem = std::fs::read_to_string("/proc/self/status")
+                .map(|s| {
+                    s.lines()
+                        .filter(|l| {
+                            ["VmHWM", "RssAnon", "RssFile"]
+                                .iter()
+                                .any(|k| l.starts_with(k))
+                        })
+                        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            eprintln!(
+                "timing: {what}: {:.3} s ({mem} kB)",
+                (now - self.last.get()).as_secs_f64()
+            );
+            self.last.set(now);
+        }
+    }
+}
+
+/// The `status:` of a record's frontmatter without parsing the YAML: the
+/// fast path for the audit, which reads the status of tens of thousands of
+/// old versions. None when the line is not the plain form the tool writes
+/// (the caller then parses the whole record).
+fn quick_status(bytes: &[u8]) -> Option<Status> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let front = text.strip_prefix("---\n")?;
+    let end = front.find("\n---")?;
+    let line = front[..end].lines().find(|l| l.starts_with("status:"))?;
+    let value = line["status:".len()..].trim();
+    if value.contains('#') || value.starts_with(['"', '\'', '{', '[', '&', '*', '!', '|', '>']) {
+        return None;
+    }
+    value.parse().ok()
+}

@@ -1,0 +1,70 @@
+//! Number formats shared by the text and markdown reports.
+
+/// `83.3%`, or `–` when there is no figure.
+pub fn rate(v: Option<f64>) -> String {
+    match v {
+        Some(v) => format!("{:.1}%", v * 100.0),
+        None => "–".into(),
+    }
+}
+
+/// A duration in seconds as `45s`, `15m 12s`, `2h 03m`, `3d 04h`.
+pub fn duration(v: Option<f64>) -> String {
+    let Some(v) = v else { return "–".into() };
+    let s = v.round() as i64;
+    let sign = if s < 0 { "-" } else { "" };
+    let s = s.abs();
+    if s < 60 {
+        format!("{sign}{s}s")
+    } else if s < 3_600 {
+        format!("{sign}{}m {:02}s", s / 60, s % 60)
+    } else if s < 86_400 {
+        format!("{sign}{}h {:02}m", s / 3_600, (s % 3_600) / 60)
+    } else {
+        format!("{sign}{}d {:02}h", s / 86_400, (s % 86_400) / 3_600)
+    }
+}
+
+/// A signed change: `+3`, `-1`, `±0`.
+pub fn signed(v: i64) -> String {
+    match v {
+        0 => "±0".into(),
+        v if v > 0 => format!("+{v}"),
+        v => v.to_string(),
+    }
+}
+
+/// A change of rate in points: `+12.5 pt`.
+pub fn points(v: Option<f64>) -> String {
+    match v {
+        Some(v) => format!("{}{:.1} pt", if v >= 0.0 { "+" } else { "" }, v * 100.0),
+        None => "–".into(),
+    }
+}
+
+pub fn number(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.2}"),
+        None => "–".into(),
+    }
+}
+
+pub fn tier(t: Option<crate::analytics::Tier>) -> &'static str {
+    t.map(|t| t.as_str()).unwrap_or("–")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(rate(Some(0.8333)), "83.3%");
+        assert_eq!(duration(Some(912.0)), "15m 12s");
+        assert_eq!(duration(Some(7_380.0)), "2h 03m");
+        assert_eq!(duration(Some(90_000.0)), "1d 01h");
+        assert_eq!(signed(-2), "-2");
+        assert_eq!(points(Some(0.125)), "+12.5 pt");
+    }
+}

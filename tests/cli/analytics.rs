@@ -1,0 +1,791 @@
+//! `analytics` over a small hand-built history: every figure below is
+//! computed by hand in the comments and asserted exactly.
+
+use serde_json::Value;
+
+use crate::env::TestEnv;
+
+struct Dep<'a> {
+    id: &'a str,
+    service: &'a str,
+    env: &'a str,
+    status: &'a str,
+    operator: &'a str,
+    started: &'a str,
+    finished: Option<&'a str>,
+    seconds: Option<i64>,
+    commit: &'a str,
+}
+
+fn record_text(d: &Dep) -> String {
+    let mut t = format!(
+        "---\nschema: 1\nid: {}\nservice: {}\nenvironment: {}\nstatus: {}\noperator: {}\nstarted_at: {}\n",
+        d.id, d.service, d.env, d.status, d.operator, d.started
+    );
+    if let Some(f) = d.finished {
+        t.push_str(&format!("finished_at: {f}\n"));
+    }
+    if let Some(s) = d.seconds {
+        t.push_str(&format!("duration_seconds: {s}\n"));
+    }
+    t.push_str(&format!(
+        "git: {{ commit: {} }}\n---\n# {}\n",
+        d.commit, d.id
+    ));
+    t
+}
+
+fn path_of(id: &str) -> String {
+    format!("deployments/checklists/2025/01/{id}.md")
+}
+
+/// Writes a record and commits it alone at `at`.
+fn commit_record(env: &mut TestEnv, at: &str, d: &Dep) -> String {
+    let path = path_of(d.id);
+    env.write(&path, &record_text(d));
+    env.at(at);
+    env.git(&["add", &path]);
+    env.git(&["commit", "-q", "-m", &format!("deploy: {}", d.id)]);
+    head(env)
+}
+
+/// A code change to `file`, committed at `at` (author time = `at`).
+fn commit_code(env: &mut TestEnv, at: &str, file: &str) -> String {
+    env.write(file, &format!("changed at {at}\n"));
+    env.at(at);
+    env.git(&["add", file]);
+    env.git(&["commit", "-q", "-m", &format!("change {file}")]);
+    head(env)
+}
+
+fn head(env: &TestEnv) -> String {
+    env.git(&["rev-parse", "HEAD"]).trim().to_string()
+}
+
+struct Built {
+    env: TestEnv,
+    /// The commit that edited D1 after its finish.
+    edit_commit: String,
+    /// The commit that deleted record X.
+    rm_commit: String,
+}
+
+const D1: &str = "DEP-2025-01-20-10-00-api-production";
+const X: &str = "DEP-2025-01-21-11-00-api-development";
+const U: &str = "DEP-2025-01-24-15-00-api-production";
+const S2: &str = "DEP-2025-01-22-08-00-api-staging";
+
+/// The history (UTC; commit times increase along it):
+///
+/// | when (commit)    | what                                                        |
+/// |------------------|-------------------------------------------------------------|
+/// | 01-15 14:30      | initial commit (README)                                     |
+/// | 01-16 00:00      | ledger.toml: `[services.web] paths = ["web/"]`              |
+/// | 01-17 09:06      | S1 api staging success alice 09:00–09:05 (300 s)           |
+/// | 01-20 08:00  C1  | src/a.rs                                                    |
+/// | 01-20 10:11      | D1 api production success alice 10:00–10:10 (600 s) @C1    |
+/// | 01-20 12:00  C2  | src/b.rs                                                    |
+/// | 01-20 12:30  C3  | deployments/notes.md (deployments only)                     |
+/// | 01-20 13:11      | W1 web production success dave 13:00–13:10 (600 s) @C3    |
+/// | 01-21 08:00  Cw  | web/index.html                                              |
+/// | 01-21 10:21      | D2 api production FAILED bob 10:00–10:20 (1200 s) @Cw      |
+/// | 01-21 11:02      | X api development success (deleted later)                   |
+/// | 01-21 14:31      | D3 api production success alice 14:00–14:30 (1800 s) @HEAD |
+/// | 01-22 08:01      | S2 api staging in-progress alice since 08:00                |
+/// | 01-22 09:00  C4  | src/c.rs on branch `feature`                                |
+/// | 01-22 10:00  C5  | src/d.rs on main                                            |
+/// | 01-22 11:00  M   | merge of `feature`                                          |
+/// | 01-22 12:16      | D4 api production success carol 12:00–12:15 (900 s) @M     |
+/// | 01-22 13:21      | W2 web production success dave 13:00–13:20 (1200 s) @HEAD  |
+/// | 01-23 09:06      | D5 api production success alice 09:00–09:05 (300 s) @C3 (an older commit: rollback) |
+/// | 01-23 12:00      | D1 edited (after its finish)                                |
+/// | 01-23 13:00      | X deleted                                                   |
+/// | 01-24 08:00  C6  | src/e.rs                                                    |
+/// | 01-24 09:11      | D6 api production success bob 09:00–09:10 (600 s) @C6     |
+/// | not committed    | U api production in-progress carol since 01-24 15:00       |
+///
+/// The report runs at 2025-01-24T16:00:00Z.
+fn build() -> Built {
+    let mut env = TestEnv::new();
+    env.write(
+        "deployments/ledger.toml",
+        "[services.web]\npaths = [\"web/\"]\n",
+    );
+    env.at("2025-01-16T00:00:00Z");
+    env.git(&["add", "deployments/ledger.toml"]);
+    env.git(&["commit", "-q", "-m", "ledger config"]);
+    let init = head(&env);
+    let dep = |id, service, e, status, operator, started, finished, seconds, commit| Dep {
+        id,
+        service,
+        env: e,
+        status,
+        operator,
+        started,
+        finished,
+        seconds,
+        commit,
+    };
+    commit_record(
+        &mut env,
+        "2025-01-17T09:06:00Z",
+        &dep(
+            "DEP-2025-01-17-09-00-api-staging",
+            "api",
+            "staging",
+            "success",
+            "alice",
+            "2025-01-17T09:00:00Z",
+            Some("2025-01-17T09:05:00Z"),
+            Some(300),
+            &init,
+        ),
+    );
+    let c1 = commit_code(&mut env, "2025-01-20T08:00:00Z", "src/a.rs");
+    commit_record(
+        &mut env,
+        "2025-01-20T10:11:00Z",
+        &dep(
+            D1,
+            "api",
+            "production",
+            "success",
+            "alice",
+            "2025-01-20T10:00:00Z",
+            Some("2025-01-20T10:10:00Z"),
+            Some(600),
+            &c1,
+        ),
+    );
+    commit_code(&mut env, "2025-01-20T12:00:00Z", "src/b.rs");
+    let c3 = commit_code(&mut env, "2025-01-20T12:30:00Z", "deployments/notes.md");
+    commit_record(
+        &mut env,
+        "2025-01-20T13:11:00Z",
+        &dep(
+            "DEP-2025-01-20-13-00-web-production",
+            "web",
+            "production",
+            "success",
+            "dave",
+            "2025-01-20T13:00:00Z",
+            Some("2025-01-20T13:10:00Z"),
+            Some(600),
+            &c3,
+        ),
+    );
+    let cw = commit_code(&mut env, "2025-01-21T08:00:00Z", "web/index.html");
+    commit_record(
+        &mut env,
+        "2025-01-21T10:21:00Z",
+        &dep(
+            "DEP-2025-01-21-10-00-api-production",
+            "api",
+            "production",
+            "failed",
+            "bob",
+            "2025-01-21T10:00:00Z",
+            Some("2025-01-21T10:20:00Z"),
+            Some(1200),
+            &cw,
+        ),
+    );
+    let h = head(&env);
+    commit_record(
+        &mut env,
+        "2025-01-21T11:02:00Z",
+        &dep(
+            X,
+            "api",
+            "development",
+            "success",
+            "erin",
+            "2025-01-21T11:00:00Z",
+            Some("2025-01-21T11:01:00Z"),
+            Some(60),
+            &h,
+        ),
+    );
+    let h = head(&env);
+    commit_record(
+        &mut env,
+        "2025-01-21T14:31:00Z",
+        &dep(
+            "DEP-2025-01-21-14-00-api-production",
+            "api",
+            "production",
+            "success",
+            "alice",
+            "2025-01-21T14:00:00Z",
+            Some("2025-01-21T14:30:00Z"),
+            Some(1800),
+            &h,
+        ),
+    );
+    let h = head(&env);
+    commit_record(
+        &mut env,
+        "2025-01-22T08:01:00Z",
+        &dep(
+            S2,
+            "api",
+            "staging",
+            "in-progress",
+            "alice",
+            "2025-01-22T08:00:00Z",
+            None,
+            None,
+            &h,
+        ),
+    );
+    // A feature branch merged with a merge commit.
+    env.git(&["checkout", "-q", "-b", "feature"]);
+    commit_code(&mut env, "2025-01-22T09:00:00Z", "src/c.rs");
+    env.git(&["checkout", "-q", "main"]);
+    commit_code(&mut env, "2025-01-22T10:00:00Z", "src/d.rs");
+    env.at("2025-01-22T11:00:00Z");
+    env.git(&["merge", "-q", "--no-ff", "-m", "merge feature", "feature"]);
+    let m = head(&env);
+    commit_record(
+        &mut env,
+        "2025-01-22T12:16:00Z",
+        &dep(
+            "DEP-2025-01-22-12-00-api-production",
+            "api",
+            "production",
+            "success",
+            "carol",
+            "2025-01-22T12:00:00Z",
+            Some("2025-01-22T12:15:00Z"),
+            Some(900),
+            &m,
+        ),
+    );
+    let h = head(&env);
+    commit_record(
+        &mut env,
+        "2025-01-22T13:21:00Z",
+        &dep(
+            "DEP-2025-01-22-13-00-web-production",
+            "web",
+            "production",
+            "success",
+            "dave",
+            "2025-01-22T13:00:00Z",
+            Some("2025-01-22T13:20:00Z"),
+            Some(1200),
+            &h,
+        ),
+    );
+    // Rollback to an older commit: C3 is an ancestor of what D4 shipped.
+    commit_record(
+        &mut env,
+        "2025-01-23T09:06:00Z",
+        &dep(
+            "DEP-2025-01-23-09-00-api-production",
+            "api",
+            "production",
+            "success",
+            "alice",
+            "2025-01-23T09:00:00Z",
+            Some("2025-01-23T09:05:00Z"),
+            Some(300),
+            &c3,
+        ),
+    );
+    // D1 edited after its finish.
+    let d1 = path_of(D1);
+    let text = env.read(&d1) + "\nEdited afterwards.\n";
+    env.write(&d1, &text);
+    env.at("2025-01-23T12:00:00Z");
+    env.git(&["commit", "-q", "-am", "edit D1"]);
+    let edit_commit = head(&env);
+    env.at("2025-01-23T13:00:00Z");
+    env.git(&["rm", "-q", &path_of(X)]);
+    env.git(&["commit", "-q", "-m", "remove X"]);
+    let rm_commit = head(&env);
+    let c6 = commit_code(&mut env, "2025-01-24T08:00:00Z", "src/e.rs");
+    commit_record(
+        &mut env,
+        "2025-01-24T09:11:00Z",
+        &dep(
+            "DEP-2025-01-24-09-00-api-production",
+            "api",
+            "production",
+            "success",
+            "bob",
+            "2025-01-24T09:00:00Z",
+            Some("2025-01-24T09:10:00Z"),
+            Some(600),
+            &c6,
+        ),
+    );
+    // Not committed.
+    let h = head(&env);
+    env.write(
+        &path_of(U),
+        &record_text(&dep(
+            U,
+            "api",
+            "production",
+            "in-progress",
+            "carol",
+            "2025-01-24T15:00:00Z",
+            None,
+            None,
+            &h,
+        )),
+    );
+    env.at("2025-01-24T16:00:00Z");
+    Built {
+        env,
+        edit_commit,
+        rm_commit,
+    }
+}
+
+fn json(env: &TestEnv, args: &[&str]) -> Value {
+    let mut all = vec!["analytics", "--format", "json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&env.ok(&all)).expect("json")
+}
+
+#[test]
+fn every_section_by_hand() {
+    let b = build();
+    let r = json(&b.env, &[]);
+
+    // 10 records at HEAD (X was deleted) + U uncommitted = 11.
+    // in-progress: S2, U; failed: D2; success: the other 8.
+    let s = &r["summary"];
+    assert_eq!(s["total"], 11);
+    assert_eq!(s["by_status"]["success"], 8);
+    assert_eq!(s["by_status"]["failed"], 1);
+    assert_eq!(s["by_status"]["in-progress"], 2);
+    // success / (success + failed + rolled-back) = 8 / 9.
+    assert_eq!(s["success_rate"].as_f64(), Some(8.0 / 9.0));
+    assert_eq!(s["first"], "2025-01-17T09:00:00Z");
+    assert_eq!(s["last"], "2025-01-24T15:00:00Z");
+    assert_eq!(s["uncommitted"], 1);
+
+    // Hours: 09 ← S1, D5, D6 (3, all success); 10 ← D1, D2; 13 ← W1, W2.
+    assert_eq!(r["peak_hours"][0]["hour"], 9);
+    assert_eq!(r["peak_hours"][0]["count"], 3);
+    assert_eq!(r["peak_hours"][0]["success_rate"].as_f64(), Some(1.0));
+    assert_eq!(r["peak_hours"][1]["hour"], 10);
+    // D2 failed, D1 succeeded: 1/2.
+    assert_eq!(r["peak_hours"][1]["success_rate"].as_f64(), Some(0.5));
+    // Days: Wed ← S2, D4, W2; Fri ← S1, D6, U; Mon ← D1, W1; Tue ← D2, D3; Thu ← D5.
+    let days: Vec<(String, u64)> = r["busiest_days"]
+        .as_array()
+        .expect("days")
+        .iter()
+        .map(|d| {
+            (
+                d["day"].as_str().expect("day").to_string(),
+                d["count"].as_u64().expect("n"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        days,
+        [
+            ("Wednesday", 3),
+            ("Friday", 3),
+            ("Monday", 2),
+            ("Tuesday", 2),
+            ("Thursday", 1)
+        ]
+        .map(|(d, n)| (d.to_string(), n))
+    );
+    // Heatmap: Friday (row 4) at 09:00 has S1 and D6.
+    assert_eq!(r["heatmap"][4]["day"], "Friday");
+    assert_eq!(r["heatmap"][4]["hours"][9], 2);
+    assert_eq!(r["heatmap"][4]["hours"][15], 1);
+
+    // alice: S1 300, D1 600, D3 1800, S2 (open), D5 300 → 5 deployments,
+    // 4/4 success, median of 300, 300, 600, 1800 = (300 + 600) / 2 = 450.
+    let alice = &r["operators"][0];
+    assert_eq!(alice["operator"], "alice");
+    assert_eq!(alice["count"], 5);
+    assert_eq!(alice["success_rate"].as_f64(), Some(1.0));
+    assert_eq!(alice["median_duration_seconds"].as_f64(), Some(450.0));
+    // bob: D2 failed 1200, D6 600 → 1/2, median 900.
+    let bob = r["operators"]
+        .as_array()
+        .expect("ops")
+        .iter()
+        .find(|o| o["operator"] == "bob")
+        .expect("bob");
+    assert_eq!(bob["success_rate"].as_f64(), Some(0.5));
+    assert_eq!(bob["median_duration_seconds"].as_f64(), Some(900.0));
+
+    // production: D1 W1 D2 D3 D4 W2 D5 D6 U = 9, 7 of 8 outcomes success.
+    assert_eq!(r["environments"][0]["name"], "production");
+    assert_eq!(r["environments"][0]["count"], 9);
+    assert_eq!(
+        r["environments"][0]["success_rate"].as_f64(),
+        Some(7.0 / 8.0)
+    );
+    assert_eq!(r["services"][0]["name"], "api");
+    assert_eq!(r["services"][0]["count"], 9);
+
+    // Finished durations: 300 300 600 600 600 900 1200 1200 1800:
+    // median the 5th = 600; p90 rank ceil(0.9 × 9) = 9 → 1800.
+    assert_eq!(r["durations"]["total"]["count"], 9);
+    assert_eq!(
+        r["durations"]["total"]["median_seconds"].as_f64(),
+        Some(600.0)
+    );
+    assert_eq!(
+        r["durations"]["total"]["p90_seconds"].as_f64(),
+        Some(1800.0)
+    );
+
+    // Weeks: W03 = S1 (1, 1/1, median 300); W04 = the other 10, 7/8
+    // success, median of 300 600 600 600 900 1200 1200 1800 = 750.
+    let t = &r["trends"];
+    assert_eq!(t["period"], "week");
+    assert_eq!(t["buckets"][0]["label"], "2025-W03");
+    assert_eq!(t["buckets"][0]["count"], 1);
+    assert!(t["buckets"][0]["change"].is_null());
+    let w4 = &t["buckets"][1];
+    assert_eq!(w4["label"], "2025-W04");
+    assert_eq!(w4["start"], "2025-01-20");
+    assert_eq!(w4["count"], 10);
+    assert_eq!(w4["success_rate"].as_f64(), Some(0.875));
+    assert_eq!(w4["median_duration_seconds"].as_f64(), Some(750.0));
+    assert_eq!(w4["change"]["count"], 9);
+    assert_eq!(w4["change"]["count_ratio"].as_f64(), Some(9.0));
+    assert_eq!(w4["change"]["success_rate"].as_f64(), Some(-0.125));
+    assert_eq!(
+        w4["change"]["median_duration_seconds"].as_f64(),
+        Some(450.0)
+    );
+
+    let d = &r["dora"]["production"];
+    assert_eq!(d["thresholds"], "DORA 2023");
+    // Frequency: window D1 (01-20) .. U (01-24) = 5 days, 7 successes →
+    // 1.4 a day; deploy-days in W04: Mon Tue Wed Thu Fri = 5 → elite.
+    let f = &d["deployment_frequency"];
+    assert_eq!(f["days"], 5);
+    assert_eq!(f["per_day"].as_f64(), Some(1.4));
+    assert_eq!(f["deploy_days_per_week_median"].as_f64(), Some(5.0));
+    assert_eq!(f["tier"], "elite");
+    // Lead time, (deployment, commit) pairs:
+    //   D3 (C1..HEAD): C2 14:30−12:00 next day = 95400; Cw 14:30−08:00 = 23400
+    //     (C3 and the record commits touch only deployments/: out)
+    //   D4 (..M): C4 12:15−09:00 = 11700; C5 12:15−10:00 = 8100 (M: a merge, out)
+    //   D5 (@C3, an ancestor: rollback): empty range
+    //   D6 (C3..C6): Cw, C4, C5 already counted; C6 09:10−08:00 = 4200
+    //   W2 (C3..HEAD, paths web/): only Cw, 01-22 13:20 − 01-21 08:00 = 105600
+    //   D1 and W1 are first deployments: no baseline.
+    // Sorted: 4200 8100 11700 23400 95400 105600 → median (11700 + 23400)/2
+    // = 17550; p90 rank ceil(5.4) = 6 → 105600; mean 248400 / 6 = 41400.
+    let l = &d["lead_time"];
+    assert_eq!(l["commits"], 6);
+    assert_eq!(l["median_seconds"].as_f64(), Some(17550.0));
+    assert_eq!(l["p90_seconds"].as_f64(), Some(105600.0));
+    assert_eq!(l["mean_seconds"].as_f64(), Some(41400.0));
+    assert_eq!(l["deployments"], 5);
+    assert_eq!(l["skipped_no_baseline"], 2);
+    assert_eq!(l["skipped_missing_commit"], 0);
+    assert_eq!(l["tier"], "elite", "17550 s < 1 day");
+    // Change failure rate: D2 of 8 outcomes = 0.125 → medium (≤ 15%).
+    let c = &d["change_failure_rate"];
+    assert_eq!(c["value"].as_f64(), Some(0.125));
+    assert_eq!(c["failed"], 1);
+    assert_eq!(c["total"], 8);
+    assert_eq!(c["tier"], "medium");
+    // Recovery: D2 ended 01-21 10:20, next api success D3 14:30 → 15000 s.
+    let rt = &d["recovery_time"];
+    assert_eq!(rt["median_seconds"].as_f64(), Some(15000.0));
+    assert_eq!(rt["mean_seconds"].as_f64(), Some(15000.0));
+    assert_eq!(rt["failures"], 1);
+    assert_eq!(rt["tier"], "high", "< 1 day");
+
+    let a = &r["audit"];
+    assert_eq!(a["history"], "complete");
+    assert_eq!(a["edited_after_finish"].as_array().expect("list").len(), 1);
+    assert_eq!(a["edited_after_finish"][0]["id"], D1);
+    assert_eq!(
+        a["edited_after_finish"][0]["commit"].as_str(),
+        Some(b.edit_commit.as_str())
+    );
+    assert_eq!(a["deleted"].as_array().expect("list").len(), 1);
+    assert_eq!(a["deleted"][0]["id"], X);
+    assert_eq!(
+        a["deleted"][0]["commit"].as_str(),
+        Some(b.rm_commit.as_str())
+    );
+    assert_eq!(a["uncommitted"].as_array().expect("list").len(), 1);
+    assert_eq!(a["uncommitted"][0]["id"], U);
+    // S2: 01-22 08:00 to 01-24 16:00 = 56 h ≥ 24 h; U is one hour old.
+    assert_eq!(a["stale_in_progress"].as_array().expect("list").len(), 1);
+    assert_eq!(a["stale_in_progress"][0]["id"], S2);
+    assert_eq!(a["stale_in_progress"][0]["age_hours"], 56);
+    // 11 records: too few for any rule.
+    assert_eq!(r["recommendations"].as_array().expect("list").len(), 0);
+}
+
+#[test]
+fn filters_tz_period_and_committed_only() {
+    let b = build();
+    // Without U: 10 records, none uncommitted.
+    let r = json(&b.env, &["--committed-only", "--section", "summary"]);
+    assert_eq!(r["summary"]["total"], 10);
+    assert_eq!(r["summary"]["uncommitted"], 0);
+    assert!(r.get("dora").is_none(), "only the asked section");
+    // In +02:00 the 09:00 UTC peak is at 11.
+    let r = json(&b.env, &["--tz", "+02:00", "--section", "peak_hours"]);
+    assert_eq!(r["peak_hours"][0]["hour"], 11);
+    let r = json(&b.env, &["--tz", "Asia/Tokyo", "--section", "peak_hours"]);
+    assert_eq!(r["peak_hours"][0]["hour"], 18);
+    // Staging: S1 and S2; 1 outcome, a success.
+    let r = json(
+        &b.env,
+        &[
+            "--env",
+            "staging",
+            "--section",
+            "summary",
+            "--section",
+            "dora",
+        ],
+    );
+    assert_eq!(r["summary"]["total"], 2);
+    assert_eq!(r["summary"]["success_rate"].as_f64(), Some(1.0));
+    assert!(r["dora"].get("staging").is_some(), "DORA follows --env");
+    // --since/--until are inclusive dates: 01-21 and 01-22 → D2, X gone,
+    // D3, S2, D4, W2 = 5.
+    let r = json(
+        &b.env,
+        &[
+            "--since",
+            "2025-01-21",
+            "--until",
+            "2025-01-22",
+            "--section",
+            "summary",
+        ],
+    );
+    assert_eq!(r["summary"]["total"], 5);
+    let r = json(
+        &b.env,
+        &[
+            "--operator",
+            "dave",
+            "--service",
+            "web",
+            "--section",
+            "summary",
+        ],
+    );
+    assert_eq!(r["summary"]["total"], 2);
+    // One month bucket holding everything.
+    let r = json(&b.env, &["--period", "month", "--section", "trends"]);
+    assert_eq!(r["trends"]["buckets"].as_array().expect("b").len(), 1);
+    assert_eq!(r["trends"]["buckets"][0]["label"], "2025-01");
+    assert_eq!(r["trends"]["buckets"][0]["count"], 11);
+}
+
+#[test]
+fn text_and_markdown_reports() {
+    let b = build();
+    let text = b.env.ok(&["analytics"]);
+    assert!(text.contains("SUMMARY"), "{text}");
+    assert!(text.contains("success rate  88.9%"), "{text}");
+    assert!(text.contains("DORA · production (DORA 2023)"), "{text}");
+    assert!(!text.contains('\x1b'), "no colour when not a terminal");
+    let trends = b.env.ok(&["analytics", "--section", "trends"]);
+    assert!(trends.contains("2025-W04"), "{trends}");
+    assert!(!trends.contains("SUMMARY"), "{trends}");
+    let md = b.env.ok(&["analytics", "--format", "markdown"]);
+    assert!(md.contains("## Deployment analytics"), "{md}");
+    assert!(
+        md.contains("| Change failure rate | 12.5% (1 of 8) | medium |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn shallow_and_bare_clones() {
+    let b = build();
+    let url = format!("file://{}", b.env.repo.display());
+    let dir = b.env.dir.path();
+    let shallow = dir.join("shallow");
+    let bare = dir.join("bare.git");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", dir.join("gitconfig"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&[
+        "clone",
+        "-q",
+        "--depth",
+        "3",
+        &url,
+        &shallow.to_string_lossy(),
+    ]);
+    git(&["clone", "-q", "--bare", &url, &bare.to_string_lossy()]);
+    let run = |dir: &std::path::Path, args: &[&str]| {
+        let out = b
+            .env
+            .cmd()
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    // Depth 3: D6's record commit, C6, the removal of X. Of the 7 production
+    // successes, 6 point at commits cut off; D6's baseline (D5) is one of them.
+    let r: Value =
+        serde_json::from_str(&run(&shallow, &["analytics", "--format", "json"])).expect("json");
+    assert_eq!(r["audit"]["history"], "shallow");
+    assert_eq!(r["summary"]["total"], 10);
+    let l = &r["dora"]["production"]["lead_time"];
+    assert_eq!(l["skipped_missing_commit"], 6);
+    assert_eq!(l["skipped_no_baseline"], 1);
+    assert_eq!(l["commits"], 0);
+    let text = run(&shallow, &["analytics", "--section", "summary"]);
+    assert!(text.contains("history: shallow"), "{text}");
+    // Bare: the records at HEAD, no work tree.
+    let r: Value =
+        serde_json::from_str(&run(&bare, &["analytics", "--format", "json"])).expect("json");
+    assert_eq!(r["summary"]["total"], 10);
+    assert_eq!(r["dora"]["production"]["lead_time"]["commits"], 6);
+}
+
+#[test]
+fn a_broken_record_is_a_warning() {
+    let mut env = TestEnv::new();
+    env.write(
+        "deployments/checklists/2025/01/bad.md",
+        "---\nid: [unclosed\n---\n",
+    );
+    let h = head(&env);
+    env.write(
+        &path_of("DEP-2025-01-15-14-30-api-production"),
+        &record_text(&Dep {
+            id: "DEP-2025-01-15-14-30-api-production",
+            service: "api",
+            env: "production",
+            status: "success",
+            operator: "a",
+            started: "2025-01-15T14:30:00Z",
+            finished: Some("2025-01-15T14:31:00Z"),
+            seconds: Some(60),
+            commit: &h,
+        }),
+    );
+    env.at("2025-01-15T15:00:00Z");
+    env.git(&["add", "deployments"]);
+    env.git(&["commit", "-q", "-m", "records"]);
+    let out = env.run(&["analytics", "--format", "json"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning:") && err.contains("deployments/checklists/2025/01/bad.md"),
+        "{err}"
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(r["summary"]["total"], 1);
+    assert_eq!(r["warnings"].as_array().expect("list").len(), 1);
+}
+
+#[test]
+fn an_empty_repository_gives_an_empty_report() {
+    let env = TestEnv::empty();
+    let r = json(&env, &[]);
+    assert_eq!(r["summary"]["total"], 0);
+    assert!(r["rev"].is_null());
+    assert!(r["summary"]["success_rate"].is_null());
+}
+
+#[test]
+fn bad_arguments_are_clear_errors() {
+    let env = TestEnv::new();
+    let err = env.fails(&["analytics", "--tz", "Mars/Olympus"], 1);
+    assert!(err.contains("`Mars/Olympus` is not a time zone"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    let err = env.fails(&["analytics", "--rev", "nope"], 1);
+    assert!(err.contains("`nope` is not a revision"), "{err}");
+    let err = env.fails(
+        &[
+            "analytics",
+            "--since",
+            "2025-02-01",
+            "--until",
+            "2025-01-01",
+        ],
+        1,
+    );
+    assert!(err.contains("is not before --until"), "{err}");
+    let err = env.fails(&["analytics", "--since", "yesterday"], 1);
+    assert!(err.contains("neither a date nor an RFC 3339 time"), "{err}");
+    let err = env.fails(&["analytics", "--section", "nope"], 2);
+    assert!(
+        err.contains("invalid value 'nope'") && err.contains("trends"),
+        "{err}"
+    );
+    let err = env.fails(&["analytics", "--format", "yaml"], 2);
+    assert!(err.contains("invalid value 'yaml'"), "{err}");
+    let err = env.fails(&["analytics", "--period", "day"], 2);
+    assert!(err.contains("invalid value 'day'"), "{err}");
+}
+
+#[test]
+fn the_cache_never_serves_stale_figures() {
+    let mut b = build();
+    let cache = b.env.path(".git/deploy-ledger/analytics-cache");
+    let cold = json(&b.env, &["--committed-only"]);
+    assert!(cache.exists(), "the first run writes the cache");
+    let warm = json(&b.env, &["--committed-only"]);
+    assert_eq!(cold, warm, "same figures from the cache");
+    // A new commit: D7 api production success 2025-01-24 11:00–11:20 at a
+    // new code commit C7 (10:00): lead time adds 11:20 − 10:00 = 4800 s.
+    let c7 = commit_code(&mut b.env, "2025-01-24T10:00:00Z", "src/f.rs");
+    commit_record(
+        &mut b.env,
+        "2025-01-24T11:21:00Z",
+        &Dep {
+            id: "DEP-2025-01-24-11-00-api-production",
+            service: "api",
+            env: "production",
+            status: "success",
+            operator: "bob",
+            started: "2025-01-24T11:00:00Z",
+            finished: Some("2025-01-24T11:20:00Z"),
+            seconds: Some(1200),
+            commit: &c7,
+        },
+    );
+    b.env.at("2025-01-24T16:00:00Z");
+    let next = json(&b.env, &["--committed-only"]);
+    assert_eq!(next["summary"]["total"], 11);
+    assert_eq!(next["dora"]["production"]["lead_time"]["commits"], 7);
+    // And it equals a run without any cache.
+    std::fs::remove_file(&cache).expect("rm cache");
+    assert_eq!(next, json(&b.env, &["--committed-only"]));
+    // A damaged cache is ignored.
+    std::fs::write(&cache, b"deploy-ledger analytics-cache 2\ngarbage").expect("write");
+    assert_eq!(next, json(&b.env, &["--committed-only"]));
+    // An older --rev does not see the new record.
+    let older = json(&b.env, &["--committed-only", "--rev", "HEAD~2"]);
+    assert_eq!(older["summary"]["total"], 10);
+}

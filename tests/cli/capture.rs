@@ -1,0 +1,346 @@
+//! Auto-capture (SPEC §4): git state, CI providers, operator, environment
+//! and tool versions.
+
+use crate::env::TestEnv;
+use serde_json::Value;
+
+/// Starts a deployment with extra variables; returns the record's fields.
+fn start_with(env: &TestEnv, vars: &[(&str, &str)], args: &[&str]) -> Value {
+    let mut cmd = env.cmd();
+    cmd.arg("start").args(args);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("runs");
+    assert!(
+        out.status.success(),
+        "start failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .expect("started ID (path)")
+        .to_string();
+    serde_json::from_str(&env.ok(&["show", &id, "--json"])).expect("json")
+}
+
+#[test]
+fn head_branch_tag_dirty_and_remote() {
+    let env = TestEnv::new();
+    let head = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    env.git(&["tag", "-a", "v1.2.0", "-m", "release"]);
+    env.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://deployer:ghp_secret123@github.com/org/repo.git",
+    ]);
+    let r = start_with(&env, &[], &["--service", "api", "--env", "staging"]);
+    assert_eq!(r["git"]["commit"], head.as_str());
+    assert_eq!(r["git"]["branch"], "main");
+    assert_eq!(r["git"]["tag"], "v1.2.0");
+    assert_eq!(r["git"]["dirty"], false);
+    assert_eq!(r["git"]["remote"], "https://github.com/org/repo.git");
+    let text = env.only_record();
+    assert!(
+        !text.contains("ghp_secret123") && !text.contains("deployer"),
+        "{text}"
+    );
+
+    // A change to tracked code is dirty; the ledger's own files are not.
+    env.ok(&["finish"]);
+    env.write("README.md", "changed\n");
+    let r = start_with(&env, &[], &["--service", "web", "--env", "staging"]);
+    assert_eq!(r["git"]["dirty"], true);
+}
+
+#[test]
+fn detached_head_records_the_commit_without_a_branch() {
+    let env = TestEnv::new();
+    let head = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    env.git(&["checkout", "-q", "--detach"]);
+    let r = start_with(&env, &[], &["--service", "api", "--env", "staging"]);
+    assert_eq!(r["git"]["commit"], head.as_str());
+    assert!(r["git"]["branch"].is_null(), "{r}");
+    // CI often detaches HEAD: its branch variable fills in.
+    env.ok(&["finish"]);
+    let r = start_with(
+        &env,
+        &[("GITHUB_ACTIONS", "true"), ("GITHUB_REF_NAME", "release/7")],
+        &["--service", "web", "--env", "staging"],
+    );
+    assert_eq!(r["git"]["branch"], "release/7");
+}
+
+#[test]
+fn a_repository_without_commits_records_what_is_known() {
+    let env = TestEnv::empty();
+    let r = start_with(&env, &[], &["--service", "api", "--env", "staging"]);
+    assert!(r["git"]["commit"].is_null(), "{r}");
+    assert_eq!(r["git"]["branch"], "main");
+    assert_eq!(r["status"], "in-progress");
+    env.ok(&["finish"]);
+    env.ok(&["validate"]);
+}
+
+/// A provider's variables, then the provider, run id, run URL and actor.
+type CiCase<'a> = (
+    &'a [(&'a str, &'a str)],
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+);
+
+/// Each provider's documented variables → provider, run, URL and actor.
+#[test]
+fn each_ci_provider() {
+    let cases: &[CiCase] = &[
+        (
+            &[
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_RUN_ID", "9001"),
+                ("GITHUB_SERVER_URL", "https://github.com"),
+                ("GITHUB_REPOSITORY", "org/repo"),
+                ("GITHUB_ACTOR", "octocat"),
+                ("GITHUB_WORKFLOW", "deploy"),
+            ],
+            "github-actions",
+            "9001",
+            Some("https://github.com/org/repo/actions/runs/9001"),
+            "octocat",
+        ),
+        (
+            &[
+                ("GITLAB_CI", "true"),
+                ("CI_PIPELINE_ID", "77"),
+                (
+                    "CI_PIPELINE_URL",
+                    "https://gitlab.com/org/repo/-/pipelines/77",
+                ),
+                ("GITLAB_USER_LOGIN", "tanuki"),
+            ],
+            "gitlab-ci",
+            "77",
+            Some("https://gitlab.com/org/repo/-/pipelines/77"),
+            "tanuki",
+        ),
+        (
+            &[
+                ("JENKINS_URL", "https://jenkins.example/"),
+                ("BUILD_NUMBER", "12"),
+                ("BUILD_URL", "https://jenkins.example/job/deploy/12/"),
+                ("BUILD_USER_ID", "jenkins-user"),
+            ],
+            "jenkins",
+            "12",
+            Some("https://jenkins.example/job/deploy/12/"),
+            "jenkins-user",
+        ),
+        (
+            &[
+                ("CIRCLECI", "true"),
+                ("CIRCLE_BUILD_NUM", "345"),
+                ("CIRCLE_BUILD_URL", "https://circleci.com/gh/org/repo/345"),
+                ("CIRCLE_USERNAME", "circle-user"),
+            ],
+            "circleci",
+            "345",
+            Some("https://circleci.com/gh/org/repo/345"),
+            "circle-user",
+        ),
+        (
+            &[
+                ("BUILDKITE", "true"),
+                ("BUILDKITE_BUILD_NUMBER", "56"),
+                (
+                    "BUILDKITE_BUILD_URL",
+                    "https://buildkite.com/org/p/builds/56",
+                ),
+                ("BUILDKITE_BUILD_CREATOR", "kite-user"),
+            ],
+            "buildkite",
+            "56",
+            Some("https://buildkite.com/org/p/builds/56"),
+            "kite-user",
+        ),
+        (
+            &[
+                ("TF_BUILD", "True"),
+                ("BUILD_BUILDID", "678"),
+                ("SYSTEM_COLLECTIONURI", "https://dev.azure.com/org/"),
+                ("SYSTEM_TEAMPROJECT", "proj"),
+                ("BUILD_REQUESTEDFOR", "azure-user"),
+            ],
+            "azure-pipelines",
+            "678",
+            Some("https://dev.azure.com/org/proj/_build/results?buildId=678"),
+            "azure-user",
+        ),
+    ];
+    for (vars, provider, run_id, run_url, actor) in cases {
+        let env = TestEnv::new();
+        let r = start_with(&env, vars, &["--service", "api", "--env", "staging"]);
+        assert_eq!(r["ci"]["provider"], *provider, "{r}");
+        assert_eq!(r["ci"]["run_id"], *run_id, "{provider}");
+        assert_eq!(r["ci"]["run_url"].as_str(), *run_url, "{provider}");
+        assert_eq!(r["operator"], *actor, "{provider}: the CI actor operates");
+        // The run is linked from the body.
+        assert!(
+            env.only_record()
+                .contains(&format!("| **CI** | [{provider} {run_id}]")),
+            "{provider}"
+        );
+    }
+    // No CI variables: no ci block at all.
+    let env = TestEnv::new();
+    let r = start_with(&env, &[], &["--service", "api", "--env", "staging"]);
+    assert!(r["ci"].as_object().is_none_or(|m| m.is_empty()), "{r}");
+    assert!(!env.only_record().contains("\nci:"));
+}
+
+#[test]
+fn operator_precedence() {
+    let env = TestEnv::new();
+    let gh = [("GITHUB_ACTIONS", "true"), ("GITHUB_ACTOR", "octocat")];
+    let mut n = 0;
+    let mut next = |env: &TestEnv, vars: &[(&str, &str)], extra: &[&str]| {
+        n += 1;
+        let service = format!("svc{n}");
+        let mut args = vec!["--service", service.as_str(), "--env", "staging"];
+        args.extend_from_slice(extra);
+        start_with(env, vars, &args)["operator"].clone()
+    };
+    assert_eq!(
+        next(&env, &gh, &["--operator", "alice"]),
+        "alice",
+        "flag first"
+    );
+    assert_eq!(next(&env, &gh, &[]), "octocat", "then the CI actor");
+    assert_eq!(next(&env, &[], &[]), "Test User", "then git user.name");
+    // No user.name anywhere: the login name.
+    let empty = env.dir.path().join("empty-gitconfig");
+    std::fs::write(&empty, "").expect("write");
+    let empty = empty.to_string_lossy().into_owned();
+    assert_eq!(
+        next(&env, &[("GIT_CONFIG_GLOBAL", &empty)], &[]),
+        "tester",
+        "then $USER"
+    );
+    // DEPLOY_LEDGER_OPERATOR sits between the flag and capture.
+    assert_eq!(
+        next(&env, &[("DEPLOY_LEDGER_OPERATOR", "dana")], &[]),
+        "dana"
+    );
+}
+
+#[test]
+fn environment_precedence() {
+    let env = TestEnv::new();
+    env.write(
+        "deployments/ledger.toml",
+        "[environments.production]\nbranches = [\"main\", \"release/*\"]\n",
+    );
+    let gitlab = [("GITLAB_CI", "true"), ("CI_ENVIRONMENT_NAME", "staging")];
+    let env_of = |vars: &[(&str, &str)], args: &[&str], service: &str| {
+        let mut all = vec!["--service", service];
+        all.extend_from_slice(args);
+        start_with(&env, vars, &all)["environment"].clone()
+    };
+    assert_eq!(
+        env_of(&gitlab, &["--env", "development"], "a"),
+        "development",
+        "flag first"
+    );
+    assert_eq!(env_of(&gitlab, &[], "b"), "staging", "then CI");
+    assert_eq!(
+        env_of(&[], &[], "c"),
+        "production",
+        "then the branch rules (main)"
+    );
+    env.git(&["checkout", "-q", "-b", "release/2.0"]);
+    assert_eq!(env_of(&[], &[], "d"), "production", "release/* matches");
+    env.git(&["checkout", "-q", "-b", "feature/x"]);
+    assert_eq!(env_of(&[], &[], "e"), "development", "else development");
+}
+
+#[cfg(unix)]
+#[test]
+fn tool_versions_with_a_hanging_and_a_missing_tool() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let bin = env.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    for (name, script) in [
+        (
+            "faketool",
+            "#!/bin/sh\necho \"faketool version v3.4.5 (linux)\"\n",
+        ),
+        ("hangtool", "#!/bin/sh\nexec sleep 30\n"),
+    ] {
+        let p = bin.join(name);
+        std::fs::write(&p, script).expect("write");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    env.write(
+        "deployments/ledger.toml",
+        "[capture]\ntools = [\"faketool\", \"hangtool\", \"no-such-tool\"]\ntimeout_ms = 300\n",
+    );
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let started = std::time::Instant::now();
+    let out = env
+        .cmd()
+        .env("PATH", &path)
+        .args(["start", "--service", "api", "--env", "staging"])
+        .output()
+        .expect("runs");
+    let took = started.elapsed();
+    assert!(out.status.success());
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "start waited {took:?} for a hanging tool"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: tool `hangtool` left out: no answer within 300 ms"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: tool `no-such-tool` left out: not found on PATH"),
+        "{err}"
+    );
+    let text = env.only_record();
+    assert!(text.contains("tools: { faketool: 3.4.5 }\n"), "{text}");
+    assert!(text.contains("🛠 faketool 3.4.5"), "badge: {text}");
+}
+
+#[test]
+fn only_the_variables_config_names_are_copied() {
+    let env = TestEnv::new();
+    env.write(
+        "deployments/ledger.toml",
+        "[capture]\nenv = [\"DEPLOY_REGION\", \"UNSET_ONE\"]\n",
+    );
+    start_with(
+        &env,
+        &[
+            ("DEPLOY_REGION", "eu-west-1"),
+            ("AWS_SECRET_ACCESS_KEY", "hunter2"),
+        ],
+        &["--service", "api", "--env", "staging"],
+    );
+    let text = env.only_record();
+    assert!(
+        text.contains("env: { DEPLOY_REGION: eu-west-1 }\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hunter2") && !text.contains("UNSET_ONE"),
+        "{text}"
+    );
+}

@@ -1,0 +1,242 @@
+//! Configuration layers, malformed configuration, templates and record_path.
+
+use crate::env::TestEnv;
+
+fn first_phase(env: &TestEnv, vars: &[(&str, &str)], service: &str) -> String {
+    let mut cmd = env.cmd();
+    cmd.args(["start", "--service", service, "--env", "staging"]);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = format!("DEP-2025-01-15-14-30-{service}-staging");
+    let v: serde_json::Value =
+        serde_json::from_str(&env.ok(&["show", &id, "--json"])).expect("json");
+    v["phases"][0]["name"].as_str().expect("phase").to_string()
+}
+
+#[test]
+fn precedence_user_then_repo_then_variables_then_flags() {
+    let mut env = TestEnv::new();
+    let user = env.home().join(".config/deploy-ledger/config.toml");
+    std::fs::create_dir_all(user.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &user,
+        "phases = [\"prepare\", \"ship\"]\nstale_after_hours = 1\n",
+    )
+    .expect("write");
+    assert_eq!(
+        first_phase(&env, &[], "a"),
+        "prepare",
+        "user config over built-in"
+    );
+    env.write("deployments/ledger.toml", "phases = [\"plan\", \"go\"]\n");
+    assert_eq!(
+        first_phase(&env, &[], "b"),
+        "plan",
+        "repo config over user config"
+    );
+    assert_eq!(
+        first_phase(&env, &[("DEPLOY_LEDGER_PHASES", "alpha, beta")], "c"),
+        "alpha",
+        "DEPLOY_LEDGER_* over the files"
+    );
+    // The user's stale_after_hours still applies where the repo is silent.
+    env.at("2025-01-15T16:00:00Z");
+    assert!(env.ok(&["status"]).contains("STALE (>1h)"));
+    // Flags over variables.
+    let out = env
+        .cmd()
+        .env("DEPLOY_LEDGER_COMMIT", "false")
+        .env("DEPLOY_LEDGER_ENV", "staging")
+        .args(["start", "--service", "d", "--env", "production", "--commit"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = env.git(&["log", "-1", "--format=%s"]);
+    assert_eq!(
+        log,
+        "deploy(d): start DEP-2025-01-15-16-00-d-production [production]\n"
+    );
+}
+
+#[test]
+fn malformed_config_names_the_file_and_line() {
+    let env = TestEnv::new();
+    env.write(
+        "deployments/ledger.toml",
+        "commit = false\nphases = [\"plan\",\nstrategies = 3\n",
+    );
+    let err = env.fails(&["start", "--service", "api", "--env", "staging"], 1);
+    assert!(err.contains("deployments/ledger.toml"), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("hint: "), "{err}");
+    assert!(env.records().is_empty(), "nothing written");
+
+    env.write("deployments/ledger.toml", "phasez = [\"plan\"]\n");
+    let err = env.fails(&["list"], 1);
+    assert!(
+        err.contains(
+            "deployments/ledger.toml: invalid configuration: line 1: unknown field `phasez`"
+        ),
+        "{err}"
+    );
+
+    // A wrong type inside a table, with the table's other keys left out.
+    env.write(
+        "deployments/ledger.toml",
+        "commit = false\n\n[capture]\ntimeout_ms = \"fast\"\n",
+    );
+    let err = env.fails(&["status"], 1);
+    assert!(
+        err.contains(
+            "deployments/ledger.toml: invalid configuration: line 4: invalid type: string \"fast\""
+        ),
+        "{err}"
+    );
+
+    // A broken user config is named too.
+    std::fs::remove_file(env.path("deployments/ledger.toml")).expect("rm");
+    let user = env.home().join(".config/deploy-ledger/config.toml");
+    std::fs::create_dir_all(user.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&user, "stale_after_hours = \"soon\"\n").expect("write");
+    let err = env.fails(&["status"], 1);
+    assert!(err.contains(".config/deploy-ledger/config.toml"), "{err}");
+    assert!(
+        err.contains("line 1: invalid type: string \"soon\""),
+        "{err}"
+    );
+
+    std::fs::remove_file(&user).expect("rm");
+    let out = env
+        .cmd()
+        .env("DEPLOY_LEDGER_COMMIT", "maybe")
+        .arg("status")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DEPLOY_LEDGER_COMMIT=`maybe`"));
+}
+
+#[test]
+fn template_override_is_used_and_regions_are_updated() {
+    let mut env = TestEnv::new();
+    env.write(
+        "deployments/templates/checklist.md.j2",
+        "# {{ service }} to {{ environment }} (our template)\n\n{% for phase in phases %}- [ ] {{ phase.name }} signed off\n{% endfor %}\n<!-- deploy-ledger:timeline -->\n{{ timeline }}\n<!-- /deploy-ledger:timeline -->\n",
+    );
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    let text = env.only_record();
+    assert!(text.contains("# api to staging (our template)\n"), "{text}");
+    assert!(text.contains("- [ ] execution signed off\n"), "{text}");
+    env.ok(&["check", "planning"]);
+    env.at("2025-01-15T14:40:00Z").ok(&["finish"]);
+    let text = env.only_record();
+    assert!(text.contains("- [x] planning signed off\n"), "{text}");
+    assert!(
+        text.contains("✅ **success** at 2025-01-15 14:40:00Z after 10m 00s"),
+        "{text}"
+    );
+    assert!(text.contains("checklist: { total: 3, done: 1 }"), "{text}");
+}
+
+#[test]
+fn template_syntax_error_names_template_and_line() {
+    let env = TestEnv::new();
+    env.write(
+        "deployments/templates/checklist.md.j2",
+        "# {{ service }}\n\n{% for phase in %}\n{% endfor %}\n",
+    );
+    let err = env.fails(&["start", "--service", "api", "--env", "staging"], 1);
+    assert!(
+        err.contains("template deployments/templates/checklist.md.j2: syntax error at line 3"),
+        "{err}"
+    );
+    assert!(err.contains("hint: "), "{err}");
+    assert!(env.records().is_empty(), "nothing written");
+    assert!(
+        !env.path(".git/deploy-ledger/current").exists(),
+        "no pointer to a record that does not exist"
+    );
+}
+
+#[test]
+fn record_path_template() {
+    let env = TestEnv::new();
+    env.write(
+        "deployments/ledger.toml",
+        "record_path = \"{service}/{environment}/{year}/{id}.md\"\n",
+    );
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    assert_eq!(
+        env.records(),
+        ["deployments/checklists/api/staging/2025/DEP-2025-01-15-14-30-api-staging.md"]
+    );
+    env.ok(&["finish"]);
+    env.ok(&["validate"]);
+    for bad in ["../{id}.md", "/abs/{id}.md", "{year}/x.md", "{id}.txt"] {
+        env.write(
+            "deployments/ledger.toml",
+            &format!("record_path = \"{bad}\"\n"),
+        );
+        let err = env.fails(&["start", "--service", "web", "--env", "staging"], 1);
+        assert!(err.contains("record_path"), "{bad}: {err}");
+    }
+    assert_eq!(env.records().len(), 1, "nothing written");
+}
+
+#[test]
+fn environments_and_strategies_from_config() {
+    let env = TestEnv::new();
+    let out = env.run(&["start", "--service", "api", "--env", "qa"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("warning: environment `qa` is not in the configuration (development, production, staging)"),
+        "{out:?}"
+    );
+    env.ok(&["finish"]);
+    env.write(
+        "deployments/ledger.toml",
+        "strict_environments = true\nstrategies = [\"rolling\", \"shadow\"]\n[environments.qa]\n",
+    );
+    env.ok(&[
+        "start",
+        "--service",
+        "api",
+        "--env",
+        "qa",
+        "--strategy",
+        "shadow",
+    ]);
+    env.ok(&["finish"]);
+    let err = env.fails(&["start", "--service", "api", "--env", "uat"], 1);
+    assert!(
+        err.contains("environment `uat` is not in the configuration"),
+        "{err}"
+    );
+    let err = env.fails(
+        &[
+            "start",
+            "--service",
+            "api",
+            "--env",
+            "qa",
+            "--strategy",
+            "canary",
+        ],
+        1,
+    );
+    assert!(err.contains("unknown strategy `canary`"), "{err}");
+    assert!(err.contains("rolling, shadow"), "{err}");
+    assert_eq!(env.records().len(), 2, "nothing written by the refusals");
+}
