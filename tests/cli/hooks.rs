@@ -342,6 +342,25 @@ fn a_push_of_a_broken_record_is_refused_with_the_problem_listed() {
     assert!(out.status.success(), "{}", text(&out));
     let err = env.fails(&["hooks", "run", "post-nothing"], 2);
     assert!(err.contains("no hook named `post-nothing`"), "{err}");
+
+    // Once the remote has it (--no-verify), later pushes check only the
+    // records they add or change: an unrelated push goes through...
+    let out = push(&env, &["-q", "--no-verify", "origin", "main"]);
+    assert!(out.status.success(), "{}", text(&out));
+    env.write("app.txt", "v2\n");
+    env.git(&["add", "app.txt"]);
+    env.git(&["commit", "-q", "-m", "unrelated"]);
+    let out = push(&env, &["-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // ... and one that touches the broken record again is refused.
+    env.write(
+        &path,
+        &broken.replace("## Notes\n", "## Notes\n\nStill broken.\n"),
+    );
+    env.git(&["commit", "-q", "-am", "touch the broken record"]);
+    let out = push(&env, &["-q", "origin", "main"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&format!("{path}:")), "{}", text(&out));
 }
 
 #[test]
