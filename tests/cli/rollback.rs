@@ -179,3 +179,35 @@ fn refusals_write_nothing() {
     );
     assert_eq!(env.records().len(), 4);
 }
+
+#[test]
+fn a_rollback_counts_as_a_change_failure_in_analytics() {
+    let mut env = TestEnv::new();
+    two_successes(&mut env);
+    let report = |env: &TestEnv| -> serde_json::Value {
+        let out = env.ok(&["analytics", "--format", "json"]);
+        serde_json::from_str(&out).expect("JSON report")
+    };
+    let before = report(&env);
+    assert_eq!(
+        before["dora"]["production"]["change_failure_rate"]["failed"],
+        0
+    );
+    env.ok(&[
+        "rollback",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--commit",
+    ]);
+    let after = report(&env);
+    assert!(
+        after["summary"]["by_status"]["rolled-back"].as_u64() >= Some(1),
+        "{}",
+        after["summary"]
+    );
+    let cfr = &after["dora"]["production"]["change_failure_rate"];
+    assert!(cfr["failed"].as_u64() >= Some(1), "{cfr}");
+    assert!(cfr["value"].as_f64() > Some(0.0), "{cfr}");
+}
