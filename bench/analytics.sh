@@ -41,10 +41,12 @@ for arg in "$@"; do
     cd "$repo"
     out=$(mktemp)
     cache=.git/deploy-ledger/analytics-cache
-    hyperfine --style none --runs "$runs" --export-json "$out" \
+    # One --prepare per command (a single one would apply to all three).
+    hyperfine --style none --runs "$runs" --warmup 1 --export-json "$out" \
+        --prepare true --prepare "rm -f $cache" --prepare true \
         -n "git log" "git log --format=%H --name-only -- deployments/ >/dev/null" \
-        -n cold --prepare "rm -f $cache" "$bin analytics --format json >/dev/null" \
-        -n warm --warmup 1 "$bin analytics --format json >/dev/null" >/dev/null
+        -n cold "$bin analytics --format json >/dev/null" \
+        -n warm "$bin analytics --format json >/dev/null" >/dev/null
     g=$(median "$out" 0); c=$(median "$out" 1); w=$(median "$out" 2)
     rm -f "$cache"
     peak=$( { /usr/bin/time -f '%M' "$bin" analytics --format json >/dev/null; } 2>&1 | tail -1)

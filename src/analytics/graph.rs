@@ -42,10 +42,29 @@ pub struct Commit {
 }
 
 /// The commits reachable from `--rev`.
+/// Commit ids are already uniformly random: their first 8 bytes are the
+/// hash (SipHash over 450,000 ids was a tenth of a warm run).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OidHasher(u64);
+
+impl std::hash::Hasher for OidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for (i, b) in bytes.iter().take(8).enumerate() {
+            self.0 ^= u64::from(*b) << (8 * i);
+        }
+    }
+}
+
+pub type OidMap<V> = HashMap<Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
+
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
     pub commits: Vec<Commit>,
-    pub index: HashMap<Oid, u32>,
+    pub index: OidMap<u32>,
     /// Service path prefixes whose touches are recorded in `Commit::touches`
     /// (at most 64).
     pub prefixes: Vec<String>,

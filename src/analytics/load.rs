@@ -146,15 +146,18 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
     }
     if !options.committed_only {
         if let Ok(root) = repo.workdir() {
-            // At HEAD, git's index says which files changed; at another
-            // revision every file is compared.
+            // The work tree's changes are changes against HEAD (git's index
+            // says which files): they join a report of HEAD (or of a new
+            // repository), not one of another revision.
             let head = repo.resolve_commit("HEAD").ok();
-            let files = if head.is_some() && head == out.rev {
-                repo.changed_in_work_tree(CHECKLISTS_DIR)?
-            } else {
-                record_files(root)
-            };
-            work_tree(root, files, &at_rev, &mut out)?;
+            if head == out.rev {
+                let files = if head.is_some() {
+                    repo.changed_in_work_tree(CHECKLISTS_DIR)?
+                } else {
+                    record_files(root)
+                };
+                work_tree(root, files, &at_rev, &mut out)?;
+            }
         }
     }
     out.records.sort_by(|a, b| a.path.cmp(&b.path));

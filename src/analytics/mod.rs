@@ -923,7 +923,8 @@ fn lead_time(
                         .filter(|(_, p)| paths.contains(p))
                         .fold(0u64, |m, (i, _)| m | (1 << i))
                 });
-        let mut counted: HashSet<u32> = HashSet::new();
+        // Commits already counted for this service and environment.
+        let mut counted = vec![false; g.commits.len()];
         let mut scratch = graph::Scratch::default();
         // The previous successful deployment's commit: None before the
         // first one, Some(None) when its commit is unknown.
@@ -948,7 +949,7 @@ fn lead_time(
                 if commit.parents.len() > 1
                     || !commit.code
                     || mask.is_some_and(|m| commit.touches & m == 0)
-                    || !counted.insert(c)
+                    || std::mem::replace(&mut counted[c as usize], true)
                 {
                     continue;
                 }

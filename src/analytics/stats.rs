@@ -9,7 +9,7 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_by(f64::total_cmp);
+    values.sort_unstable_by(f64::total_cmp);
     let n = values.len();
     Some(if n % 2 == 1 {
         values[n / 2]
@@ -23,7 +23,7 @@ pub fn percentile(values: &mut [f64], p: f64) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_by(f64::total_cmp);
+    values.sort_unstable_by(f64::total_cmp);
     let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
     Some(values[rank.clamp(1, values.len()) - 1])
 }

@@ -249,14 +249,6 @@ impl Repo {
             )
             .collect()
     }
-
-    /// The bytes of a blob.
-    pub fn blob_bytes(&self, oid: &Oid) -> Result<Vec<u8>> {
-        let odb = self.inner.odb()?;
-        let object = odb.read(git2::Oid::from_bytes(oid)?)?;
-        let bytes = object.data().to_vec();
-        Ok(bytes)
-    }
 }
 
 /// (changes something outside `deployments/`, touched prefixes, record-file

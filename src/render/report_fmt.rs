@@ -37,6 +37,7 @@ pub fn signed(v: i64) -> String {
 /// A change of rate in points: `+12.5 pt`.
 pub fn points(v: Option<f64>) -> String {
     match v {
+        Some(v) if (v * 1000.0).round() == 0.0 => "±0.0 pt".into(),
         Some(v) => format!("{}{:.1} pt", if v >= 0.0 { "+" } else { "" }, v * 100.0),
         None => "–".into(),
     }
@@ -66,5 +67,6 @@ mod tests {
         assert_eq!(duration(Some(90_000.0)), "1d 01h");
         assert_eq!(signed(-2), "-2");
         assert_eq!(points(Some(0.125)), "+12.5 pt");
+        assert_eq!(points(Some(-0.0004)), "±0.0 pt");
     }
 }

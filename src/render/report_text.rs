@@ -280,10 +280,20 @@ pub fn render(report: &Report, sections: &[&str], color: bool) -> String {
                 }
             ),
         );
+        // The terminal shows the last 26 periods; JSON and markdown have all.
+        let skip = report.trends.buckets.len().saturating_sub(26);
+        if skip > 0 {
+            let _ = writeln!(
+                out,
+                "  (last 26 of {} periods)",
+                report.trends.buckets.len()
+            );
+        }
         let rows: Vec<Vec<String>> = report
             .trends
             .buckets
             .iter()
+            .skip(skip)
             .map(|b| {
                 let c = b.change.as_ref();
                 vec![

@@ -788,4 +788,9 @@ fn the_cache_never_serves_stale_figures() {
     // An older --rev does not see the new record.
     let older = json(&b.env, &["--committed-only", "--rev", "HEAD~2"]);
     assert_eq!(older["summary"]["total"], 10);
+    // Without --committed-only too: U (uncommitted) belongs to HEAD's report.
+    let older = json(&b.env, &["--rev", "HEAD~2"]);
+    assert_eq!(older["summary"]["total"], 10);
+    assert_eq!(older["summary"]["uncommitted"], 0);
+    assert_eq!(json(&b.env, &[])["summary"]["uncommitted"], 1);
 }
