@@ -1,7 +1,10 @@
-//! Rollbacks (SPEC §3): a new record with status `rolled-back` and
-//! `rollback: { of, from_version, to_version, reason }`, and the deployment it
-//! undoes marked `rolled-back` with `rolled_back_by`. Both files are written
-//! or neither is.
+//! Rollbacks (SPEC §3): a new record with `rollback: { of, from_version,
+//! to_version, reason }`, and the deployment it undoes marked `rolled-back`
+//! with `rolled_back_by`. Both files are written or neither is.
+//!
+//! The rollback record itself has status `success`: it is the deployment that
+//! restored service, so one bad deployment counts as one failure in the
+//! change failure rate, and its recovery time ends at the rollback.
 //!
 //! Times: the rollback starts and finishes now (the clock), unless
 //! `started`/`finished` are given (a rollback recorded after the fact).
@@ -130,7 +133,7 @@ pub fn rollback(ledger: &Ledger, p: &RollbackParams) -> Result<RolledBack> {
         id: None,
         started,
         finished,
-        status: Status::RolledBack,
+        status: Status::Success,
         reason: None,
         git: GitSource::Head,
         phases: Vec::new(),

@@ -61,7 +61,8 @@ fn rollback_of_the_last_success_links_both_records() {
         "{out}"
     );
     let new = env.read(RB);
-    assert!(new.contains("status: rolled-back\n"), "{new}");
+    // The rollback restored service: it is a success; the undone one is rolled-back.
+    assert!(new.contains("status: success\n"), "{new}");
     assert!(
         new.contains("version: 2.2.1\n"),
         "to-version defaults to the success before: {new}"
@@ -202,12 +203,26 @@ fn a_rollback_counts_as_a_change_failure_in_analytics() {
         "--commit",
     ]);
     let after = report(&env);
-    assert!(
-        after["summary"]["by_status"]["rolled-back"].as_u64() >= Some(1),
+    // V1 success, V2 rolled-back, the rollback itself a success:
+    // change failure rate = 1 / 3; recovery = V2 finished 14:45:12 →
+    // rollback finished 15:00:00 = 14 min 48 s = 888 s.
+    assert_eq!(
+        after["summary"]["by_status"]["rolled-back"], 1,
         "{}",
         after["summary"]
     );
-    let cfr = &after["dora"]["production"]["change_failure_rate"];
-    assert!(cfr["failed"].as_u64() >= Some(1), "{cfr}");
-    assert!(cfr["value"].as_f64() > Some(0.0), "{cfr}");
+    assert_eq!(
+        after["summary"]["by_status"]["success"], 2,
+        "{}",
+        after["summary"]
+    );
+    let dora = &after["dora"]["production"];
+    assert_eq!(dora["change_failure_rate"]["failed"], 1, "{dora}");
+    assert_eq!(dora["change_failure_rate"]["total"], 3, "{dora}");
+    assert_eq!(dora["recovery_time"]["failures"], 1, "{dora}");
+    assert_eq!(
+        dora["recovery_time"]["median_seconds"].as_f64(),
+        Some(888.0),
+        "{dora}"
+    );
 }
