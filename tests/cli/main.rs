@@ -3,4 +3,6 @@
 
 mod env;
 
+mod dirty;
 mod lifecycle;
+mod scan_cache;

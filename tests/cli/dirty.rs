@@ -1,0 +1,119 @@
+//! `git.dirty` of `start`: tracked files outside `deployments/` that differ
+//! from HEAD (in the index or the work tree); the ledger's own files and
+//! untracked files do not count.
+
+use crate::env::TestEnv;
+
+/// Starts a deployment and returns the `git:` line of its record.
+fn git_line(env: &TestEnv) -> String {
+    let out = env.ok(&["start", "--service", "api", "--env", "staging", "--force"]);
+    // `started ID (PATH)`
+    let path = out
+        .split_once('(')
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(path, _)| path)
+        .unwrap_or_else(|| panic!("a path in {out}"));
+    let text = env.read(path);
+    text.lines()
+        .find(|l| l.starts_with("git: "))
+        .expect("a git line")
+        .to_string()
+}
+
+fn fresh() -> TestEnv {
+    let env = TestEnv::new();
+    env.write("src/app/main.rs", "fn main() {}\n");
+    env.write("deployments.txt", "not the ledger\n");
+    env.write("deployments/ledger.toml", "commit = false\n");
+    env.git(&["add", "."]);
+    env.git(&["commit", "-q", "-m", "code"]);
+    env
+}
+
+#[test]
+fn clean_and_ledger_only_changes_are_not_dirty() {
+    let env = fresh();
+    assert!(git_line(&env).contains("dirty: false"), "clean tree");
+    env.write("deployments/ledger.toml", "commit = false\n# edited\n");
+    env.write("untracked.txt", "new\n");
+    env.write("src/app/new.rs", "// untracked\n");
+    assert!(
+        git_line(&env).contains("dirty: false"),
+        "ledger and untracked only"
+    );
+}
+
+#[test]
+fn a_modified_tracked_file_is_dirty() {
+    let env = fresh();
+    env.write("src/app/main.rs", "fn main() { println!(); }\n");
+    assert!(git_line(&env).contains("dirty: true"));
+}
+
+#[test]
+fn a_file_named_like_the_ledger_folder_counts() {
+    let env = fresh();
+    env.write("deployments.txt", "edited\n");
+    assert!(git_line(&env).contains("dirty: true"));
+}
+
+#[test]
+fn staged_deleted_and_new_staged_files_are_dirty() {
+    let env = fresh();
+    env.write("src/app/main.rs", "fn main() { staged(); }\n");
+    env.git(&["add", "src/app/main.rs"]);
+    env.write("src/app/main.rs", "fn main() {}\n");
+    assert!(
+        git_line(&env).contains("dirty: true"),
+        "staged, work tree reverted"
+    );
+    env.git(&["reset", "-q", "--hard"]);
+
+    std::fs::remove_file(env.path("README.md")).expect("delete");
+    assert!(git_line(&env).contains("dirty: true"), "deleted");
+    env.git(&["reset", "-q", "--hard"]);
+
+    env.write("newdir/file.txt", "new\n");
+    env.git(&["add", "newdir/file.txt"]);
+    assert!(
+        git_line(&env).contains("dirty: true"),
+        "new staged top-level folder"
+    );
+    env.git(&["reset", "-q", "--hard"]);
+    assert!(git_line(&env).contains("dirty: false"), "clean again");
+}
+
+#[test]
+fn a_staged_ledger_file_is_not_dirty() {
+    let env = fresh();
+    env.write("deployments/notes.md", "x\n");
+    env.git(&["add", "deployments/notes.md"]);
+    assert!(git_line(&env).contains("dirty: false"));
+}
+
+/// The `tag:` of the record, if any.
+fn tag_of(env: &TestEnv) -> Option<String> {
+    let line = git_line(env);
+    let (_, rest) = line.split_once("tag: ")?;
+    Some(rest.split([',', ' ']).next()?.to_string())
+}
+
+#[test]
+fn the_tag_on_head_is_recorded_lightweight_annotated_or_packed() {
+    let env = fresh();
+    assert_eq!(tag_of(&env), None);
+    env.git(&["tag", "v1.0.0", "HEAD~1"]);
+    assert_eq!(tag_of(&env), None, "a tag on another commit");
+    env.git(&["tag", "v1.1.0"]);
+    assert_eq!(tag_of(&env).as_deref(), Some("v1.1.0"), "lightweight");
+    env.git(&["tag", "-a", "-m", "release", "v1.2.0"]);
+    assert_eq!(tag_of(&env).as_deref(), Some("v1.2.0"), "annotated, loose");
+    env.git(&["pack-refs", "--all"]);
+    assert_eq!(tag_of(&env).as_deref(), Some("v1.2.0"), "annotated, packed");
+    env.git(&["tag", "-d", "v1.2.0"]);
+    assert_eq!(
+        tag_of(&env).as_deref(),
+        Some("v1.1.0"),
+        "packed lightweight"
+    );
+}
