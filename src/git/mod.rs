@@ -86,39 +86,96 @@ impl Repo {
         info
     }
 
+    /// The newest-named tag on `id`. Reads the tag references only; an
+    /// annotated tag's target comes from packed-refs' peeled line when there
+    /// is one, so a repository with thousands of packed tags reads no object.
     fn tag_pointing_at(&self, id: git2::Oid) -> Option<String> {
         let mut found: Vec<String> = Vec::new();
-        self.inner
-            .tag_foreach(|oid, name| {
-                let target = self
-                    .inner
-                    .find_tag(oid)
-                    .ok()
-                    .map(|t| t.target_id())
-                    .unwrap_or(oid);
-                if target == id {
-                    if let Ok(name) = std::str::from_utf8(name) {
-                        found.push(name.trim_start_matches("refs/tags/").to_string());
-                    }
+        for reference in self.inner.references_glob("refs/tags/*").ok()?.flatten() {
+            let Some(target) = reference.target() else {
+                continue;
+            };
+            let points_here = target == id
+                || match reference.target_peel() {
+                    Some(peeled) => peeled == id,
+                    // A loose annotated tag: read the tag object.
+                    None => self
+                        .inner
+                        .find_tag(target)
+                        .is_ok_and(|t| t.target_id() == id),
+                };
+            if points_here {
+                if let Some(name) = reference.shorthand() {
+                    found.push(name.to_string());
                 }
-                true
-            })
-            .ok()?;
+            }
+        }
         found.sort();
         found.pop()
     }
 
-    /// Whether tracked files outside `deployments/` differ from HEAD (the
-    /// ledger's own files do not make the deployed code dirty).
+    /// Whether tracked files outside `deployments/` differ from HEAD, in the
+    /// index or the work tree (the ledger's own files do not make the
+    /// deployed code dirty; untracked files do not count).
+    ///
+    /// The status is limited to the top-level entries of HEAD and of the
+    /// index other than `deployments`, given as literal paths, so libgit2
+    /// never reads the ledger's trees nor stats its files: the cost follows
+    /// the size of the code, not of the ledger.
     pub fn is_dirty(&self) -> Option<bool> {
+        let ledger = crate::config::LEDGER_DIR;
+        let mut top: std::collections::BTreeSet<Vec<u8>> = Default::default();
+        if let Ok(tree) = self.inner.head().and_then(|h| h.peel_to_tree()) {
+            top.extend(tree.iter().map(|e| e.name_bytes().to_vec()));
+        }
+        let index = self.inner.index().ok()?;
+        // Index entries are sorted by path: skip the ledger's range by
+        // binary search instead of visiting its entries.
+        let prefix = format!("{ledger}/");
+        let (from, to) = index_range(&index, prefix.as_bytes());
+        for n in (0..from).chain(to..index.len()) {
+            if let Some(entry) = index.get(n) {
+                let path = entry.path;
+                let name = path.split(|b| *b == b'/').next().unwrap_or(&path);
+                top.insert(name.to_vec());
+            }
+        }
+        top.remove(ledger.as_bytes());
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(false)
+            .include_ignored(false)
+            .exclude_submodules(true)
+            .disable_pathspec_match(true);
+        let mut any = false;
+        for name in &top {
+            // Git paths are bytes; a name that is not UTF-8 cannot be passed
+            // as a path here: fall back to the whole status.
+            let Ok(name) = std::str::from_utf8(name) else {
+                return self.is_dirty_everywhere();
+            };
+            opts.pathspec(name);
+            any = true;
+        }
+        if !any {
+            return Some(false);
+        }
+        let statuses = self.inner.statuses(Some(&mut opts)).ok()?;
+        Some(statuses.iter().any(|s| {
+            s.path_bytes().split(|b| *b == b'/').next() != Some(ledger.as_bytes())
+                && s.status() != git2::Status::CURRENT
+        }))
+    }
+
+    /// The status of the whole tree, ledger left out afterwards.
+    fn is_dirty_everywhere(&self) -> Option<bool> {
+        let ledger = crate::config::LEDGER_DIR;
         let mut opts = git2::StatusOptions::new();
         opts.include_untracked(false)
             .include_ignored(false)
             .exclude_submodules(true);
         let statuses = self.inner.statuses(Some(&mut opts)).ok()?;
         Some(statuses.iter().any(|s| {
-            s.path()
-                .is_some_and(|p| !p.starts_with(crate::config::LEDGER_DIR))
+            s.path_bytes().split(|b| *b == b'/').next() != Some(ledger.as_bytes())
                 && s.status() != git2::Status::CURRENT
         }))
     }
@@ -222,7 +279,10 @@ impl Repo {
     /// Resolves a revision (`HEAD`, a branch, a sha) to a commit id.
     pub fn resolve_commit(&self, rev: &str) -> Result<String> {
         let object = self.inner.revparse_single(rev).map_err(|_| {
-            Error::user_hint(format!("`{rev}` is not a revision of this repository"), "pass a branch, tag or commit, e.g. --rev HEAD")
+            Error::user_hint(
+                format!("`{rev}` is not a revision of this repository"),
+                "pass a branch, tag or commit, e.g. --rev HEAD",
+            )
         })?;
         Ok(object.peel_to_commit()?.id().to_string())
     }
@@ -240,8 +300,13 @@ impl Repo {
         };
         let mut ids = Vec::new();
         sub.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-            if entry.kind() == Some(git2::ObjectType::Blob) && entry.name().is_some_and(|n| n.ends_with(".md")) {
-                ids.push((format!("{prefix}/{dir}{}", entry.name().unwrap_or_default()), entry.id()));
+            if entry.kind() == Some(git2::ObjectType::Blob)
+                && entry.name().is_some_and(|n| n.ends_with(".md"))
+            {
+                ids.push((
+                    format!("{prefix}/{dir}{}", entry.name().unwrap_or_default()),
+                    entry.id(),
+                ));
             }
             git2::TreeWalkResult::Ok
         })?;
@@ -254,6 +319,25 @@ impl Repo {
     pub fn raw(&self) -> &git2::Repository {
         &self.inner
     }
+}
+
+/// The positions `[from, to)` of the index entries whose path starts with
+/// `prefix` (entries are sorted by path bytes).
+fn index_range(index: &git2::Index, prefix: &[u8]) -> (usize, usize) {
+    let lower_bound = |pred: &dyn Fn(&[u8]) -> bool| {
+        let (mut lo, mut hi) = (0, index.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match index.get(mid) {
+                Some(e) if pred(&e.path) => lo = mid + 1,
+                _ => hi = mid,
+            }
+        }
+        lo
+    };
+    let from = lower_bound(&|p| p < prefix);
+    let to = lower_bound(&|p| p < prefix || p.starts_with(prefix));
+    (from, to)
 }
 
 /// Removes user-info (`user:token@`) from a URL; scp-like `git@host:path`
