@@ -2,7 +2,7 @@
 # Puts the ledger in the current folder in a given state before a timed run
 # (bench/run.sh, through hyperfine --prepare).
 #   clean    the generated state (no new record, no pointer)
-#   cold     clean, and no scan cache
+#   cold     clean, and no cache (scan-cache, dirty-cache)
 #   warm     clean, with the scan cache saved by run.sh
 #   started  warm, then `start` (for timing `phase`)
 #   phased   started, then `phase execution` (for timing `finish`)
@@ -13,7 +13,7 @@ git clean -fdq deployments
 rm -f .git/deploy-ledger/current .git/deploy-ledger/lock
 case "$1" in
 clean) ;;
-cold) rm -f .git/deploy-ledger/scan-cache ;;
+cold) rm -f .git/deploy-ledger/scan-cache .git/deploy-ledger/dirty-cache ;;
 warm | started | phased)
     if [ -f .git/deploy-ledger/scan-cache.bench ]; then
         cp .git/deploy-ledger/scan-cache.bench .git/deploy-ledger/scan-cache

@@ -164,8 +164,9 @@ impl Ledger {
         let root = &self.root;
         let resolved: Vec<Resolved> = found
             .into_par_iter()
-            .map(|(rel, key)| {
-                let hit = cache.get(&rel, key);
+            .enumerate()
+            .map(|(n, (rel, key))| {
+                let hit = cache.get(n, &rel, key);
                 let fresh = hit.is_none();
                 let entry = hit.unwrap_or_else(|| read_entry(&root.join(&rel), &rel));
                 Resolved {
@@ -480,14 +481,19 @@ fn read_entry(abs: &Path, rel: &Path) -> Entry {
     }
 }
 
-/// The scan cache as read: its lines by path, each parsed only when that
-/// path is looked up. Format: a header `deploy-ledger scan-cache 2 <ns>`
-/// (when the scan that wrote it started), then one line per file:
-/// `path size mtime_ns ctime_ns inode kind fields…`, tab-separated.
+/// The scan cache as read: its lines, each parsed only when its file is
+/// looked up. Format: a header `deploy-ledger scan-cache 2 <ns>` (when the
+/// scan that wrote it started), then one line per file in the order of the
+/// scan: `path size mtime_ns ctime_ns inode kind fields…`, tab-separated;
+/// a record whose id is its file name's stem has `=` for its id.
 #[derive(Default)]
 struct Cache<'a> {
     written_ns: i128,
-    lines: HashMap<&'a str, &'a str>,
+    /// (path, rest of the line), in the order of the scan that wrote them.
+    lines: Vec<(&'a str, &'a str)>,
+    /// Positions by path, built only when a lookup misses its position
+    /// (files were added or removed since the cache was written).
+    by_path: std::sync::OnceLock<HashMap<&'a str, usize>>,
 }
 
 impl<'a> Cache<'a> {
@@ -505,16 +511,17 @@ impl<'a> Cache<'a> {
         else {
             return Cache::default();
         };
-        let mut map = HashMap::with_capacity(text.len() / 160);
+        let mut parsed = Vec::with_capacity(text.len() / 120);
         for line in lines.filter(|l| !l.is_empty()) {
             match line.split_once('\t') {
-                Some((path, rest)) => map.insert(path, rest),
+                Some(pair) => parsed.push(pair),
                 None => return Cache::default(),
-            };
+            }
         }
         Cache {
             written_ns,
-            lines: map,
+            lines: parsed,
+            by_path: std::sync::OnceLock::new(),
         }
     }
 
@@ -522,10 +529,27 @@ impl<'a> Cache<'a> {
         self.lines.len()
     }
 
-    /// The cached entry of `rel`, if the file still has the cached key and
-    /// that key can be trusted.
-    fn get(&self, rel: &Path, key: CacheKey) -> Option<Entry> {
-        let rest = self.lines.get(rel.to_str()?)?;
+    /// The rest of the line of `path`, expected at position `n`.
+    fn line(&self, n: usize, path: &str) -> Option<&'a str> {
+        match self.lines.get(n) {
+            Some((p, rest)) if *p == path => Some(rest),
+            _ => {
+                let by_path = self.by_path.get_or_init(|| {
+                    self.lines
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (p, _))| (*p, i))
+                        .collect()
+                });
+                by_path.get(path).map(|i| self.lines[*i].1)
+            }
+        }
+    }
+
+    /// The cached entry of `rel` (the `n`th file of this scan), if the file
+    /// still has the cached key and that key can be trusted.
+    fn get(&self, n: usize, rel: &Path, key: CacheKey) -> Option<Entry> {
+        let rest = self.line(n, rel.to_str()?)?;
         let mut f = rest.split('\t');
         let cached = CacheKey {
             size: f.next()?.parse().ok()?,
@@ -538,8 +562,11 @@ impl<'a> Cache<'a> {
         }
         let entry = match f.next()? {
             "R" => Entry::Record(Summary {
+                id: match f.next()? {
+                    "=" => rel.file_stem()?.to_str()?.to_string(),
+                    id => id.to_string(),
+                },
                 path: rel.to_path_buf(),
-                id: f.next()?.to_string(),
                 service: f.next()?.to_string(),
                 environment: f.next()?.to_string(),
                 status: f.next()?.parse().ok()?,
@@ -600,14 +627,19 @@ fn write_cache(path: &Path, entries: &[Resolved], started: SystemTime) -> Result
                 if ![&s.id, &s.service, &s.environment].iter().all(|f| plain(f)) {
                     continue;
                 }
+                let stem = r.rel.file_stem().and_then(|x| x.to_str());
+                let id = if stem == Some(s.id.as_str()) && s.id != "=" {
+                    "="
+                } else {
+                    s.id.as_str()
+                };
                 let _ = writeln!(
                     out,
-                    "{p}\t{}\t{}\t{}\t{}\tR\t{}\t{}\t{}\t{}\t{}",
+                    "{p}\t{}\t{}\t{}\t{}\tR\t{id}\t{}\t{}\t{}\t{}",
                     k.size,
                     k.mtime_ns,
                     k.ctime_ns,
                     k.ino,
-                    s.id,
                     s.service,
                     s.environment,
                     s.status,
@@ -680,24 +712,73 @@ mod tests {
         let cache = Cache::parse(text.as_bytes());
         assert_eq!(cache.len(), 2);
         assert!(matches!(
-            cache.get(Path::new("a.md"), key),
+            cache.get(0, Path::new("a.md"), key),
             Some(Entry::NotARecord)
         ));
+        // Found at another position (files added or removed): by path.
+        assert!(matches!(
+            cache.get(5, Path::new("a.md"), key),
+            Some(Entry::NotARecord)
+        ));
+        assert!(cache.get(0, Path::new("c.md"), key).is_none());
         assert!(
-            matches!(cache.get(Path::new("b.md"), key), Some(Entry::Broken(m)) if m == "bad\tyaml")
+            matches!(cache.get(1, Path::new("b.md"), key), Some(Entry::Broken(m)) if m == "bad\tyaml")
         );
         let other_inode = CacheKey { ino: 8, ..key };
-        assert!(cache.get(Path::new("a.md"), other_inode).is_none());
+        assert!(cache.get(0, Path::new("a.md"), other_inode).is_none());
         let other_ctime = CacheKey {
             ctime_ns: 2_000_000_000,
             ..key
         };
-        assert!(cache.get(Path::new("a.md"), other_ctime).is_none());
+        assert!(cache.get(0, Path::new("a.md"), other_ctime).is_none());
         // Written less than 2 s after the change: never trusted.
         let racy = Cache::parse(
             b"deploy-ledger scan-cache 2 2500000000\na.md\t10\t1000000000\t1000000000\t7\tN\n",
         );
-        assert!(racy.get(Path::new("a.md"), key).is_none());
+        assert!(racy.get(0, Path::new("a.md"), key).is_none());
         assert!(Cache::parse(b"deploy-ledger scan-cache 1 5000000000\n").len() == 0);
+    }
+
+    #[test]
+    fn record_ids_are_written_short_when_they_are_the_file_stem() {
+        let key = CacheKey {
+            size: 10,
+            mtime_ns: 1_000_000_000,
+            ctime_ns: 1_000_000_000,
+            ino: 7,
+        };
+        let summary = |path: &str, id: &str| Summary {
+            path: PathBuf::from(path),
+            id: id.to_string(),
+            service: "api".into(),
+            environment: "staging".into(),
+            status: Status::InProgress,
+            started_at: DateTime::parse_from_rfc3339("2025-01-15T14:30:00Z").expect("time"),
+        };
+        let entries: Vec<Resolved> = [("d/DEP-1.md", "DEP-1"), ("d/other.md", "DEP-2")]
+            .iter()
+            .map(|(p, id)| Resolved {
+                rel: PathBuf::from(p),
+                key,
+                entry: Entry::Record(summary(p, id)),
+                fresh: true,
+            })
+            .collect();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("cache");
+        let written = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(10);
+        write_cache(&path, &entries, written).expect("written");
+        let text = std::fs::read(&path).expect("read");
+        assert!(String::from_utf8_lossy(&text).contains("\tR\t=\tapi\t"));
+        let cache = Cache::parse(&text);
+        for (n, (p, id)) in [("d/DEP-1.md", "DEP-1"), ("d/other.md", "DEP-2")]
+            .iter()
+            .enumerate()
+        {
+            match cache.get(n, Path::new(p), key) {
+                Some(Entry::Record(s)) => assert_eq!(s, summary(p, id)),
+                other => panic!("{p}: {other:?}"),
+            }
+        }
     }
 }

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+mod dirty;
+
 pub struct Repo {
     inner: git2::Repository,
 }
@@ -121,8 +123,23 @@ impl Repo {
     /// The status is limited to the top-level entries of HEAD and of the
     /// index other than `deployments`, given as literal paths, so libgit2
     /// never reads the ledger's trees nor stats its files: the cost follows
-    /// the size of the code, not of the ledger.
+    /// the size of the code, not of the ledger. The answer is cached (see
+    /// [`dirty`]) so that an unchanged index is not read again.
     pub fn is_dirty(&self) -> Option<bool> {
+        let workdir = self.inner.workdir()?.to_path_buf();
+        let head = self
+            .inner
+            .refname_to_id("HEAD")
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        let cache = self.state_dir().join("dirty-cache");
+        let fingerprint = dirty::Fingerprint::of(self.inner.path(), &head);
+        if let Some(f) = &fingerprint {
+            if let Some(answer) = dirty::lookup(&cache, f, &workdir) {
+                return Some(answer);
+            }
+        }
+        let taken = std::time::SystemTime::now();
         let ledger = crate::config::LEDGER_DIR;
         let mut top: std::collections::BTreeSet<Vec<u8>> = Default::default();
         if let Ok(tree) = self.inner.head().and_then(|h| h.peel_to_tree()) {
@@ -133,11 +150,22 @@ impl Repo {
         // binary search instead of visiting its entries.
         let prefix = format!("{ledger}/");
         let (from, to) = index_range(&index, prefix.as_bytes());
+        let mut keys: Option<Vec<(String, Option<dirty::FileKey>)>> = Some(Vec::new());
         for n in (0..from).chain(to..index.len()) {
-            if let Some(entry) = index.get(n) {
-                let path = entry.path;
-                let name = path.split(|b| *b == b'/').next().unwrap_or(&path);
-                top.insert(name.to_vec());
+            let Some(entry) = index.get(n) else { continue };
+            let path = entry.path;
+            let name = path.split(|b| *b == b'/').next().unwrap_or(&path);
+            top.insert(name.to_vec());
+            // Each file's key is taken before the status is computed, so a
+            // change after this point shows in the next lookup.
+            match std::str::from_utf8(&path) {
+                Ok(p) if !p.contains(['\t', '\n']) && entry.mode != 0o160000 => {
+                    if let Some(k) = keys.as_mut() {
+                        k.push((p.to_string(), dirty::FileKey::of(&workdir.join(p))));
+                    }
+                }
+                Ok(_) if entry.mode == 0o160000 => {}
+                _ => keys = None,
             }
         }
         top.remove(ledger.as_bytes());
@@ -156,14 +184,25 @@ impl Repo {
             opts.pathspec(name);
             any = true;
         }
-        if !any {
-            return Some(false);
+        let answer = if any {
+            let statuses = self.inner.statuses(Some(&mut opts)).ok()?;
+            statuses.iter().any(|s| {
+                s.path_bytes().split(|b| *b == b'/').next() != Some(ledger.as_bytes())
+                    && s.status() != git2::Status::CURRENT
+            })
+        } else {
+            false
+        };
+        // Cache only if the index and HEAD did not move meanwhile.
+        if let (Some(f), Some(keys)) = (fingerprint, keys) {
+            let head_now = self.inner.refname_to_id("HEAD").map(|id| id.to_string());
+            if head_now.unwrap_or_default() == head
+                && dirty::Fingerprint::of(self.inner.path(), &head).as_ref() == Some(&f)
+            {
+                dirty::store(&cache, &f, &keys, answer, taken);
+            }
         }
-        let statuses = self.inner.statuses(Some(&mut opts)).ok()?;
-        Some(statuses.iter().any(|s| {
-            s.path_bytes().split(|b| *b == b'/').next() != Some(ledger.as_bytes())
-                && s.status() != git2::Status::CURRENT
-        }))
+        Some(answer)
     }
 
     /// The status of the whole tree, ledger left out afterwards.

@@ -117,3 +117,53 @@ fn the_tag_on_head_is_recorded_lightweight_annotated_or_packed() {
         "packed lightweight"
     );
 }
+
+#[test]
+fn the_cached_answer_follows_head_the_index_and_the_files() {
+    let env = fresh();
+    // Files changed less than 2 s ago are never trusted from the cache.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert!(git_line(&env).contains("dirty: false"));
+    assert!(env.repo.join(".git/deploy-ledger/dirty-cache").is_file());
+    assert!(git_line(&env).contains("dirty: false"), "from the cache");
+    // The cache is what answered: a forged answer shows through.
+    let cache = env.repo.join(".git/deploy-ledger/dirty-cache");
+    let text = std::fs::read_to_string(&cache).expect("cache");
+    std::fs::write(&cache, text.replace("\ndirty false\n", "\ndirty true\n")).expect("forge");
+    assert!(
+        git_line(&env).contains("dirty: true"),
+        "forged cache answer"
+    );
+    std::fs::write(&cache, text).expect("restore");
+
+    // HEAD moves, the index stays: the code commit's files are now staged.
+    env.git(&["reset", "-q", "--soft", "HEAD~1"]);
+    assert!(git_line(&env).contains("dirty: true"), "HEAD moved");
+    env.git(&["reset", "-q", "--soft", "ORIG_HEAD"]);
+    assert!(git_line(&env).contains("dirty: false"), "HEAD back");
+
+    // An edit that keeps the size and the modification time.
+    let main = env.path("src/app/main.rs");
+    let before = std::fs::metadata(&main)
+        .expect("stat")
+        .modified()
+        .expect("mtime");
+    std::fs::write(&main, "fn main() {}\n".replace("main", "mian")).expect("write");
+    std::fs::File::options()
+        .write(true)
+        .open(&main)
+        .and_then(|f| f.set_modified(before))
+        .expect("set mtime");
+    assert!(
+        git_line(&env).contains("dirty: true"),
+        "same size and mtime"
+    );
+    env.git(&["checkout", "-q", "--", "src/app/main.rs"]);
+    assert!(git_line(&env).contains("dirty: false"), "restored");
+
+    // A staged change, work tree restored: only the index tells.
+    env.write("src/app/main.rs", "fn main() { 1; }\n");
+    env.git(&["add", "src/app/main.rs"]);
+    env.write("src/app/main.rs", "fn main() {}\n");
+    assert!(git_line(&env).contains("dirty: true"), "staged");
+}
