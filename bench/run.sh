@@ -7,9 +7,11 @@
 #   bench/run.sh [SIZE...]          default sizes: 1000 10000
 #   RUNS=20 bench/run.sh 100000     more runs; see bench/lib.sh for settings
 #
-# For each size: `start` cold (no .git/deploy-ledger/scan-cache) and warm
-# (cache present), `phase`, `finish`; the repository is put back in its
-# generated state before every timed run (bench/prepare.sh).
+# For each size: `start` cold (no caches under .git/deploy-ledger/), warm
+# (caches present, nothing changed) and right after another `start` (one new
+# record since the cache, which is rewritten), `phase`, `finish`; the
+# repository is put back in its generated state before every timed run
+# (bench/prepare.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -26,6 +28,8 @@ export XDG_CONFIG_HOME=$BENCH_OUT/xdg
 mkdir -p "$XDG_CONFIG_HOME"
 prep="$BENCH_ROOT/bench/prepare.sh"
 start=("$BIN" start --service bench --env production --version 1.0.0 --operator bench)
+# Another service, right after `start`: one new record since the cache.
+start2=("$BIN" start --service bench2 --env production --version 1.0.0 --operator bench)
 
 summary=()
 for size in "${sizes[@]}"; do
@@ -51,6 +55,7 @@ for size in "${sizes[@]}"; do
             -n "git status --porcelain" --prepare "sh $prep clean" "git status --porcelain" \
             -n "start (cold)" --prepare "sh $prep cold" "${start[*]}" \
             -n "start (warm)" --prepare "sh $prep warm" "${start[*]}" \
+            -n "start (after a start)" --prepare "sh $prep started" "${start2[*]}" \
             -n "phase" --prepare "sh $prep started" "$BIN phase execution" \
             -n "finish" --prepare "sh $prep phased" "$BIN finish" >&2
         jq -r '.results[] | [.command, .median] | @tsv' "$json" >"$results"
@@ -59,6 +64,7 @@ for size in "${sizes[@]}"; do
             bench_time "git status --porcelain" "sh $prep clean" git status --porcelain
             bench_time "start (cold)" "sh $prep cold" "${start[@]}"
             bench_time "start (warm)" "sh $prep warm" "${start[@]}"
+            bench_time "start (after a start)" "sh $prep started" "${start2[@]}"
             bench_time "phase" "sh $prep started" "$BIN" phase execution
             bench_time "finish" "sh $prep phased" "$BIN" finish
         } >"$results"
