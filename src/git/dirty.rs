@@ -81,7 +81,9 @@ pub struct Fingerprint(String);
 impl Fingerprint {
     /// None when the index has no checksum (`index.skipHash`) or cannot be
     /// read: then nothing is cached.
-    pub fn of(git_dir: &Path, head: &str) -> Option<Fingerprint> {
+    /// `git_dir` holds the index (a linked work tree has its own),
+    /// `common_dir` the config.
+    pub fn of(git_dir: &Path, common_dir: &Path, head: &str) -> Option<Fingerprint> {
         let mut index = std::fs::File::open(git_dir.join("index")).ok()?;
         let len = index.metadata().ok()?.len();
         if len < 32 {
@@ -96,8 +98,8 @@ impl Fingerprint {
         let hex: String = trailer.iter().map(|b| format!("{b:02x}")).collect();
         Some(Fingerprint(format!(
             "head {head}\tindex {len} {hex}\tconfig {}\tattributes {}",
-            FileKey::text(FileKey::of(&git_dir.join("config"))),
-            FileKey::text(FileKey::of(&git_dir.join("info").join("attributes"))),
+            FileKey::text(FileKey::of(&common_dir.join("config"))),
+            FileKey::text(FileKey::of(&common_dir.join("info").join("attributes"))),
         )))
     }
 }

@@ -133,7 +133,7 @@ impl Repo {
             .map(|id| id.to_string())
             .unwrap_or_default();
         let cache = self.state_dir().join("dirty-cache");
-        let fingerprint = dirty::Fingerprint::of(self.inner.path(), &head);
+        let fingerprint = dirty::Fingerprint::of(self.inner.path(), self.inner.commondir(), &head);
         if let Some(f) = &fingerprint {
             if let Some(answer) = dirty::lookup(&cache, f, &workdir) {
                 return Some(answer);
@@ -197,7 +197,8 @@ impl Repo {
         if let (Some(f), Some(keys)) = (fingerprint, keys) {
             let head_now = self.inner.refname_to_id("HEAD").map(|id| id.to_string());
             if head_now.unwrap_or_default() == head
-                && dirty::Fingerprint::of(self.inner.path(), &head).as_ref() == Some(&f)
+                && dirty::Fingerprint::of(self.inner.path(), self.inner.commondir(), &head).as_ref()
+                    == Some(&f)
             {
                 dirty::store(&cache, &f, &keys, answer, taken);
             }

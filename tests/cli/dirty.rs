@@ -167,3 +167,44 @@ fn the_cached_answer_follows_head_the_index_and_the_files() {
     env.write("src/app/main.rs", "fn main() {}\n");
     assert!(git_line(&env).contains("dirty: true"), "staged");
 }
+
+#[test]
+fn a_linked_work_tree_has_its_own_answer() {
+    let env = fresh();
+    let wt = env.dir.path().join("linked");
+    env.git(&[
+        "worktree",
+        "add",
+        "-q",
+        wt.to_str().expect("utf-8"),
+        "-b",
+        "other",
+    ]);
+    let start_in_linked = || {
+        let out = env
+            .cmd()
+            .current_dir(&wt)
+            .args(["start", "--service", "api", "--env", "staging", "--force"])
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (_, rest) = stdout.split_once('(').expect("a path");
+        let path = rest.split_once(')').expect("a path").0.to_string();
+        std::fs::read_to_string(wt.join(path)).expect("record")
+    };
+    assert!(start_in_linked().contains("dirty: false"));
+    std::fs::write(wt.join("src/app/main.rs"), "fn main() { linked(); }\n").expect("edit");
+    assert!(
+        start_in_linked().contains("dirty: true"),
+        "edited in the linked tree"
+    );
+    assert!(
+        git_line(&env).contains("dirty: false"),
+        "the main tree is clean"
+    );
+}
