@@ -8,14 +8,16 @@
 #   bench_time NAME PREPARE CMD...   (fallback without hyperfine)
 #
 # Settings (environment): SEED (42), BENCH_OUT (bench/out), RUNS (10),
-# WARMUP (2), NO_HYPERFINE=1 to use the shell loop even with hyperfine.
+# WARMUP (2), NO_HYPERFINE=1 to use the shell loop even with hyperfine,
+# DEPLOY_LEDGER_BIN to time another binary.
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SEED=${SEED:-42}
 BENCH_OUT=${BENCH_OUT:-$BENCH_ROOT/bench/out}
 RUNS=${RUNS:-10}
 WARMUP=${WARMUP:-2}
-BIN=$BENCH_ROOT/target/release/deploy-ledger
+# DEPLOY_LEDGER_BIN times another build (e.g. an older commit's) instead.
+BIN=${DEPLOY_LEDGER_BIN:-$BENCH_ROOT/target/release/deploy-ledger}
 GEN=$BENCH_ROOT/target/release/examples/gen-ledger
 
 bench_build() {
