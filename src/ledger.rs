@@ -62,6 +62,8 @@ pub struct Selector {
 const POINTER_FILE: &str = "current";
 const CACHE_FILE: &str = "scan-cache";
 const CACHE_VERSION: &str = "deploy-ledger scan-cache 2";
+/// At most this many files read afresh before the scan cache is rewritten.
+const REWRITE_AFTER: usize = 16;
 
 impl Ledger {
     /// Opens the ledger of the repository containing `dir`.
@@ -177,8 +179,14 @@ impl Ledger {
                 }
             })
             .collect();
-        let changed = resolved.iter().any(|r| r.fresh) || resolved.len() != cache.len();
-        if changed {
+        // Rewriting the cache costs about as much as reading it: do it when a
+        // cached line went stale (a file changed or went away), or when
+        // enough files were read afresh. A few new records (the newest
+        // sort last, after the cached lines) are cheaper to read again.
+        let fresh = resolved.iter().filter(|r| r.fresh).count();
+        let hits = resolved.len() - fresh;
+        let enough = (resolved.len() / 64).clamp(1, REWRITE_AFTER);
+        if hits < cache.len() || fresh >= enough {
             // Best effort: a read-only .git only costs the next scan time.
             let _ = write_cache(&cache_path, &resolved, started);
         }
