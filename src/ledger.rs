@@ -191,9 +191,14 @@ impl Ledger {
             let _ = write_cache(&cache_path, &resolved, started);
         }
         let mut scan = Scan::default();
+        scan.records.reserve(resolved.len());
         for r in resolved {
             match r.entry {
-                Entry::Record(s) => scan.records.push(s),
+                Entry::Record(mut s) => {
+                    // Moved rather than cloned: 100,000 paths add up.
+                    s.path = r.rel;
+                    scan.records.push(s)
+                }
                 Entry::Broken(message) => scan.broken.push((r.rel, message)),
                 Entry::NotARecord => {}
             }
@@ -452,18 +457,22 @@ fn walk_records(abs: &Path, rel: &Path) -> Vec<(PathBuf, CacheKey)> {
         .into_par_iter()
         .flat_map_iter(|e| {
             let name = e.file_name();
-            match e.file_type() {
-                Ok(kind) if kind.is_dir() => walk_records(&e.path(), &rel.join(&name)),
+            // A file gives one item, a folder many (no Vec per file).
+            let (one, many) = match e.file_type() {
+                Ok(kind) if kind.is_dir() => (None, walk_records(&e.path(), &rel.join(&name))),
                 Ok(kind)
                     if kind.is_file()
                         && Path::new(&name).extension().is_some_and(|x| x == "md") =>
                 {
-                    e.metadata()
-                        .map(|m| vec![(rel.join(&name), CacheKey::of(&m))])
-                        .unwrap_or_default()
+                    let one = e
+                        .metadata()
+                        .ok()
+                        .map(|m| (rel.join(&name), CacheKey::of(&m)));
+                    (one, Vec::new())
                 }
-                _ => Vec::new(),
-            }
+                _ => (None, Vec::new()),
+            };
+            one.into_iter().chain(many)
         })
         .collect()
 }
@@ -555,7 +564,8 @@ impl<'a> Cache<'a> {
     }
 
     /// The cached entry of `rel` (the `n`th file of this scan), if the file
-    /// still has the cached key and that key can be trusted.
+    /// still has the cached key and that key can be trusted. A record's
+    /// `path` is left empty: the scan moves `rel` in.
     fn get(&self, n: usize, rel: &Path, key: CacheKey) -> Option<Entry> {
         let rest = self.line(n, rel.to_str()?)?;
         let mut f = rest.split('\t');
@@ -574,10 +584,10 @@ impl<'a> Cache<'a> {
                     "=" => rel.file_stem()?.to_str()?.to_string(),
                     id => id.to_string(),
                 },
-                path: rel.to_path_buf(),
+                path: PathBuf::new(),
                 service: f.next()?.to_string(),
                 environment: f.next()?.to_string(),
-                status: f.next()?.parse().ok()?,
+                status: status(f.next()?)?,
                 started_at: DateTime::parse_from_rfc3339(f.next()?).ok()?,
             }),
             "B" => Entry::Broken(unescape(f.next()?)),
@@ -586,6 +596,14 @@ impl<'a> Cache<'a> {
         };
         f.next().is_none().then_some(entry)
     }
+}
+
+/// A status as the cache writes it (canonical, so no allocation), else parsed.
+fn status(text: &str) -> Option<Status> {
+    Status::ALL
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .or_else(|| text.parse().ok())
 }
 
 fn escape(s: &str) -> String {
@@ -784,7 +802,7 @@ mod tests {
             .enumerate()
         {
             match cache.get(n, Path::new(p), key) {
-                Some(Entry::Record(s)) => assert_eq!(s, summary(p, id)),
+                Some(Entry::Record(s)) => assert_eq!(s, summary("", id)),
                 other => panic!("{p}: {other:?}"),
             }
         }
