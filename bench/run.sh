@@ -2,7 +2,8 @@
 # Times the write commands on synthetic ledgers against `git status
 # --porcelain` on the same repository, in the same run, and prints the
 # median of each and their RATIO (machines are shared and noisy: compare
-# ratios, not seconds).
+# ratios, not seconds); with hyperfine, also the ratio of CPU time (user +
+# system, means), which waiting on a busy machine moves less.
 #
 #   bench/run.sh [SIZE...]          default sizes: 1000 10000
 #   RUNS=20 bench/run.sh 100000     more runs; see bench/lib.sh for settings
@@ -58,7 +59,7 @@ for size in "${sizes[@]}"; do
             -n "start (after a start)" --prepare "sh $prep started" "${start2[*]}" \
             -n "phase" --prepare "sh $prep started" "$BIN phase execution" \
             -n "finish" --prepare "sh $prep phased" "$BIN finish" >&2
-        jq -r '.results[] | [.command, .median] | @tsv' "$json" >"$results"
+        jq -r '.results[] | [.command, .median, .user + .system] | @tsv' "$json" >"$results"
     else
         {
             bench_time "git status --porcelain" "sh $prep clean" git status --porcelain
@@ -72,12 +73,15 @@ for size in "${sizes[@]}"; do
     sh "$prep" warm
     cd "$BENCH_ROOT"
     base=$(awk -F'\t' '$1 == "git status --porcelain" { print $2 }' "$results")
+    cpu=$(awk -F'\t' '$1 == "git status --porcelain" { print $3 }' "$results")
     while IFS= read -r line; do
         summary+=("$line")
-    done < <(awk -F'\t' -v size="$size" -v base="$base" \
-        '{ printf "%8s  %-24s %9.1f ms  %6.2fx\n", size, $1, $2 * 1000, $2 / base }' "$results")
+    done < <(awk -F'\t' -v size="$size" -v base="$base" -v cpu="$cpu" '{
+        printf "%8s  %-24s %9.1f ms  %6.2fx", size, $1, $2 * 1000, $2 / base
+        if ($3 != "" && cpu > 0) printf "  %6.2fx", $3 / cpu
+        printf "\n" }' "$results")
 done
 
 echo
-echo "    size  command                     median  vs git status --porcelain"
+echo "    size  command                     median  vs git status --porcelain (wall, cpu)"
 printf '%s\n' "${summary[@]}"
