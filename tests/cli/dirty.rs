@@ -116,6 +116,28 @@ fn the_tag_on_head_is_recorded_lightweight_annotated_or_packed() {
         Some("v1.1.0"),
         "packed lightweight"
     );
+    // A loose tag overrides a packed one of the same name, both ways.
+    env.git(&["tag", "-f", "v1.1.0", "HEAD~1"]);
+    assert_eq!(tag_of(&env), None, "moved away, loose over packed");
+    env.git(&["tag", "v2.0.0", "HEAD~1"]);
+    env.git(&["pack-refs", "--all"]);
+    env.git(&["tag", "-f", "-a", "-m", "moved", "v2.0.0"]);
+    assert_eq!(
+        tag_of(&env).as_deref(),
+        Some("v2.0.0"),
+        "moved here, annotated"
+    );
+    // Packed-refs written without the peeled trait: objects are read.
+    env.git(&["pack-refs", "--all"]);
+    let packed = env.repo.join(".git/packed-refs");
+    let text = std::fs::read_to_string(&packed).expect("packed-refs");
+    let bare: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with('^'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&packed, bare).expect("rewrite packed-refs");
+    assert_eq!(tag_of(&env).as_deref(), Some("v2.0.0"), "no peeled lines");
 }
 
 #[test]
