@@ -158,16 +158,37 @@ pub fn store(
         out.push('\n');
     }
     out.push_str("end\n");
+    write(cache, &out);
+}
+
+/// Moves a cached answer from `before` to `after` (when a commit changed
+/// only the ledger): nothing happens unless the cache is still `before`'s.
+pub fn rekey(cache: &Path, before: &Fingerprint, after: &Fingerprint) {
+    let Ok(text) = std::fs::read_to_string(cache) else {
+        return;
+    };
+    let mut lines = text.splitn(3, '\n');
+    let (Some(HEADER), Some(old), Some(rest)) = (lines.next(), lines.next(), lines.next()) else {
+        return;
+    };
+    if old != before.0 {
+        return;
+    }
+    write(cache, &format!("{HEADER}\n{}\n{rest}", after.0));
+}
+
+/// Writes the cache through a temp file and a rename; best effort, no
+/// fsync: a torn file fails `lookup` and is recomputed.
+fn write(cache: &Path, text: &str) {
     let Some(dir) = cache.parent() else {
         return;
     };
-    // Best effort, no fsync: a torn file fails `lookup` and is recomputed.
     let _ = std::fs::create_dir_all(dir);
     if let Ok(mut tmp) = tempfile::Builder::new()
         .prefix(".dirty-cache-")
         .tempfile_in(dir)
     {
-        if tmp.write_all(out.as_bytes()).is_ok() {
+        if tmp.write_all(text.as_bytes()).is_ok() {
             let _ = tmp.persist(cache);
         }
     }

@@ -350,6 +350,13 @@ impl Repo {
     pub fn commit_file(&self, rel_path: &Path, message: &str) -> Result<String> {
         let repo = &self.inner;
         let workdir = self.workdir()?;
+        // A commit of a ledger file leaves the dirty answer as it was; only
+        // the index checksum and HEAD move. Carry a valid cached answer over.
+        let in_ledger = rel_path.starts_with(crate::config::LEDGER_DIR);
+        let dirty_cache = self.state_dir().join("dirty-cache");
+        let dirty_before = self
+            .dirty_fingerprint()
+            .filter(|f| in_ledger && dirty::lookup(&dirty_cache, f, workdir).is_some());
         let content = std::fs::read(workdir.join(rel_path))
             .map_err(|e| Error::io(workdir.join(rel_path), e))?;
         let blob = repo.blob(&content)?;
@@ -378,7 +385,20 @@ impl Repo {
         let mut index = repo.index()?;
         index.add_path(rel_path)?;
         index.write()?;
+        if let (Some(before), Some(after)) = (dirty_before, self.dirty_fingerprint()) {
+            dirty::rekey(&dirty_cache, &before, &after);
+        }
         Ok(id.to_string())
+    }
+
+    /// What the cached dirty answer depends on besides the files.
+    fn dirty_fingerprint(&self) -> Option<dirty::Fingerprint> {
+        let head = self
+            .inner
+            .refname_to_id("HEAD")
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        dirty::Fingerprint::of(self.inner.path(), self.inner.commondir(), &head)
     }
 
     /// Resolves a revision (`HEAD`, a branch, a sha) to a commit id.

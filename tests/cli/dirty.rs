@@ -230,3 +230,23 @@ fn a_linked_work_tree_has_its_own_answer() {
         "the main tree is clean"
     );
 }
+
+#[test]
+fn a_commit_of_a_record_carries_the_cached_answer_over() {
+    let env = fresh();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert!(git_line(&env).contains("dirty: false"));
+    // Forge the cached answer to see which commands keep it.
+    let cache = env.repo.join(".git/deploy-ledger/dirty-cache");
+    let text = std::fs::read_to_string(&cache).expect("cache");
+    std::fs::write(&cache, text.replace("\ndirty false\n", "\ndirty true\n")).expect("forge");
+    env.ok(&["finish", "--commit"]);
+    assert!(
+        git_line(&env).contains("dirty: true"),
+        "a record commit moved HEAD and the index, the answer was kept"
+    );
+    // A commit of code is not carried over: recomputed, and really clean.
+    env.write("src/app/main.rs", "fn main() { v2(); }\n");
+    env.git(&["commit", "-q", "-am", "code"]);
+    assert!(git_line(&env).contains("dirty: false"));
+}
