@@ -1,9 +1,11 @@
 //! Finding, loading and saving the records of a work tree.
 //!
 //! `start` must know the in-progress records without parsing 100,000 files,
-//! so a scan keeps a small cache under `.git/deploy-ledger/scan-cache` keyed
-//! by each file's path, size and modification time; only new or changed
-//! files are read. The cache is an optimisation: deleting it costs time only.
+//! so a scan keeps a cache under `.git/deploy-ledger/scan-cache` keyed by
+//! each file's path, size, modification and change times and inode (as
+//! git's index is); only new or changed files are read, and a file changed
+//! within 2 s of the cache write is never trusted from it. The cache is an
+//! optimisation: deleting it costs time only.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use rayon::prelude::*;
