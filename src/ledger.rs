@@ -1,9 +1,11 @@
 //! Finding, loading and saving the records of a work tree.
 //!
 //! `start` must know the in-progress records without parsing 100,000 files,
-//! so a scan keeps a small cache under `.git/deploy-ledger/scan-cache` keyed
-//! by each file's path, size and modification time; only new or changed
-//! files are read. The cache is an optimisation: deleting it costs time only.
+//! so a scan keeps a cache under `.git/deploy-ledger/scan-cache` keyed by
+//! each file's path, size, modification and change times and inode (as
+//! git's index is); only new or changed files are read, and a file changed
+//! within 2 s of the cache write is never trusted from it. The cache is an
+//! optimisation: deleting it costs time only.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use rayon::prelude::*;
@@ -61,7 +63,9 @@ pub struct Selector {
 
 const POINTER_FILE: &str = "current";
 const CACHE_FILE: &str = "scan-cache";
-const CACHE_VERSION: &str = "deploy-ledger scan-cache 1";
+const CACHE_VERSION: &str = "deploy-ledger scan-cache 2";
+/// At most this many files read afresh before the scan cache is rewritten.
+const REWRITE_AFTER: usize = 16;
 
 impl Ledger {
     /// Opens the ledger of the repository containing `dir`.
@@ -152,45 +156,54 @@ impl Ledger {
     }
 
     /// Summaries of every record, reading only files changed since the last
-    /// scan of this clone.
+    /// scan of this clone. Costs one `stat` per record (on the folder's
+    /// handle, in parallel) plus reading the cache; see [`CacheKey`] for why
+    /// a cached summary is never stale.
     pub fn scan(&self) -> Result<Scan> {
         let cache_path = self.repo.state_dir().join(CACHE_FILE);
-        let cache = read_cache(&cache_path);
+        let cache_text = std::fs::read(&cache_path).unwrap_or_default();
+        let cache = Cache::parse(&cache_text);
         let started = SystemTime::now();
-        let files = self.record_files();
+        let found = walk_records(&self.checklists_dir(), Path::new(CHECKLISTS_DIR));
         let root = &self.root;
-        let entries: Vec<(PathBuf, CacheKey, Option<Entry>)> = files
+        let resolved: Vec<Resolved> = found
             .into_par_iter()
-            .filter_map(|rel| {
-                let meta = std::fs::metadata(root.join(&rel)).ok()?;
-                let key = CacheKey::of(&meta);
-                let hit = cache
-                    .get(&rel)
-                    .filter(|(k, _)| *k == key && !key.is_racy(cache.written_ns))
-                    .map(|(_, e)| e.clone());
-                Some((rel, key, hit))
-            })
-            .collect();
-        let changed =
-            entries.iter().any(|(_, _, hit)| hit.is_none()) || entries.len() != cache.map.len();
-        let resolved: Vec<(PathBuf, CacheKey, Entry)> = entries
-            .into_par_iter()
-            .map(|(rel, key, hit)| {
+            .enumerate()
+            .map(|(n, (rel, key))| {
+                let hit = cache.get(n, &rel, key);
+                let fresh = hit.is_none();
                 let entry = hit.unwrap_or_else(|| read_entry(&root.join(&rel), &rel));
-                (rel, key, entry)
+                Resolved {
+                    rel,
+                    key,
+                    entry,
+                    fresh,
+                }
             })
             .collect();
-        let mut scan = Scan::default();
-        for (rel, _, entry) in &resolved {
-            match entry {
-                Entry::Record(s) => scan.records.push(s.clone()),
-                Entry::Broken(message) => scan.broken.push((rel.clone(), message.clone())),
-                Entry::NotARecord => {}
-            }
-        }
-        if changed {
+        // Rewriting the cache costs about as much as reading it: do it when a
+        // cached line went stale (a file changed or went away), or when
+        // enough files were read afresh. A few new records (the newest
+        // sort last, after the cached lines) are cheaper to read again.
+        let fresh = resolved.iter().filter(|r| r.fresh).count();
+        let hits = resolved.len() - fresh;
+        let enough = (resolved.len() / 64).clamp(1, REWRITE_AFTER);
+        if hits < cache.len() || fresh >= enough {
             // Best effort: a read-only .git only costs the next scan time.
             let _ = write_cache(&cache_path, &resolved, started);
+        }
+        let mut scan = Scan::default();
+        scan.records.reserve(resolved.len());
+        for r in resolved {
+            match r.entry {
+                Entry::Record(mut s) => {
+                    // Moved rather than cloned: 100,000 paths add up.
+                    s.path = r.rel;
+                    scan.records.push(s)
+                }
+                Entry::Broken(message) => scan.broken.push((r.rel, message)),
+                Entry::NotARecord => {}
+            }
         }
         Ok(scan)
     }
@@ -367,30 +380,52 @@ pub fn write_atomic(path: &Path, bytes: &[u8], new: bool) -> Result<()> {
     Ok(())
 }
 
+/// Identifies a version of a file without reading it, as git's index does:
+/// size, modification and change times (ns) and inode. The change time
+/// cannot be set by programs (`touch -d`, `cp -p`, `tar`, `rsync -t` only
+/// set the modification time) and moves with every write or rename, so an
+/// edit that keeps the size and the modification time is still seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct CacheKey {
     size: u64,
     mtime_ns: i128,
+    ctime_ns: i128,
+    ino: u64,
 }
 
 impl CacheKey {
+    #[cfg(unix)]
     fn of(meta: &std::fs::Metadata) -> Self {
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos() as i128)
-            .unwrap_or(0);
+        use std::os::unix::fs::MetadataExt;
+        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
         CacheKey {
             size: meta.len(),
-            mtime_ns,
+            mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
+            ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
+            ino: meta.ino(),
         }
     }
 
-    /// A file modified within 2 s of the cache write may have changed again
+    #[cfg(not(unix))]
+    fn of(meta: &std::fs::Metadata) -> Self {
+        let ns = |t: std::io::Result<SystemTime>| {
+            t.ok()
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos() as i128)
+                .unwrap_or(0)
+        };
+        CacheKey {
+            size: meta.len(),
+            mtime_ns: ns(meta.modified()),
+            ctime_ns: ns(meta.created()),
+            ino: 0,
+        }
+    }
+
+    /// A file changed within 2 s of the cache write may have changed again
     /// in the same timestamp tick: never trust it (git's "racy" rule).
     fn is_racy(&self, written_ns: i128) -> bool {
-        self.mtime_ns + 2_000_000_000 >= written_ns
+        self.mtime_ns.max(self.ctime_ns) + 2_000_000_000 >= written_ns
     }
 }
 
@@ -401,16 +436,47 @@ enum Entry {
     NotARecord,
 }
 
-#[derive(Default)]
-struct Cache {
-    written_ns: i128,
-    map: HashMap<PathBuf, (CacheKey, Entry)>,
+/// One file found by a scan, with its summary from the cache or from reading
+/// it (`fresh`).
+struct Resolved {
+    rel: PathBuf,
+    key: CacheKey,
+    entry: Entry,
+    fresh: bool,
 }
 
-impl Cache {
-    fn get(&self, rel: &Path) -> Option<&(CacheKey, Entry)> {
-        self.map.get(rel)
-    }
+/// Every `*.md` regular file under `abs` (symbolic links are not followed),
+/// with its cache key, in path order; `rel` is `abs` relative to the work
+/// tree. Each `stat` goes through the folder's handle (no path lookup), and
+/// folders are read in parallel.
+fn walk_records(abs: &Path, rel: &Path) -> Vec<(PathBuf, CacheKey)> {
+    let Ok(read) = std::fs::read_dir(abs) else {
+        return Vec::new();
+    };
+    let mut entries: Vec<std::fs::DirEntry> = read.filter_map(|e| e.ok()).collect();
+    entries.sort_by_cached_key(|e| e.file_name());
+    entries
+        .into_par_iter()
+        .flat_map_iter(|e| {
+            let name = e.file_name();
+            // A file gives one item, a folder many (no Vec per file).
+            let (one, many) = match e.file_type() {
+                Ok(kind) if kind.is_dir() => (None, walk_records(&e.path(), &rel.join(&name))),
+                Ok(kind)
+                    if kind.is_file()
+                        && Path::new(&name).extension().is_some_and(|x| x == "md") =>
+                {
+                    let one = e
+                        .metadata()
+                        .ok()
+                        .map(|m| (rel.join(&name), CacheKey::of(&m)));
+                    (one, Vec::new())
+                }
+                _ => (None, Vec::new()),
+            };
+            one.into_iter().chain(many)
+        })
+        .collect()
 }
 
 fn read_entry(abs: &Path, rel: &Path) -> Entry {
@@ -434,88 +500,313 @@ fn read_entry(abs: &Path, rel: &Path) -> Entry {
     }
 }
 
-fn read_cache(path: &Path) -> Cache {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Cache::default();
-    };
-    let mut lines = text.lines();
-    let mut cache = Cache::default();
-    let Some(header) = lines.next() else {
-        return cache;
-    };
-    let Some(written) = header
-        .strip_prefix(CACHE_VERSION)
-        .and_then(|r| r.trim().parse::<i128>().ok())
-    else {
-        return cache;
-    };
-    cache.written_ns = written;
-    for line in lines {
-        let f: Vec<&str> = line.split('\t').collect();
-        let parsed = (|| {
-            let key = CacheKey {
-                size: f.get(1)?.parse().ok()?,
-                mtime_ns: f.get(2)?.parse().ok()?,
-            };
-            let entry = match *f.get(3)? {
-                "R" => Entry::Record(Summary {
-                    path: PathBuf::from(f[0]),
-                    id: f.get(4)?.to_string(),
-                    service: f.get(5)?.to_string(),
-                    environment: f.get(6)?.to_string(),
-                    status: f.get(7)?.parse().ok()?,
-                    started_at: DateTime::parse_from_rfc3339(f.get(8)?).ok()?,
-                }),
-                "B" => Entry::Broken(f.get(4)?.replace("\\t", "\t").replace("\\n", "\n")),
-                "N" => Entry::NotARecord,
-                _ => return None,
-            };
-            Some((PathBuf::from(f[0]), (key, entry)))
-        })();
-        match parsed {
-            Some((p, v)) => {
-                cache.map.insert(p, v);
-            }
-            None => return Cache::default(),
-        }
-    }
-    cache
+/// The scan cache as read: its lines, each parsed only when its file is
+/// looked up. Format: a header `deploy-ledger scan-cache 2 <ns>` (when the
+/// scan that wrote it started), then one line per file in the order of the
+/// scan: `path size mtime_ns ctime_ns inode kind fields…`, tab-separated;
+/// a record whose id is its file name's stem has `=` for its id.
+#[derive(Default)]
+struct Cache<'a> {
+    written_ns: i128,
+    /// (path, rest of the line), in the order of the scan that wrote them.
+    lines: Vec<(&'a str, &'a str)>,
+    /// Positions by path, built only when a lookup misses its position
+    /// (files were added or removed since the cache was written).
+    by_path: std::sync::OnceLock<HashMap<&'a str, usize>>,
 }
 
-fn write_cache(
-    path: &Path,
-    entries: &[(PathBuf, CacheKey, Entry)],
-    started: SystemTime,
-) -> Result<()> {
+impl<'a> Cache<'a> {
+    /// Anything unexpected gives an empty cache (it only costs time).
+    fn parse(bytes: &'a [u8]) -> Cache<'a> {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Cache::default();
+        };
+        let mut lines = text.split('\n');
+        let Some(written_ns) = lines
+            .next()
+            .and_then(|h| h.strip_prefix(CACHE_VERSION))
+            .and_then(|r| r.strip_prefix(' '))
+            .and_then(|r| r.parse::<i128>().ok())
+        else {
+            return Cache::default();
+        };
+        let mut parsed = Vec::with_capacity(text.len() / 120);
+        for line in lines.filter(|l| !l.is_empty()) {
+            match line.split_once('\t') {
+                Some(pair) => parsed.push(pair),
+                None => return Cache::default(),
+            }
+        }
+        Cache {
+            written_ns,
+            lines: parsed,
+            by_path: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// The rest of the line of `path`, expected at position `n`.
+    fn line(&self, n: usize, path: &str) -> Option<&'a str> {
+        match self.lines.get(n) {
+            Some((p, rest)) if *p == path => Some(rest),
+            _ => {
+                let by_path = self.by_path.get_or_init(|| {
+                    self.lines
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (p, _))| (*p, i))
+                        .collect()
+                });
+                by_path.get(path).map(|i| self.lines[*i].1)
+            }
+        }
+    }
+
+    /// The cached entry of `rel` (the `n`th file of this scan), if the file
+    /// still has the cached key and that key can be trusted. A record's
+    /// `path` is left empty: the scan moves `rel` in.
+    fn get(&self, n: usize, rel: &Path, key: CacheKey) -> Option<Entry> {
+        let rest = self.line(n, rel.to_str()?)?;
+        let mut f = rest.split('\t');
+        let cached = CacheKey {
+            size: f.next()?.parse().ok()?,
+            mtime_ns: f.next()?.parse().ok()?,
+            ctime_ns: f.next()?.parse().ok()?,
+            ino: f.next()?.parse().ok()?,
+        };
+        if cached != key || key.is_racy(self.written_ns) {
+            return None;
+        }
+        let entry = match f.next()? {
+            "R" => Entry::Record(Summary {
+                id: match f.next()? {
+                    "=" => rel.file_stem()?.to_str()?.to_string(),
+                    id => id.to_string(),
+                },
+                path: PathBuf::new(),
+                service: f.next()?.to_string(),
+                environment: f.next()?.to_string(),
+                status: status(f.next()?)?,
+                started_at: DateTime::parse_from_rfc3339(f.next()?).ok()?,
+            }),
+            "B" => Entry::Broken(unescape(f.next()?)),
+            "N" => Entry::NotARecord,
+            _ => return None,
+        };
+        f.next().is_none().then_some(entry)
+    }
+}
+
+/// A status as the cache writes it (canonical, so no allocation), else parsed.
+fn status(text: &str) -> Option<Status> {
+    Status::ALL
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .or_else(|| text.parse().ok())
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('\t', "\\t")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+fn write_cache(path: &Path, entries: &[Resolved], started: SystemTime) -> Result<()> {
+    use std::fmt::Write as _;
     let written = started
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_nanos() as i128)
         .unwrap_or(0);
-    let mut out = format!("{CACHE_VERSION} {written}\n");
-    for (rel, key, entry) in entries {
-        let p = rel.to_string_lossy();
-        if p.contains(['\t', '\n']) {
+    let mut out = String::with_capacity(64 + entries.len() * 200);
+    let _ = writeln!(out, "{CACHE_VERSION} {written}");
+    let plain = |s: &str| !s.contains(['\t', '\n', '\r']);
+    for r in entries {
+        // A path or field that cannot be written plainly is left out: that
+        // file is read on every scan.
+        let Some(p) = r.rel.to_str().filter(|p| plain(p)) else {
             continue;
-        }
-        let tail = match entry {
-            Entry::Record(s) => format!(
-                "R\t{}\t{}\t{}\t{}\t{}",
-                s.id,
-                s.service,
-                s.environment,
-                s.status,
-                s.started_at.to_rfc3339()
-            ),
-            Entry::Broken(m) => format!("B\t{}", m.replace('\t', "\\t").replace('\n', "\\n")),
-            Entry::NotARecord => "N".to_string(),
         };
-        if tail.matches('\t').count() > 5 {
-            continue;
+        let k = r.key;
+        match &r.entry {
+            Entry::Record(s) => {
+                if ![&s.id, &s.service, &s.environment].iter().all(|f| plain(f)) {
+                    continue;
+                }
+                let stem = r.rel.file_stem().and_then(|x| x.to_str());
+                let id = if stem == Some(s.id.as_str()) && s.id != "=" {
+                    "="
+                } else {
+                    s.id.as_str()
+                };
+                let _ = writeln!(
+                    out,
+                    "{p}\t{}\t{}\t{}\t{}\tR\t{id}\t{}\t{}\t{}\t{}",
+                    k.size,
+                    k.mtime_ns,
+                    k.ctime_ns,
+                    k.ino,
+                    s.service,
+                    s.environment,
+                    s.status,
+                    s.started_at.to_rfc3339()
+                );
+            }
+            Entry::Broken(m) => {
+                let _ = writeln!(
+                    out,
+                    "{p}\t{}\t{}\t{}\t{}\tB\t{}",
+                    k.size,
+                    k.mtime_ns,
+                    k.ctime_ns,
+                    k.ino,
+                    escape(m)
+                );
+            }
+            Entry::NotARecord => {
+                let _ = writeln!(
+                    out,
+                    "{p}\t{}\t{}\t{}\t{}\tN",
+                    k.size, k.mtime_ns, k.ctime_ns, k.ino
+                );
+            }
         }
-        out.push_str(&format!("{p}\t{}\t{}\t{tail}\n", key.size, key.mtime_ns));
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    // Temp file and rename, but no fsync: after a crash a torn cache fails
+    // to parse, or misses lines, and only costs the next scan time.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".scan-cache-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(out.as_bytes())
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_messages_round_trip() {
+        for m in [
+            "plain",
+            "tab\there",
+            "line\nbreak\r",
+            "back\\slash\\t",
+            "end\\",
+        ] {
+            assert_eq!(unescape(&escape(m)), m);
+            assert!(!escape(m).contains(['\t', '\n', '\r']));
+        }
     }
-    write_atomic(path, out.as_bytes(), false)
+
+    #[test]
+    fn cache_lines_need_the_same_key_and_age() {
+        let key = CacheKey {
+            size: 10,
+            mtime_ns: 1_000_000_000,
+            ctime_ns: 1_000_000_000,
+            ino: 7,
+        };
+        let text = format!(
+            "{CACHE_VERSION} 5000000000\na.md\t10\t1000000000\t1000000000\t7\tN\nb.md\t10\t1000000000\t1000000000\t7\tB\tbad\\tyaml\n"
+        );
+        let cache = Cache::parse(text.as_bytes());
+        assert_eq!(cache.len(), 2);
+        assert!(matches!(
+            cache.get(0, Path::new("a.md"), key),
+            Some(Entry::NotARecord)
+        ));
+        // Found at another position (files added or removed): by path.
+        assert!(matches!(
+            cache.get(5, Path::new("a.md"), key),
+            Some(Entry::NotARecord)
+        ));
+        assert!(cache.get(0, Path::new("c.md"), key).is_none());
+        assert!(
+            matches!(cache.get(1, Path::new("b.md"), key), Some(Entry::Broken(m)) if m == "bad\tyaml")
+        );
+        let other_inode = CacheKey { ino: 8, ..key };
+        assert!(cache.get(0, Path::new("a.md"), other_inode).is_none());
+        let other_ctime = CacheKey {
+            ctime_ns: 2_000_000_000,
+            ..key
+        };
+        assert!(cache.get(0, Path::new("a.md"), other_ctime).is_none());
+        // Written less than 2 s after the change: never trusted.
+        let racy = Cache::parse(
+            b"deploy-ledger scan-cache 2 2500000000\na.md\t10\t1000000000\t1000000000\t7\tN\n",
+        );
+        assert!(racy.get(0, Path::new("a.md"), key).is_none());
+        assert!(Cache::parse(b"deploy-ledger scan-cache 1 5000000000\n").len() == 0);
+    }
+
+    #[test]
+    fn record_ids_are_written_short_when_they_are_the_file_stem() {
+        let key = CacheKey {
+            size: 10,
+            mtime_ns: 1_000_000_000,
+            ctime_ns: 1_000_000_000,
+            ino: 7,
+        };
+        let summary = |path: &str, id: &str| Summary {
+            path: PathBuf::from(path),
+            id: id.to_string(),
+            service: "api".into(),
+            environment: "staging".into(),
+            status: Status::InProgress,
+            started_at: DateTime::parse_from_rfc3339("2025-01-15T14:30:00Z").expect("time"),
+        };
+        let entries: Vec<Resolved> = [("d/DEP-1.md", "DEP-1"), ("d/other.md", "DEP-2")]
+            .iter()
+            .map(|(p, id)| Resolved {
+                rel: PathBuf::from(p),
+                key,
+                entry: Entry::Record(summary(p, id)),
+                fresh: true,
+            })
+            .collect();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("cache");
+        let written = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(10);
+        write_cache(&path, &entries, written).expect("written");
+        let text = std::fs::read(&path).expect("read");
+        assert!(String::from_utf8_lossy(&text).contains("\tR\t=\tapi\t"));
+        let cache = Cache::parse(&text);
+        for (n, (p, id)) in [("d/DEP-1.md", "DEP-1"), ("d/other.md", "DEP-2")]
+            .iter()
+            .enumerate()
+        {
+            match cache.get(n, Path::new(p), key) {
+                Some(Entry::Record(s)) => assert_eq!(s, summary("", id)),
+                other => panic!("{p}: {other:?}"),
+            }
+        }
+    }
 }
