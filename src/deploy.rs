@@ -127,7 +127,7 @@ pub fn start(ledger: &Ledger, p: &StartParams) -> Result<Written> {
 
     // Hold this clone's lock so two starts cannot both pass the check.
     let _lock = StateLock::acquire(ledger)?;
-    let scan = ledger.scan()?;
+    let scan = ledger.scan_service(&p.service, &environment)?;
     let open: Vec<&str> = scan
         .records
         .iter()

@@ -208,6 +208,42 @@ impl Ledger {
         Ok(scan)
     }
 
+    /// The records of one service and environment, for `start`'s lock check
+    /// and its new id. With a scan cache this is the whole scan (cheap);
+    /// without one (a fresh clone) only the files whose path contains
+    /// `-<service>-<environment>` are read: `record_path` must contain the
+    /// id, which ends with those names, and `validate` reports a record whose
+    /// file name does not match its id. So a cold `start` never reads every
+    /// record.
+    pub fn scan_service(&self, service: &str, environment: &str) -> Result<Scan> {
+        if self.repo.state_dir().join(CACHE_FILE).is_file() {
+            return self.scan();
+        }
+        let needle = format!("-{service}-{environment}");
+        let found = walk_records(&self.checklists_dir(), Path::new(CHECKLISTS_DIR));
+        let root = &self.root;
+        let entries: Vec<(PathBuf, Entry)> = found
+            .into_par_iter()
+            .filter(|(rel, _)| rel.to_string_lossy().contains(&needle))
+            .map(|(rel, _)| {
+                let entry = read_entry(&root.join(&rel), &rel);
+                (rel, entry)
+            })
+            .collect();
+        let mut scan = Scan::default();
+        for (rel, entry) in entries {
+            match entry {
+                Entry::Record(mut s) if s.service == service && s.environment == environment => {
+                    s.path = rel;
+                    scan.records.push(s);
+                }
+                Entry::Broken(message) => scan.broken.push((rel, message)),
+                _ => {}
+            }
+        }
+        Ok(scan)
+    }
+
     /// The record with this id (from the scan), loaded.
     pub fn find(&self, id: &str) -> Result<Loaded> {
         let scan = self.scan()?;

@@ -16,9 +16,11 @@ fn set_mtime(path: &Path, when: &str) {
     assert!(status.success());
 }
 
-/// `start` of web/staging: scans every record (and writes the cache).
+/// `status` scans every record (and writes the cache); from then on
+/// `start` uses the cache too.
 fn scan(env: &TestEnv) {
-    env.ok(&["start", "--service", "web", "--env", "staging", "--force"]);
+    env.ok(&["status"]);
+    assert!(env.path(".git/deploy-ledger/scan-cache").is_file());
 }
 
 /// Replaces `from` by `to` (same length) in place, keeping the inode.
@@ -107,11 +109,14 @@ fn records_pulled_from_another_clone_are_seen() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    // The other clone builds its cache before the record exists.
+    // The other clone builds its cache before the record exists (`status`
+    // scans everything; a first `start` alone reads only its own records).
     assert_eq!(
         in_other(&["start", "--service", "web", "--env", "staging"]).0,
         Some(0)
     );
+    assert_eq!(in_other(&["status"]).0, Some(0));
+    assert!(other.join(".git/deploy-ledger/scan-cache").is_file());
     env.ok(&[
         "start",
         "--service",
@@ -172,9 +177,81 @@ fn a_record_made_unreadable_then_fixed_is_read_again() {
     set_mtime(&env.path(API_STAGING), "2020-01-01 00:00:00");
     // A broken record does not hold the lock.
     scan(&env);
-    env.ok(&["finish", "--id", "DEP-2025-01-15-14-30-web-staging"]);
     env.write(API_STAGING, &good);
     set_mtime(&env.path(API_STAGING), "2020-01-01 00:00:00");
     let err = env.fails(&["start", "--service", "api", "--env", "staging"], 3);
     assert!(err.contains("already in progress"), "{err}");
+}
+
+#[test]
+fn a_cold_start_reads_only_its_service_and_environment() {
+    let env = TestEnv::new();
+    env.ok(&[
+        "start",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--commit",
+    ]);
+    // A broken record of another service, committed: a cold start need not
+    // read it (it would only be named by `validate`).
+    env.write(
+        "deployments/checklists/2025/01/DEP-2025-01-15-14-30-web-staging.md",
+        "---\nid: [broken\n---\n",
+    );
+    env.git(&["add", "deployments"]);
+    env.git(&["commit", "-q", "-m", "a broken record"]);
+    let other = env.dir.path().join("fresh");
+    env.git(&[
+        "clone",
+        "-q",
+        env.repo.to_str().expect("utf-8"),
+        other.to_str().expect("utf-8"),
+    ]);
+    let in_other = |args: &[&str]| {
+        env.cmd()
+            .current_dir(&other)
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    // No cache in a fresh clone: the in-progress record is still found.
+    let out = in_other(&["start", "--service", "api", "--env", "production"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("DEP-2025-01-15-14-30-api-production is already in progress"));
+    // Another service starts, next to the broken record, with the next free id.
+    let out = in_other(&["start", "--service", "api", "--env", "staging"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !other.join(".git/deploy-ledger/scan-cache").exists(),
+        "a cold start writes no partial cache"
+    );
+    // A second record of the same service and environment gets `-2`.
+    let out = in_other(&[
+        "start",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--force",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("DEP-2025-01-15-14-30-api-production-2"));
 }
