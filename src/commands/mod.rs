@@ -113,6 +113,41 @@ impl TargetArgs {
     }
 }
 
+/// Change-management flags of `start` and `record` (ITIL).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChangeArgs {
+    /// Change request id (ITIL)
+    #[arg(long)]
+    pub change_id: Option<String>,
+    /// Change type: standard, normal, emergency
+    #[arg(long)]
+    pub change_type: Option<String>,
+    /// Change risk: low, medium, high
+    #[arg(long)]
+    pub risk: Option<String>,
+}
+
+/// `--label` and `--note`, of every command that writes a new record.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NoteArgs {
+    /// A label, key=value (repeatable)
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// A note for the record's Notes section
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+impl NoteArgs {
+    /// The labels as (key, value), checked.
+    pub fn labels(&self) -> Result<Vec<(String, String)>> {
+        self.labels
+            .iter()
+            .map(|l| crate::deploy::parse_label(l))
+            .collect()
+    }
+}
+
 /// `--commit`: commit the record file alone after writing it.
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct CommitArg {

@@ -1,8 +1,8 @@
 //! `deploy-ledger record`: write a complete record after the fact.
 
 use crate::backfill::{self, Backfill, GitSource, Outcome};
-use crate::commands::{open_ledger, report_written, CommitArg};
-use crate::deploy::{self, StartParams};
+use crate::commands::{open_ledger, report_written, ChangeArgs, CommitArg, NoteArgs};
+use crate::deploy::StartParams;
 use crate::error::Result;
 use crate::record::Status;
 
@@ -57,32 +57,17 @@ pub struct Args {
     /// The record id (default: DEP-<started>-<service>-<env>, -2… if taken)
     #[arg(long)]
     pub id: Option<String>,
-    /// Change request id (ITIL)
-    #[arg(long)]
-    pub change_id: Option<String>,
-    /// Change type: standard, normal, emergency
-    #[arg(long)]
-    pub change_type: Option<String>,
-    /// Change risk: low, medium, high
-    #[arg(long)]
-    pub risk: Option<String>,
-    /// A label, key=value (repeatable)
-    #[arg(long = "label", value_name = "KEY=VALUE")]
-    pub labels: Vec<String>,
-    /// A note for the record's Notes section
-    #[arg(long)]
-    pub note: Option<String>,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+    #[command(flatten)]
+    pub notes: NoteArgs,
     #[command(flatten)]
     pub commit: CommitArg,
 }
 
 pub fn run(args: Args) -> Result<()> {
     // Check every argument before touching the repository.
-    let labels = args
-        .labels
-        .iter()
-        .map(|l| deploy::parse_label(l))
-        .collect::<Result<Vec<_>>>()?;
+    let labels = args.notes.labels()?;
     let phases = args
         .phases
         .iter()
@@ -99,11 +84,11 @@ pub fn run(args: Args) -> Result<()> {
             version: args.version,
             strategy: args.strategy,
             operator: args.operator,
-            change_id: args.change_id,
-            change_type: args.change_type,
-            risk: args.risk,
+            change_id: args.change.change_id,
+            change_type: args.change.change_type,
+            risk: args.change.risk,
             labels,
-            note: args.note,
+            note: args.notes.note,
             force: false,
         },
         id: args.id,

@@ -1,8 +1,7 @@
 //! `deploy-ledger rollback`: record a rollback of a deployment.
 
 use crate::backfill;
-use crate::commands::{open_ledger, report_written, CommitArg};
-use crate::deploy;
+use crate::commands::{open_ledger, report_written, CommitArg, NoteArgs};
 use crate::error::Result;
 use crate::rollback::{self, RollbackParams};
 
@@ -45,22 +44,14 @@ pub struct Args {
     /// When the rollback finished (RFC 3339; default: now)
     #[arg(long, value_name = "TIME")]
     pub finished: Option<String>,
-    /// A label, key=value (repeatable)
-    #[arg(long = "label", value_name = "KEY=VALUE")]
-    pub labels: Vec<String>,
-    /// A note for the record's Notes section
-    #[arg(long)]
-    pub note: Option<String>,
+    #[command(flatten)]
+    pub notes: NoteArgs,
     #[command(flatten)]
     pub commit: CommitArg,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let labels = args
-        .labels
-        .iter()
-        .map(|l| deploy::parse_label(l))
-        .collect::<Result<Vec<_>>>()?;
+    let labels = args.notes.labels()?;
     let started = args
         .started
         .as_deref()
@@ -82,7 +73,7 @@ pub fn run(args: Args) -> Result<()> {
         started,
         finished,
         labels,
-        note: args.note,
+        note: args.notes.note,
     };
     let done = rollback::rollback(&ledger, &params)?;
     report_written(

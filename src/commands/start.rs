@@ -1,6 +1,6 @@
 //! `deploy-ledger start`: create a record and open the first phase.
 
-use crate::commands::{open_ledger, report_written, CommitArg};
+use crate::commands::{open_ledger, report_written, ChangeArgs, CommitArg, NoteArgs};
 use crate::deploy::{self, StartParams};
 use crate::error::Result;
 
@@ -31,21 +31,10 @@ pub struct Args {
     /// Who deploys (default: CI actor, else git user.name, else login)
     #[arg(long, env = "DEPLOY_LEDGER_OPERATOR")]
     pub operator: Option<String>,
-    /// Change request id (ITIL)
-    #[arg(long)]
-    pub change_id: Option<String>,
-    /// Change type: standard, normal, emergency
-    #[arg(long)]
-    pub change_type: Option<String>,
-    /// Change risk: low, medium, high
-    #[arg(long)]
-    pub risk: Option<String>,
-    /// A label, key=value (repeatable)
-    #[arg(long = "label", value_name = "KEY=VALUE")]
-    pub labels: Vec<String>,
-    /// A note for the record's Notes section
-    #[arg(long)]
-    pub note: Option<String>,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+    #[command(flatten)]
+    pub notes: NoteArgs,
     /// Start even if another deployment of this service and environment is in progress
     #[arg(long)]
     pub force: bool,
@@ -54,11 +43,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let labels = args
-        .labels
-        .iter()
-        .map(|l| deploy::parse_label(l))
-        .collect::<Result<Vec<_>>>()?;
+    let labels = args.notes.labels()?;
     let ledger = open_ledger(args.commit)?;
     let params = StartParams {
         service: args.service,
@@ -66,11 +51,11 @@ pub fn run(args: Args) -> Result<()> {
         version: args.version,
         strategy: args.strategy,
         operator: args.operator,
-        change_id: args.change_id,
-        change_type: args.change_type,
-        risk: args.risk,
+        change_id: args.change.change_id,
+        change_type: args.change.change_type,
+        risk: args.change.risk,
         labels,
-        note: args.note,
+        note: args.notes.note,
         force: args.force,
     };
     let written = deploy::start(&ledger, &params)?;
