@@ -14,12 +14,85 @@ use crate::error::Result;
 /// `(path, Some(blob))` added or modified, `(path, None)` deleted.
 pub type FileChange = (String, Option<Oid>);
 
+/// The action a commit of the tool's own (`--commit`) names in its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolAction {
+    Start,
+    Phase,
+    Check,
+    Finish,
+    Record,
+}
+
+impl ToolAction {
+    pub const ALL: [ToolAction; 5] = [
+        ToolAction::Start,
+        ToolAction::Phase,
+        ToolAction::Check,
+        ToolAction::Finish,
+        ToolAction::Record,
+    ];
+
+    /// Whether the record this action writes is final (finished or
+    /// backfilled: `record` refuses an in-progress record).
+    pub fn is_final(self) -> bool {
+        matches!(self, ToolAction::Finish | ToolAction::Record)
+    }
+
+    fn parse(word: &str) -> Option<ToolAction> {
+        Some(match word {
+            "start" => ToolAction::Start,
+            "phase" => ToolAction::Phase,
+            "check" => ToolAction::Check,
+            "finish" => ToolAction::Finish,
+            "record" => ToolAction::Record,
+            _ => return None,
+        })
+    }
+}
+
+/// A commit trusted to change exactly the one record its message names
+/// (what `--commit` does): its record file is not looked up in the trees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolChange {
+    pub id: String,
+    pub action: ToolAction,
+}
+
+/// The record a commit message of the tool's `--commit` names, for the
+/// single-record actions: `deploy(<service>): <action> <id> [<environment>]`
+/// (a phase may name the phase: `phase <name> <id> [<environment>]`).
+/// None for anything else (rollbacks and imports commit several files).
+pub fn tool_change(summary: &[u8]) -> Option<ToolChange> {
+    let text = std::str::from_utf8(summary).ok()?;
+    let rest = text.strip_prefix("deploy(")?;
+    let (service, rest) = rest.split_once("): ")?;
+    if service.is_empty() || service.contains([' ', '(', ')']) {
+        return None;
+    }
+    let words: Vec<&str> = rest.split(' ').collect();
+    let action = ToolAction::parse(words.first()?)?;
+    let expected = matches!((action, words.len()), (_, 3) | (ToolAction::Phase, 4));
+    let env = words.last()?;
+    let id = words[words.len() - 2];
+    let env_ok = env.len() > 2 && env.starts_with('[') && env.ends_with(']');
+    let id_ok = !id.is_empty() && !id.contains(['/', '[', ']']);
+    (expected && env_ok && id_ok).then(|| ToolChange {
+        id: id.to_string(),
+        action,
+    })
+}
+
 /// What one walk of the history found.
 #[derive(Debug, Default)]
 pub struct Walk {
     pub graph: Graph,
-    /// Record-file changes of each commit (indexed like `graph.commits`).
+    /// Record-file changes of each commit (indexed like `graph.commits`),
+    /// found by comparing trees; empty for a trusted tool commit.
     pub changes: Vec<Vec<FileChange>>,
+    /// The record a trusted tool commit changed (indexed like
+    /// `graph.commits`; None for every other commit).
+    pub tool: Vec<Option<ToolChange>>,
     pub shallow: bool,
 }
 
@@ -30,6 +103,8 @@ struct Raw {
     parents: Vec<git2::Oid>,
     author_time: i64,
     commit_time: i64,
+    /// The record a single-record tool commit names (one parent only).
+    tool: Option<ToolChange>,
 }
 
 fn raw_oid(o: git2::Oid) -> Oid {
@@ -77,12 +152,18 @@ impl Repo {
             };
             let parents: Vec<git2::Oid> = c.parent_ids().collect();
             stack.extend(parents.iter().rev().copied());
+            let tool = if parents.len() == 1 {
+                c.summary_bytes().and_then(tool_change)
+            } else {
+                None
+            };
             raws.push(Raw {
                 oid,
                 tree: c.tree_id(),
                 parents,
                 author_time: c.author().when().seconds(),
                 commit_time: c.time().seconds(),
+                tool,
             });
         }
         let base_len = base.as_ref().map_or(0, |b| b.graph.commits.len());
@@ -113,7 +194,7 @@ impl Repo {
         // a small per-chunk cache of parsed trees halves the tree reads.
         let chunk = (raws.len() / (rayon::current_num_threads() * 4)).max(256);
         let work: Vec<(&Raw, Option<git2::Oid>)> = raws.iter().zip(parent_trees).collect();
-        let diffs: Vec<Result<(bool, u64, Vec<FileChange>)>> = work
+        let diffs: Vec<Result<Compared>> = work
             .par_chunks(chunk)
             .flat_map_iter(|part| {
                 let local = git2::Repository::open(&path);
@@ -123,15 +204,28 @@ impl Repo {
                     Ok(local) => {
                         let mut cache = TreeCache::default();
                         for (r, parent_tree) in part {
-                            out.push(compare(local, r.tree, *parent_tree, prefixes, &mut cache));
+                            let trusted = r.tool.is_some();
+                            out.push(compare(
+                                local,
+                                r.tree,
+                                *parent_tree,
+                                prefixes,
+                                trusted,
+                                &mut cache,
+                            ));
                         }
                     }
                 }
                 out
             })
             .collect();
-        for (r, d) in raws.iter().zip(diffs) {
-            let (code, touches, changes) = d?;
+        for (r, d) in raws.into_iter().zip(diffs) {
+            let Compared {
+                code,
+                touches,
+                changes,
+                trusted,
+            } = d?;
             let parents = r
                 .parents
                 .iter()
@@ -153,6 +247,7 @@ impl Repo {
                 },
             );
             walk.changes.push(changes);
+            walk.tool.push(if trusted { r.tool } else { None });
         }
         Ok(walk)
     }
@@ -168,6 +263,43 @@ impl Repo {
         };
         let object = entry.to_object(&self.inner)?;
         Ok(object.as_blob().map(|b| b.content().to_vec()))
+    }
+
+    /// What each commit `jobs[i].0` did to the file at `jobs[i].1` against
+    /// its first parent: Some(Some(blob)) added or changed, Some(None)
+    /// deleted, None unchanged (or unreadable). On every core; for the few
+    /// tool commits whose record must be compared blob by blob.
+    pub fn changes_to(&self, jobs: &[(Oid, &str)]) -> Vec<Option<Option<Oid>>> {
+        let path = self.inner.path().to_path_buf();
+        jobs.par_iter()
+            .map_init(
+                || git2::Repository::open(&path).ok(),
+                |repo, (commit, file)| {
+                    let repo = repo.as_ref()?;
+                    let c = repo.find_commit(git2::Oid::from_bytes(commit).ok()?).ok()?;
+                    let blob_in = |c: &git2::Commit| -> Option<Oid> {
+                        let tree = c.tree().ok()?;
+                        let entry = tree.get_path(std::path::Path::new(file)).ok()?;
+                        (entry.kind() == Some(git2::ObjectType::Blob)).then(|| raw_oid(entry.id()))
+                    };
+                    let new = blob_in(&c);
+                    let old = c.parent(0).ok().and_then(|p| blob_in(&p));
+                    (new != old).then_some(new)
+                },
+            )
+            .collect()
+    }
+
+    /// The blob at `path` in the first parent of `commit` (the last version
+    /// of a file that `commit` deleted).
+    pub fn blob_in_first_parent(&self, commit: &Oid, path: &str) -> Option<Oid> {
+        let c = self
+            .inner
+            .find_commit(git2::Oid::from_bytes(commit).ok()?)
+            .ok()?;
+        let tree = c.parent(0).ok()?.tree().ok()?;
+        let entry = tree.get_path(std::path::Path::new(path)).ok()?;
+        (entry.kind() == Some(git2::ObjectType::Blob)).then(|| raw_oid(entry.id()))
     }
 
     /// Work-tree files under `prefix` that differ from HEAD (modified,
@@ -251,17 +383,33 @@ impl Repo {
     }
 }
 
-/// (changes something outside `deployments/`, touched prefixes, record-file
-/// changes) of a commit against its first parent.
+/// What a commit changed against its first parent.
+#[derive(Default)]
+struct Compared {
+    /// Changes something outside `deployments/`.
+    code: bool,
+    /// Touched prefixes (bit i: `prefixes[i]`).
+    touches: u64,
+    /// Record-file changes (empty when `trusted`).
+    changes: Vec<FileChange>,
+    /// A tool commit taken at its word: it changed the record its message
+    /// names and nothing outside `deployments/`.
+    trusted: bool,
+}
+
+/// Compares a commit's tree with its first parent's. A `trusted` tool
+/// commit that changes nothing outside `deployments/` and does change the
+/// checklists is not descended into: its message says which record changed.
 fn compare<'r>(
     repo: &'r git2::Repository,
     tree: git2::Oid,
     parent: Option<git2::Oid>,
     prefixes: &[String],
+    trusted: bool,
     cache: &mut TreeCache<'r>,
-) -> Result<(bool, u64, Vec<FileChange>)> {
+) -> Result<Compared> {
     if parent == Some(tree) {
-        return Ok((false, 0, Vec::new()));
+        return Ok(Compared::default());
     }
     let new = cache.get(repo, tree)?;
     let old = parent.map(|p| cache.get(repo, p)).transpose()?;
@@ -293,7 +441,8 @@ fn compare<'r>(
     let mut changes = Vec::new();
     let new_sub = at(&new, CHECKLISTS_DIR);
     let old_sub = old.as_ref().and_then(|o| at(o, CHECKLISTS_DIR));
-    if new_sub != old_sub {
+    let trusted = trusted && !code && old.is_some() && new_sub != old_sub;
+    if new_sub != old_sub && !trusted {
         let old_tree = old_sub.map(|i| cache.get(repo, i)).transpose()?;
         let new_tree = new_sub.map(|i| cache.get(repo, i)).transpose()?;
         diff_trees(
@@ -305,7 +454,12 @@ fn compare<'r>(
             cache,
         )?;
     }
-    Ok((code, touches, changes))
+    Ok(Compared {
+        code,
+        touches,
+        changes,
+        trusted,
+    })
 }
 
 /// Git's order of tree entries: by name, a tree's name read with a `/`.
@@ -445,5 +599,35 @@ impl<'r> TreeCache<'r> {
         }
         self.trees.push_back((id, t.clone()));
         Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_messages_of_one_record_are_recognised() {
+        let t = |m: &str| tool_change(m.as_bytes()).map(|t| (t.action, t.id));
+        let id = || "DEP-2025-01-15-14-30-api-production".to_string();
+        assert_eq!(
+            t("deploy(api): finish DEP-2025-01-15-14-30-api-production [production]"),
+            Some((ToolAction::Finish, id()))
+        );
+        assert_eq!(
+            t("deploy(api): phase DEP-2025-01-15-14-30-api-production [production]"),
+            Some((ToolAction::Phase, id()))
+        );
+        assert_eq!(
+            t("deploy(api): phase validation DEP-2025-01-15-14-30-api-production [production]"),
+            Some((ToolAction::Phase, id()))
+        );
+        // Several files, or not the tool's: diffed.
+        assert_eq!(t("deploy(api): rollback DEP-2 of DEP-1 [production]"), None);
+        assert_eq!(t("deploy: import 3 records from x.csv"), None);
+        assert_eq!(t("deploy(api): finish two words DEP-1 [production]"), None);
+        assert_eq!(t("deploy(api): finish DEP-1 production"), None);
+        assert_eq!(t("deploy(api): finish DEP-1 [production] extra"), None);
+        assert_eq!(t("fix(api): finish DEP-1 [production]"), None);
     }
 }
