@@ -336,8 +336,8 @@ fn audit_facts(
         vs.sort_by_key(|(i, _)| (std::cmp::Reverse(g.commits[*i as usize].commit_time), *i));
     };
     // Records whose tool versions need their blobs: mixed sources, an id at
-    // two paths, or a current status of rolled-back (the exclusion below
-    // needs the status before it).
+    // two paths, or a current status of rolled-back after a final version
+    // (the exclusion below needs the status before it).
     let mut lookups: Vec<(&str, usize, Oid)> = Vec::new();
     for (path, vs) in versions.iter_mut() {
         order(vs);
@@ -348,9 +348,14 @@ fn audit_facts(
         if tools == 0 {
             continue;
         }
+        // Only when the tool versions alone would say "edited after finish".
         let rolled_back = by_path
             .get(path)
-            .is_some_and(|r| r.status == Status::RolledBack);
+            .is_some_and(|r| r.status == Status::RolledBack)
+            && vs.len() > 1
+            && vs[1..]
+                .iter()
+                .any(|(_, v)| matches!(v, Version::Tool(a) if a.is_final()));
         if tools < vs.len() || exact.contains(path) || rolled_back {
             for (k, (i, v)) in vs.iter().enumerate() {
                 if matches!(v, Version::Tool(_)) {
