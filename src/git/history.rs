@@ -107,6 +107,71 @@ struct Raw {
     tool: Option<ToolChange>,
 }
 
+/// The fields of a raw commit object the walk needs.
+struct CommitFields<'a> {
+    tree: git2::Oid,
+    parents: Vec<git2::Oid>,
+    author_time: i64,
+    commit_time: i64,
+    /// The first line of the message.
+    summary: &'a [u8],
+}
+
+/// Reads a commit object's headers (`tree`, `parent`, `author`,
+/// `committer`; others such as `gpgsig` are skipped) and the first line of
+/// its message. None when a required header is missing or malformed.
+fn parse_commit(data: &[u8]) -> Option<CommitFields<'_>> {
+    let hex = |v: &[u8]| git2::Oid::from_str(std::str::from_utf8(v.get(..40)?).ok()?).ok();
+    // `Name <email> 1700000000 +0100`: the seconds after the last `>`.
+    let time = |v: &[u8]| -> Option<i64> {
+        let after = &v[v.iter().rposition(|b| *b == b'>')? + 1..];
+        let text = std::str::from_utf8(after).ok()?;
+        text.split_ascii_whitespace().next()?.parse().ok()
+    };
+    let mut tree = None;
+    let mut parents = Vec::new();
+    let (mut author_time, mut commit_time) = (None, None);
+    let mut rest = data;
+    loop {
+        let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+        let line = &rest[..end];
+        rest = rest.get(end + 1..).unwrap_or(&[]);
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix(b"tree ") {
+            tree = hex(v);
+        } else if let Some(v) = line.strip_prefix(b"parent ") {
+            parents.push(hex(v)?);
+        } else if let Some(v) = line.strip_prefix(b"author ") {
+            author_time = time(v);
+        } else if let Some(v) = line.strip_prefix(b"committer ") {
+            commit_time = time(v);
+        }
+        if rest.is_empty() {
+            break;
+        }
+    }
+    // The message: blank lines before it skipped, its first line kept.
+    let start = rest
+        .iter()
+        .position(|b| !b"\r\n".contains(b))
+        .unwrap_or(rest.len());
+    let message = &rest[start..];
+    let line = &message[..message
+        .iter()
+        .position(|b| *b == b'\n')
+        .unwrap_or(message.len())];
+    let summary = line.trim_ascii_end();
+    Some(CommitFields {
+        tree: tree?,
+        parents,
+        author_time: author_time?,
+        commit_time: commit_time?,
+        summary,
+    })
+}
+
 fn raw_oid(o: git2::Oid) -> Oid {
     let mut out = [0u8; 20];
     out.copy_from_slice(&o.as_bytes()[..20]);
@@ -137,7 +202,11 @@ impl Repo {
         let repo = &self.inner;
         let mut raws: Vec<Raw> = Vec::new();
         let mut seen: std::collections::HashSet<git2::Oid> = std::collections::HashSet::new();
+        let started = std::time::Instant::now();
         let mut stack = vec![git2::Oid::from_str(tip)?];
+        // Raw commit objects, parsed here: a commit object of libgit2 costs
+        // a second parse and several allocations (PERF-NOTES 4).
+        let odb = repo.odb()?;
         let known = |oid: &git2::Oid| {
             base.as_ref()
                 .and_then(|b| b.graph.index.get(&raw_oid(*oid)).copied())
@@ -147,24 +216,36 @@ impl Repo {
                 continue;
             }
             // A parent cut off by a shallow clone is not in the repository.
-            let Ok(c) = repo.find_commit(oid) else {
+            let Ok(object) = odb.read(oid) else {
                 continue;
             };
-            let parents: Vec<git2::Oid> = c.parent_ids().collect();
-            stack.extend(parents.iter().rev().copied());
-            let tool = if parents.len() == 1 {
-                c.summary_bytes().and_then(tool_change)
+            let Some(c) = (object.kind() == git2::ObjectType::Commit)
+                .then(|| parse_commit(object.data()))
+                .flatten()
+            else {
+                continue;
+            };
+            stack.extend(c.parents.iter().rev().copied());
+            let tool = if c.parents.len() == 1 {
+                tool_change(c.summary)
             } else {
                 None
             };
             raws.push(Raw {
                 oid,
-                tree: c.tree_id(),
-                parents,
-                author_time: c.author().when().seconds(),
-                commit_time: c.time().seconds(),
+                tree: c.tree,
+                parents: c.parents,
+                author_time: c.author_time,
+                commit_time: c.commit_time,
                 tool,
             });
+        }
+        if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
+            eprintln!(
+                "timing:   commits read: {:.3} s ({} commits)",
+                started.elapsed().as_secs_f64(),
+                raws.len()
+            );
         }
         let base_len = base.as_ref().map_or(0, |b| b.graph.commits.len());
         let mut walk = base.unwrap_or_default();
@@ -629,5 +710,28 @@ mod tests {
         assert_eq!(t("deploy(api): finish DEP-1 production"), None);
         assert_eq!(t("deploy(api): finish DEP-1 [production] extra"), None);
         assert_eq!(t("fix(api): finish DEP-1 [production]"), None);
+    }
+
+    #[test]
+    fn raw_commits_are_parsed() {
+        let tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+        let p1 = "1111111111111111111111111111111111111111";
+        let p2 = "2222222222222222222222222222222222222222";
+        let data = format!(
+            "tree {tree}\nparent {p1}\nparent {p2}\nauthor A <a@x> 1700000000 +0100\n\
+             committer C <c> x> 1700000100 -0500\ngpgsig -----BEGIN-----\n \n  sig\n -----END-----\n\n\
+             deploy(api): finish DEP-1 [production]  \nbody\n"
+        );
+        let c = parse_commit(data.as_bytes()).expect("parsed");
+        assert_eq!(c.tree.to_string(), tree);
+        let parents: Vec<String> = c.parents.iter().map(|p| p.to_string()).collect();
+        assert_eq!(parents, vec![p1, p2]);
+        assert_eq!((c.author_time, c.commit_time), (1700000000, 1700000100));
+        assert_eq!(c.summary, b"deploy(api): finish DEP-1 [production]");
+        // A root commit without a message; a commit without a tree is broken.
+        let root = format!("tree {tree}\nauthor A <a> 5 +0000\ncommitter A <a> 6 +0000\n");
+        let c = parse_commit(root.as_bytes()).expect("parsed");
+        assert!(c.parents.is_empty() && c.summary.is_empty());
+        assert!(parse_commit(b"author A <a> 5 +0000\ncommitter A <a> 6 +0000\n\nm").is_none());
     }
 }
