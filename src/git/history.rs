@@ -494,10 +494,24 @@ fn compare<'r>(
     }
     let new = cache.get(repo, tree)?;
     let old = parent.map(|p| cache.get(repo, p)).transpose()?;
-    let entry_id = |t: &git2::Tree, name: &str| t.get_name(name).map(|e| e.id());
+    let ledger = LEDGER_DIR.as_bytes();
     let code = match &old {
-        None => new.iter().any(|e| e.name() != Some(LEDGER_DIR)),
+        None => new.iter().any(|e| e.name_bytes() != ledger),
+        // The usual case: the same names in the same order, compared by
+        // position (no lookups by name).
+        Some(old)
+            if old.len() == new.len()
+                && old
+                    .iter()
+                    .zip(new.iter())
+                    .all(|(a, b)| a.name_bytes() == b.name_bytes()) =>
+        {
+            old.iter()
+                .zip(new.iter())
+                .any(|(a, b)| a.name_bytes() != ledger && a.id() != b.id())
+        }
         Some(old) => {
+            let entry_id = |t: &git2::Tree, name: &str| t.get_name(name).map(|e| e.id());
             new.iter().any(|e| {
                 e.name() != Some(LEDGER_DIR)
                     && e.name().and_then(|n| entry_id(old, n)) != Some(e.id())
@@ -520,8 +534,27 @@ fn compare<'r>(
         }
     }
     let mut changes = Vec::new();
-    let new_sub = at(&new, CHECKLISTS_DIR);
-    let old_sub = old.as_ref().and_then(|o| at(o, CHECKLISTS_DIR));
+    // The checklists' tree id: through the ledger folder's own tree, read
+    // only when the ledger folder changed (and kept for the next commit).
+    let ledger_of = |t: &git2::Tree| t.get_name(LEDGER_DIR).map(|e| (e.id(), e.kind()));
+    let (new_ledger, old_ledger) = (ledger_of(&new), old.as_ref().and_then(ledger_of));
+    let checklists = CHECKLISTS_DIR
+        .strip_prefix(LEDGER_DIR)
+        .map_or(CHECKLISTS_DIR, |s| s.trim_start_matches('/'));
+    let mut sub_of =
+        |l: Option<(git2::Oid, Option<git2::ObjectType>)>| -> Result<Option<git2::Oid>> {
+            match l {
+                Some((id, Some(git2::ObjectType::Tree))) => {
+                    Ok(cache.get(repo, id)?.get_name(checklists).map(|e| e.id()))
+                }
+                _ => Ok(None),
+            }
+        };
+    let (new_sub, old_sub) = if new_ledger == old_ledger {
+        (None, None)
+    } else {
+        (sub_of(new_ledger)?, sub_of(old_ledger)?)
+    };
     let trusted = trusted && !code && old.is_some() && new_sub != old_sub;
     if new_sub != old_sub && !trusted {
         let old_tree = old_sub.map(|i| cache.get(repo, i)).transpose()?;
