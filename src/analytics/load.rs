@@ -236,13 +236,23 @@ fn files_at(
         (*blob, p)
     });
     known.extend(parsed);
-    Ok(ids
-        .into_iter()
-        .map(|(path, blob)| {
-            let p = known.get(&blob).cloned().unwrap_or(Parsed::NotARecord);
-            (path, blob, p)
-        })
-        .collect())
+    // Each parse moves to its path: a record is not held twice. Only a blob
+    // at several paths (identical files) is copied.
+    let mut first: HashMap<Oid, usize> = HashMap::new();
+    let mut out: Vec<(String, Oid, cache::Parsed)> = Vec::with_capacity(ids.len());
+    for (path, blob) in ids {
+        let p = match known.remove(&blob) {
+            Some(p) => {
+                first.insert(blob, out.len());
+                p
+            }
+            None => first
+                .get(&blob)
+                .map_or(Parsed::NotARecord, |i| out[*i].2.clone()),
+        };
+        out.push((path, blob, p));
+    }
+    Ok(out)
 }
 
 /// Every record file of the work tree, relative, `/`-separated.

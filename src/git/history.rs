@@ -262,6 +262,8 @@ impl Repo {
                 raws.len()
             );
         }
+        drop(seen);
+        drop(stack);
         let base_len = base.as_ref().map_or(0, |b| b.graph.commits.len());
         let mut walk = base.unwrap_or_default();
         walk.shallow = repo.is_shallow();
@@ -315,6 +317,7 @@ impl Repo {
                 out
             })
             .collect();
+        drop(work);
         for (r, d) in raws.into_iter().zip(diffs) {
             let Compared {
                 code,
