@@ -291,17 +291,18 @@ impl Repo {
         // Contiguous chunks: a commit's parent is usually the next one, so
         // a small per-chunk cache of parsed trees halves the tree reads.
         let chunk = (raws.len() / (rayon::current_num_threads() * 4)).max(256);
-        let work: Vec<(&Raw, Option<git2::Oid>)> = raws.iter().zip(parent_trees).collect();
-        let diffs: Vec<Result<Compared>> = work
+        // No per-commit Result kept: the first error stops the walk.
+        let diffs: Result<Vec<Compared>> = raws
             .par_chunks(chunk)
-            .flat_map_iter(|part| {
+            .zip(parent_trees.par_chunks(chunk))
+            .flat_map_iter(|(part, trees)| {
                 let local = git2::Repository::open(&path);
                 let mut out = Vec::with_capacity(part.len());
                 match &local {
                     Err(e) => out.push(Err(git2::Error::from_str(e.message()).into())),
                     Ok(local) => {
                         let mut cache = TreeCache::default();
-                        for (r, parent_tree) in part {
+                        for (r, parent_tree) in part.iter().zip(trees) {
                             let trusted = r.tool.is_some();
                             out.push(compare(
                                 local,
@@ -317,14 +318,18 @@ impl Repo {
                 out
             })
             .collect();
-        drop(work);
+        let diffs = diffs?;
+        drop(parent_trees);
+        walk.graph.commits.reserve(raws.len());
+        walk.changes.reserve(raws.len());
+        walk.tool.reserve(raws.len());
         for (r, d) in raws.into_iter().zip(diffs) {
             let Compared {
                 code,
                 touches,
                 changes,
                 trusted,
-            } = d?;
+            } = d;
             let parents = r
                 .parents
                 .iter()
