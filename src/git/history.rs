@@ -476,11 +476,12 @@ impl Repo {
             .map_init(
                 || git2::Repository::open(&path).ok(),
                 |repo, (i, id)| {
-                    let object = repo.as_ref().and_then(|r| r.odb().ok()).and_then(|odb| {
-                        let o = odb.read(git2::Oid::from_bytes(id).ok()?).ok()?;
-                        Some(o.data().to_vec())
-                    });
-                    f(i, object.as_deref())
+                    // The object's own bytes, not a copy.
+                    let odb = repo.as_ref().and_then(|r| r.odb().ok());
+                    let object = odb
+                        .as_ref()
+                        .and_then(|odb| odb.read(git2::Oid::from_bytes(id).ok()?).ok());
+                    f(i, object.as_ref().map(|o| o.data()))
                 },
             )
             .collect()
