@@ -1,9 +1,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use deploy_ledger::{cli::Cli, commands, error::EXIT_OK, Error};
+use deploy_ledger::{cli::Cli, commands, error::EXIT_OK, git::Repo, Error};
 
 fn main() -> ExitCode {
+    // Before any repository is opened and any thread started.
+    Repo::cap_pack_windows();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // clap prints help/version (exit 0) and usage errors (exit 2) itself.

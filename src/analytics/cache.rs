@@ -15,10 +15,10 @@ use std::path::Path;
 
 use super::graph::{Commit, Oid};
 use super::AuditEntry;
-use crate::git::history::{FileChange, Walk};
+use crate::git::history::{FileChange, ToolAction, ToolChange, Walk};
 use crate::record::{GitInfo, Phase, Record, Rollback, Status};
 
-const MAGIC: &[u8] = b"deploy-ledger analytics-cache 2\n";
+const MAGIC: &[u8] = b"deploy-ledger analytics-cache 3\n";
 pub const FILE: &str = "analytics-cache";
 
 /// One file under `deployments/checklists` at the tip, parsed.
@@ -191,7 +191,7 @@ pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
     // The record-file changes, behind their length: a run at the cached tip
     // does not need them and skips them.
     let mut section = W(Vec::new());
-    for changes in &cache.walk.changes {
+    for (i, changes) in cache.walk.changes.iter().enumerate() {
         let w = &mut section;
         w.u32(changes.len() as u32);
         for (path, blob) in changes {
@@ -202,6 +202,17 @@ pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
                     w.u8(1);
                     w.oid(b);
                 }
+            }
+        }
+        match cache.walk.tool.get(i).and_then(Option::as_ref) {
+            None => w.u8(0),
+            Some(t) => {
+                let a = ToolAction::ALL
+                    .iter()
+                    .position(|a| *a == t.action)
+                    .unwrap_or(0);
+                w.u8(1 + a as u8);
+                w.str(&t.id);
             }
         }
     }
@@ -444,6 +455,7 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
         r.take(len)?;
     } else {
         cache.walk.changes.reserve(n);
+        cache.walk.tool.reserve(n);
     }
     for _ in 0..if cache.tip == rev { 0 } else { n } {
         let k = r.u32()?;
@@ -454,6 +466,14 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
             changes.push((path, blob));
         }
         cache.walk.changes.push(changes);
+        let tool = match r.u8()? {
+            0 => None,
+            a => Some(ToolChange {
+                action: *ToolAction::ALL.get(usize::from(a) - 1)?,
+                id: r.str()?,
+            }),
+        };
+        cache.walk.tool.push(tool);
     }
     for _ in 0..r.u32()? {
         let path = r.str()?;

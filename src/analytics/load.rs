@@ -11,6 +11,7 @@ use super::graph::{oid_hex, Oid};
 use super::{AuditEntry, History, RecordInput};
 use crate::config::CHECKLISTS_DIR;
 use crate::error::Result;
+use crate::git::history::ToolAction;
 use crate::git::Repo;
 use crate::record::{frontmatter, Record, Status};
 
@@ -36,8 +37,11 @@ pub struct Loaded {
 }
 
 type ParseResult = std::result::Result<Record, String>;
-/// The versions of one record file: (commit index, blob; None = deleted).
-type Versions = Vec<(u32, Option<Oid>)>;
+/// The versions of one record file: (commit index, what changed).
+type Versions = Vec<(u32, Version)>;
+/// What a tool commit did to a path, looked up in the trees (see
+/// `Repo::changes_to`).
+type Looked = Option<Option<Oid>>;
 
 fn parse(path: &str, bytes: &[u8]) -> Option<ParseResult> {
     let text = String::from_utf8_lossy(bytes);
@@ -232,13 +236,23 @@ fn files_at(
         (*blob, p)
     });
     known.extend(parsed);
-    Ok(ids
-        .into_iter()
-        .map(|(path, blob)| {
-            let p = known.get(&blob).cloned().unwrap_or(Parsed::NotARecord);
-            (path, blob, p)
-        })
-        .collect())
+    // Each parse moves to its path: a record is not held twice. Only a blob
+    // at several paths (identical files) is copied.
+    let mut first: HashMap<Oid, usize> = HashMap::new();
+    let mut out: Vec<(String, Oid, cache::Parsed)> = Vec::with_capacity(ids.len());
+    for (path, blob) in ids {
+        let p = match known.remove(&blob) {
+            Some(p) => {
+                first.insert(blob, out.len());
+                p
+            }
+            None => first
+                .get(&blob)
+                .map_or(Parsed::NotARecord, |i| out[*i].2.clone()),
+        };
+        out.push((path, blob, p));
+    }
+    Ok(out)
 }
 
 /// Every record file of the work tree, relative, `/`-separated.
@@ -256,6 +270,14 @@ fn record_files(root: &Path) -> Vec<String> {
         .collect()
 }
 
+/// One version of a record file: what a diffed commit found (a blob; None:
+/// deleted), or the action of a trusted tool commit (blob not looked up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    Blob(Option<Oid>),
+    Tool(ToolAction),
+}
+
 /// Records edited after their finish, and records deleted from the tree,
 /// from the record-file changes of every commit.
 ///
@@ -266,6 +288,14 @@ fn record_files(root: &Path) -> Vec<String> {
 ///   one that made the current version.
 /// - Deleted: a path whose last change removed it, whose record id is not
 ///   at `rev` under another path (a move is not a deletion).
+///
+/// The versions come from two sources: diffed commits give blobs by path;
+/// trusted tool commits give the record id (mapped to its path at `rev`)
+/// and their action. A version written by a tool commit is final iff its
+/// action is `finish` or `record`, or an earlier version was final. A record
+/// with versions of both kinds (or whose current status needs the status
+/// before it, or whose id is at two paths) has its tool versions looked up
+/// in the trees, and is then read blob by blob like the others.
 fn audit_facts(
     repo: &Repo,
     walk: &crate::git::history::Walk,
@@ -279,7 +309,30 @@ fn audit_facts(
             versions
                 .entry(path.as_str())
                 .or_default()
-                .push((i as u32, *blob));
+                .push((i as u32, Version::Blob(*blob)));
+        }
+    }
+    // Tool commits name a record id: its path(s) at `rev`. A tool commit for
+    // a record no longer at `rev` changes no path the audit reads (a
+    // deletion is diffed, and its last version read from its parent).
+    let mut paths_of_id: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (path, r) in by_path {
+        paths_of_id.entry(r.id.as_str()).or_default().push(path);
+    }
+    let mut exact: HashSet<&str> = HashSet::new();
+    for (i, t) in walk.tool.iter().enumerate() {
+        let Some(t) = t else { continue };
+        let Some(paths) = paths_of_id.get(t.id.as_str()) else {
+            continue;
+        };
+        for path in paths {
+            if paths.len() > 1 {
+                exact.insert(path);
+            }
+            versions
+                .entry(path)
+                .or_default()
+                .push((i as u32, Version::Tool(t.action)));
         }
     }
     let oid_of: Vec<Oid> = {
@@ -289,27 +342,112 @@ fn audit_facts(
         }
         v
     };
-    for vs in versions.values_mut() {
-        // Newest first; the same blob brought in again by a merge is one version.
+    let order = |vs: &mut Versions| {
         vs.sort_by_key(|(i, _)| (std::cmp::Reverse(g.commits[*i as usize].commit_time), *i));
-        vs.dedup_by(|b, a| a.1 == b.1);
+    };
+    // Records whose tool versions need their blobs: mixed sources, an id at
+    // two paths, or a current status of rolled-back after a final version
+    // (the exclusion below needs the status before it).
+    let mut lookups: Vec<(&str, usize, Oid)> = Vec::new();
+    for (path, vs) in versions.iter_mut() {
+        order(vs);
+        let tools = vs
+            .iter()
+            .filter(|(_, v)| matches!(v, Version::Tool(_)))
+            .count();
+        if tools == 0 {
+            continue;
+        }
+        // Only when the tool versions alone would say "edited after finish".
+        let rolled_back = by_path
+            .get(path)
+            .is_some_and(|r| r.status == Status::RolledBack)
+            && vs.len() > 1
+            && vs[1..]
+                .iter()
+                .any(|(_, v)| matches!(v, Version::Tool(a) if a.is_final()));
+        if tools < vs.len() || exact.contains(path) || rolled_back {
+            for (k, (i, v)) in vs.iter().enumerate() {
+                if matches!(v, Version::Tool(_)) {
+                    lookups.push((path, k, oid_of[*i as usize]));
+                }
+            }
+        }
+    }
+    if !lookups.is_empty() {
+        let jobs: Vec<(Oid, &str)> = lookups.iter().map(|(p, _, c)| (*c, *p)).collect();
+        let found = repo.changes_to(&jobs);
+        let mut resolved: HashMap<&str, Vec<(usize, Looked)>> = HashMap::new();
+        for ((path, k, _), f) in lookups.iter().zip(found) {
+            resolved.entry(path).or_default().push((*k, f));
+        }
+        for (path, list) in resolved {
+            let Some(vs) = versions.get_mut(path) else {
+                continue;
+            };
+            for (k, f) in &list {
+                vs[*k].1 = match f {
+                    Some(blob) => Version::Blob(*blob),
+                    // Not a change of this path: dropped below.
+                    None => Version::Tool(ToolAction::Start),
+                };
+            }
+            let dropped: HashSet<usize> = list
+                .iter()
+                .filter(|(_, f)| f.is_none())
+                .map(|(k, _)| *k)
+                .collect();
+            let mut k = 0;
+            vs.retain(|_| {
+                k += 1;
+                !dropped.contains(&(k - 1))
+            });
+        }
+    }
+    for vs in versions.values_mut() {
+        // The same blob brought in again by a merge is one version.
+        vs.dedup_by(|b, a| matches!(a.1, Version::Blob(_)) && a.1 == b.1);
     }
     let ids: HashSet<&str> = by_path.values().map(|r| r.id.as_str()).collect();
+    let mut edited = Vec::new();
     // What to read: the version before the current one of each record at
     // `rev` changed more than once, and the last version of each removed path.
     let mut jobs: Vec<(&str, u32, Oid, bool)> = Vec::new();
     for (path, vs) in &versions {
-        let Some(&(newest, newest_blob)) = vs.first() else {
+        let Some(&(newest, newest_version)) = vs.first() else {
             continue;
         };
         if at_rev.contains_key(*path) {
-            if let (Some(_), Some(&(_, Some(prev)))) = (newest_blob, vs.get(1)) {
-                if by_path.contains_key(path) {
-                    jobs.push((path, newest, prev, true));
+            let Some(now) = by_path.get(path) else {
+                continue;
+            };
+            match (newest_version, vs.get(1)) {
+                (Version::Blob(None), _) | (_, None) => {}
+                (_, Some(&(_, Version::Blob(Some(prev))))) => jobs.push((path, newest, prev, true)),
+                (_, Some((_, Version::Blob(None)))) => {}
+                (_, Some((_, Version::Tool(_)))) => {
+                    // Tool versions only (the others were looked up).
+                    let was_final = vs[1..]
+                        .iter()
+                        .any(|(_, v)| matches!(v, Version::Tool(a) if a.is_final()));
+                    if was_final {
+                        edited.push(AuditEntry {
+                            id: now.id.clone(),
+                            path: path.to_string(),
+                            commit: Some(oid_hex(&oid_of[newest as usize])),
+                        });
+                    }
                 }
             }
-        } else if newest_blob.is_none() {
-            if let Some(last) = vs.iter().find_map(|(_, b)| *b) {
+        } else if newest_version == Version::Blob(None) {
+            let last = vs
+                .iter()
+                .find_map(|(_, v)| match v {
+                    Version::Blob(b) => *b,
+                    Version::Tool(_) => None,
+                })
+                .or_else(|| repo.blob_in_first_parent(&oid_of[newest as usize], path));
+            if let Some(last) = last {
                 jobs.push((path, newest, last, false));
             }
         }
@@ -342,7 +480,6 @@ fn audit_facts(
             })
         }
     });
-    let mut edited = Vec::new();
     let mut deleted = Vec::new();
     for (job, entry) in jobs.iter().zip(found) {
         match entry {

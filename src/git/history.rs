@@ -14,12 +14,85 @@ use crate::error::Result;
 /// `(path, Some(blob))` added or modified, `(path, None)` deleted.
 pub type FileChange = (String, Option<Oid>);
 
+/// The action a commit of the tool's own (`--commit`) names in its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolAction {
+    Start,
+    Phase,
+    Check,
+    Finish,
+    Record,
+}
+
+impl ToolAction {
+    pub const ALL: [ToolAction; 5] = [
+        ToolAction::Start,
+        ToolAction::Phase,
+        ToolAction::Check,
+        ToolAction::Finish,
+        ToolAction::Record,
+    ];
+
+    /// Whether the record this action writes is final (finished or
+    /// backfilled: `record` refuses an in-progress record).
+    pub fn is_final(self) -> bool {
+        matches!(self, ToolAction::Finish | ToolAction::Record)
+    }
+
+    fn parse(word: &str) -> Option<ToolAction> {
+        Some(match word {
+            "start" => ToolAction::Start,
+            "phase" => ToolAction::Phase,
+            "check" => ToolAction::Check,
+            "finish" => ToolAction::Finish,
+            "record" => ToolAction::Record,
+            _ => return None,
+        })
+    }
+}
+
+/// A commit trusted to change exactly the one record its message names
+/// (what `--commit` does): its record file is not looked up in the trees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolChange {
+    pub id: String,
+    pub action: ToolAction,
+}
+
+/// The record a commit message of the tool's `--commit` names, for the
+/// single-record actions: `deploy(<service>): <action> <id> [<environment>]`
+/// (a phase may name the phase: `phase <name> <id> [<environment>]`).
+/// None for anything else (rollbacks and imports commit several files).
+pub fn tool_change(summary: &[u8]) -> Option<ToolChange> {
+    let text = std::str::from_utf8(summary).ok()?;
+    let rest = text.strip_prefix("deploy(")?;
+    let (service, rest) = rest.split_once("): ")?;
+    if service.is_empty() || service.contains([' ', '(', ')']) {
+        return None;
+    }
+    let words: Vec<&str> = rest.split(' ').collect();
+    let action = ToolAction::parse(words.first()?)?;
+    let expected = matches!((action, words.len()), (_, 3) | (ToolAction::Phase, 4));
+    let env = words.last()?;
+    let id = words[words.len() - 2];
+    let env_ok = env.len() > 2 && env.starts_with('[') && env.ends_with(']');
+    let id_ok = !id.is_empty() && !id.contains(['/', '[', ']']);
+    (expected && env_ok && id_ok).then(|| ToolChange {
+        id: id.to_string(),
+        action,
+    })
+}
+
 /// What one walk of the history found.
 #[derive(Debug, Default)]
 pub struct Walk {
     pub graph: Graph,
-    /// Record-file changes of each commit (indexed like `graph.commits`).
+    /// Record-file changes of each commit (indexed like `graph.commits`),
+    /// found by comparing trees; empty for a trusted tool commit.
     pub changes: Vec<Vec<FileChange>>,
+    /// The record a trusted tool commit changed (indexed like
+    /// `graph.commits`; None for every other commit).
+    pub tool: Vec<Option<ToolChange>>,
     pub shallow: bool,
 }
 
@@ -30,6 +103,73 @@ struct Raw {
     parents: Vec<git2::Oid>,
     author_time: i64,
     commit_time: i64,
+    /// The record a single-record tool commit names (one parent only).
+    tool: Option<ToolChange>,
+}
+
+/// The fields of a raw commit object the walk needs.
+struct CommitFields<'a> {
+    tree: git2::Oid,
+    parents: Vec<git2::Oid>,
+    author_time: i64,
+    commit_time: i64,
+    /// The first line of the message.
+    summary: &'a [u8],
+}
+
+/// Reads a commit object's headers (`tree`, `parent`, `author`,
+/// `committer`; others such as `gpgsig` are skipped) and the first line of
+/// its message. None when a required header is missing or malformed.
+fn parse_commit(data: &[u8]) -> Option<CommitFields<'_>> {
+    let hex = |v: &[u8]| git2::Oid::from_str(std::str::from_utf8(v.get(..40)?).ok()?).ok();
+    // `Name <email> 1700000000 +0100`: the seconds after the last `>`.
+    let time = |v: &[u8]| -> Option<i64> {
+        let after = &v[v.iter().rposition(|b| *b == b'>')? + 1..];
+        let text = std::str::from_utf8(after).ok()?;
+        text.split_ascii_whitespace().next()?.parse().ok()
+    };
+    let mut tree = None;
+    let mut parents = Vec::new();
+    let (mut author_time, mut commit_time) = (None, None);
+    let mut rest = data;
+    loop {
+        let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+        let line = &rest[..end];
+        rest = rest.get(end + 1..).unwrap_or(&[]);
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix(b"tree ") {
+            tree = hex(v);
+        } else if let Some(v) = line.strip_prefix(b"parent ") {
+            parents.push(hex(v)?);
+        } else if let Some(v) = line.strip_prefix(b"author ") {
+            author_time = time(v);
+        } else if let Some(v) = line.strip_prefix(b"committer ") {
+            commit_time = time(v);
+        }
+        if rest.is_empty() {
+            break;
+        }
+    }
+    // The message: blank lines before it skipped, its first line kept.
+    let start = rest
+        .iter()
+        .position(|b| !b"\r\n".contains(b))
+        .unwrap_or(rest.len());
+    let message = &rest[start..];
+    let line = &message[..message
+        .iter()
+        .position(|b| *b == b'\n')
+        .unwrap_or(message.len())];
+    let summary = line.trim_ascii_end();
+    Some(CommitFields {
+        tree: tree?,
+        parents,
+        author_time: author_time?,
+        commit_time: commit_time?,
+        summary,
+    })
 }
 
 fn raw_oid(o: git2::Oid) -> Oid {
@@ -39,6 +179,21 @@ fn raw_oid(o: git2::Oid) -> Oid {
 }
 
 impl Repo {
+    /// Caps the memory libgit2 maps of pack files: by default up to 8 GiB
+    /// in 1 GiB windows on 64-bit, which a walk of a large history fills
+    /// (half of the peak memory at 100k records). Windows of 16 MiB, at most
+    /// 64 MiB mapped at once, cost no measurable time (50k: peak 573 -> 549 MB against 32/128 MiB).
+    #[allow(unsafe_code)]
+    pub fn cap_pack_windows() {
+        // SAFETY: these set libgit2 globals without locking; this is called
+        // once at startup, before any repository is opened and while no other
+        // thread is running (main, before the command runs).
+        unsafe {
+            let _ = git2::opts::set_mwindow_size(16 << 20);
+            let _ = git2::opts::set_mwindow_mapped_limit(64 << 20);
+        }
+    }
+
     /// Reads read-only objects without re-hashing them (2.5× faster walks).
     /// libgit2's object cache is off too: it keeps up to 256 MB per
     /// repository handle, and the walk keeps the few trees it reuses itself.
@@ -62,7 +217,11 @@ impl Repo {
         let repo = &self.inner;
         let mut raws: Vec<Raw> = Vec::new();
         let mut seen: std::collections::HashSet<git2::Oid> = std::collections::HashSet::new();
+        let started = std::time::Instant::now();
         let mut stack = vec![git2::Oid::from_str(tip)?];
+        // Raw commit objects, parsed here: a commit object of libgit2 costs
+        // a second parse and several allocations (PERF-NOTES 4).
+        let odb = repo.odb()?;
         let known = |oid: &git2::Oid| {
             base.as_ref()
                 .and_then(|b| b.graph.index.get(&raw_oid(*oid)).copied())
@@ -72,19 +231,39 @@ impl Repo {
                 continue;
             }
             // A parent cut off by a shallow clone is not in the repository.
-            let Ok(c) = repo.find_commit(oid) else {
+            let Ok(object) = odb.read(oid) else {
                 continue;
             };
-            let parents: Vec<git2::Oid> = c.parent_ids().collect();
-            stack.extend(parents.iter().rev().copied());
+            let Some(c) = (object.kind() == git2::ObjectType::Commit)
+                .then(|| parse_commit(object.data()))
+                .flatten()
+            else {
+                continue;
+            };
+            stack.extend(c.parents.iter().rev().copied());
+            let tool = if c.parents.len() == 1 {
+                tool_change(c.summary)
+            } else {
+                None
+            };
             raws.push(Raw {
                 oid,
-                tree: c.tree_id(),
-                parents,
-                author_time: c.author().when().seconds(),
-                commit_time: c.time().seconds(),
+                tree: c.tree,
+                parents: c.parents,
+                author_time: c.author_time,
+                commit_time: c.commit_time,
+                tool,
             });
         }
+        if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
+            eprintln!(
+                "timing:   commits read: {:.3} s ({} commits)",
+                started.elapsed().as_secs_f64(),
+                raws.len()
+            );
+        }
+        drop(seen);
+        drop(stack);
         let base_len = base.as_ref().map_or(0, |b| b.graph.commits.len());
         let mut walk = base.unwrap_or_default();
         walk.shallow = repo.is_shallow();
@@ -112,26 +291,45 @@ impl Repo {
         // Contiguous chunks: a commit's parent is usually the next one, so
         // a small per-chunk cache of parsed trees halves the tree reads.
         let chunk = (raws.len() / (rayon::current_num_threads() * 4)).max(256);
-        let work: Vec<(&Raw, Option<git2::Oid>)> = raws.iter().zip(parent_trees).collect();
-        let diffs: Vec<Result<(bool, u64, Vec<FileChange>)>> = work
+        // No per-commit Result kept: the first error stops the walk.
+        let diffs: Result<Vec<Compared>> = raws
             .par_chunks(chunk)
-            .flat_map_iter(|part| {
+            .zip(parent_trees.par_chunks(chunk))
+            .flat_map_iter(|(part, trees)| {
                 let local = git2::Repository::open(&path);
                 let mut out = Vec::with_capacity(part.len());
                 match &local {
                     Err(e) => out.push(Err(git2::Error::from_str(e.message()).into())),
                     Ok(local) => {
                         let mut cache = TreeCache::default();
-                        for (r, parent_tree) in part {
-                            out.push(compare(local, r.tree, *parent_tree, prefixes, &mut cache));
+                        for (r, parent_tree) in part.iter().zip(trees) {
+                            let trusted = r.tool.is_some();
+                            out.push(compare(
+                                local,
+                                r.tree,
+                                *parent_tree,
+                                prefixes,
+                                trusted,
+                                &mut cache,
+                            ));
                         }
                     }
                 }
                 out
             })
             .collect();
-        for (r, d) in raws.iter().zip(diffs) {
-            let (code, touches, changes) = d?;
+        let diffs = diffs?;
+        drop(parent_trees);
+        walk.graph.commits.reserve(raws.len());
+        walk.changes.reserve(raws.len());
+        walk.tool.reserve(raws.len());
+        for (r, d) in raws.into_iter().zip(diffs) {
+            let Compared {
+                code,
+                touches,
+                changes,
+                trusted,
+            } = d;
             let parents = r
                 .parents
                 .iter()
@@ -153,6 +351,7 @@ impl Repo {
                 },
             );
             walk.changes.push(changes);
+            walk.tool.push(if trusted { r.tool } else { None });
         }
         Ok(walk)
     }
@@ -168,6 +367,43 @@ impl Repo {
         };
         let object = entry.to_object(&self.inner)?;
         Ok(object.as_blob().map(|b| b.content().to_vec()))
+    }
+
+    /// What each commit `jobs[i].0` did to the file at `jobs[i].1` against
+    /// its first parent: Some(Some(blob)) added or changed, Some(None)
+    /// deleted, None unchanged (or unreadable). On every core; for the few
+    /// tool commits whose record must be compared blob by blob.
+    pub fn changes_to(&self, jobs: &[(Oid, &str)]) -> Vec<Option<Option<Oid>>> {
+        let path = self.inner.path().to_path_buf();
+        jobs.par_iter()
+            .map_init(
+                || git2::Repository::open(&path).ok(),
+                |repo, (commit, file)| {
+                    let repo = repo.as_ref()?;
+                    let c = repo.find_commit(git2::Oid::from_bytes(commit).ok()?).ok()?;
+                    let blob_in = |c: &git2::Commit| -> Option<Oid> {
+                        let tree = c.tree().ok()?;
+                        let entry = tree.get_path(std::path::Path::new(file)).ok()?;
+                        (entry.kind() == Some(git2::ObjectType::Blob)).then(|| raw_oid(entry.id()))
+                    };
+                    let new = blob_in(&c);
+                    let old = c.parent(0).ok().and_then(|p| blob_in(&p));
+                    (new != old).then_some(new)
+                },
+            )
+            .collect()
+    }
+
+    /// The blob at `path` in the first parent of `commit` (the last version
+    /// of a file that `commit` deleted).
+    pub fn blob_in_first_parent(&self, commit: &Oid, path: &str) -> Option<Oid> {
+        let c = self
+            .inner
+            .find_commit(git2::Oid::from_bytes(commit).ok()?)
+            .ok()?;
+        let tree = c.parent(0).ok()?.tree().ok()?;
+        let entry = tree.get_path(std::path::Path::new(path)).ok()?;
+        (entry.kind() == Some(git2::ObjectType::Blob)).then(|| raw_oid(entry.id()))
     }
 
     /// Work-tree files under `prefix` that differ from HEAD (modified,
@@ -240,35 +476,66 @@ impl Repo {
             .map_init(
                 || git2::Repository::open(&path).ok(),
                 |repo, (i, id)| {
-                    let object = repo.as_ref().and_then(|r| r.odb().ok()).and_then(|odb| {
-                        let o = odb.read(git2::Oid::from_bytes(id).ok()?).ok()?;
-                        Some(o.data().to_vec())
-                    });
-                    f(i, object.as_deref())
+                    // The object's own bytes, not a copy.
+                    let odb = repo.as_ref().and_then(|r| r.odb().ok());
+                    let object = odb
+                        .as_ref()
+                        .and_then(|odb| odb.read(git2::Oid::from_bytes(id).ok()?).ok());
+                    f(i, object.as_ref().map(|o| o.data()))
                 },
             )
             .collect()
     }
 }
 
-/// (changes something outside `deployments/`, touched prefixes, record-file
-/// changes) of a commit against its first parent.
+/// What a commit changed against its first parent.
+#[derive(Default)]
+struct Compared {
+    /// Changes something outside `deployments/`.
+    code: bool,
+    /// Touched prefixes (bit i: `prefixes[i]`).
+    touches: u64,
+    /// Record-file changes (empty when `trusted`).
+    changes: Vec<FileChange>,
+    /// A tool commit taken at its word: it changed the record its message
+    /// names and nothing outside `deployments/`.
+    trusted: bool,
+}
+
+/// Compares a commit's tree with its first parent's. A `trusted` tool
+/// commit that changes nothing outside `deployments/` and does change the
+/// checklists is not descended into: its message says which record changed.
 fn compare<'r>(
     repo: &'r git2::Repository,
     tree: git2::Oid,
     parent: Option<git2::Oid>,
     prefixes: &[String],
+    trusted: bool,
     cache: &mut TreeCache<'r>,
-) -> Result<(bool, u64, Vec<FileChange>)> {
+) -> Result<Compared> {
     if parent == Some(tree) {
-        return Ok((false, 0, Vec::new()));
+        return Ok(Compared::default());
     }
     let new = cache.get(repo, tree)?;
     let old = parent.map(|p| cache.get(repo, p)).transpose()?;
-    let entry_id = |t: &git2::Tree, name: &str| t.get_name(name).map(|e| e.id());
+    let ledger = LEDGER_DIR.as_bytes();
     let code = match &old {
-        None => new.iter().any(|e| e.name() != Some(LEDGER_DIR)),
+        None => new.iter().any(|e| e.name_bytes() != ledger),
+        // The usual case: the same names in the same order, compared by
+        // position (no lookups by name).
+        Some(old)
+            if old.len() == new.len()
+                && old
+                    .iter()
+                    .zip(new.iter())
+                    .all(|(a, b)| a.name_bytes() == b.name_bytes()) =>
+        {
+            old.iter()
+                .zip(new.iter())
+                .any(|(a, b)| a.name_bytes() != ledger && a.id() != b.id())
+        }
         Some(old) => {
+            let entry_id = |t: &git2::Tree, name: &str| t.get_name(name).map(|e| e.id());
             new.iter().any(|e| {
                 e.name() != Some(LEDGER_DIR)
                     && e.name().and_then(|n| entry_id(old, n)) != Some(e.id())
@@ -291,9 +558,29 @@ fn compare<'r>(
         }
     }
     let mut changes = Vec::new();
-    let new_sub = at(&new, CHECKLISTS_DIR);
-    let old_sub = old.as_ref().and_then(|o| at(o, CHECKLISTS_DIR));
-    if new_sub != old_sub {
+    // The checklists' tree id: through the ledger folder's own tree, read
+    // only when the ledger folder changed (and kept for the next commit).
+    let ledger_of = |t: &git2::Tree| t.get_name(LEDGER_DIR).map(|e| (e.id(), e.kind()));
+    let (new_ledger, old_ledger) = (ledger_of(&new), old.as_ref().and_then(ledger_of));
+    let checklists = CHECKLISTS_DIR
+        .strip_prefix(LEDGER_DIR)
+        .map_or(CHECKLISTS_DIR, |s| s.trim_start_matches('/'));
+    let mut sub_of =
+        |l: Option<(git2::Oid, Option<git2::ObjectType>)>| -> Result<Option<git2::Oid>> {
+            match l {
+                Some((id, Some(git2::ObjectType::Tree))) => {
+                    Ok(cache.get(repo, id)?.get_name(checklists).map(|e| e.id()))
+                }
+                _ => Ok(None),
+            }
+        };
+    let (new_sub, old_sub) = if new_ledger == old_ledger {
+        (None, None)
+    } else {
+        (sub_of(new_ledger)?, sub_of(old_ledger)?)
+    };
+    let trusted = trusted && !code && old.is_some() && new_sub != old_sub;
+    if new_sub != old_sub && !trusted {
         let old_tree = old_sub.map(|i| cache.get(repo, i)).transpose()?;
         let new_tree = new_sub.map(|i| cache.get(repo, i)).transpose()?;
         diff_trees(
@@ -305,7 +592,12 @@ fn compare<'r>(
             cache,
         )?;
     }
-    Ok((code, touches, changes))
+    Ok(Compared {
+        code,
+        touches,
+        changes,
+        trusted,
+    })
 }
 
 /// Git's order of tree entries: by name, a tree's name read with a `/`.
@@ -445,5 +737,58 @@ impl<'r> TreeCache<'r> {
         }
         self.trees.push_back((id, t.clone()));
         Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_messages_of_one_record_are_recognised() {
+        let t = |m: &str| tool_change(m.as_bytes()).map(|t| (t.action, t.id));
+        let id = || "DEP-2025-01-15-14-30-api-production".to_string();
+        assert_eq!(
+            t("deploy(api): finish DEP-2025-01-15-14-30-api-production [production]"),
+            Some((ToolAction::Finish, id()))
+        );
+        assert_eq!(
+            t("deploy(api): phase DEP-2025-01-15-14-30-api-production [production]"),
+            Some((ToolAction::Phase, id()))
+        );
+        assert_eq!(
+            t("deploy(api): phase validation DEP-2025-01-15-14-30-api-production [production]"),
+            Some((ToolAction::Phase, id()))
+        );
+        // Several files, or not the tool's: diffed.
+        assert_eq!(t("deploy(api): rollback DEP-2 of DEP-1 [production]"), None);
+        assert_eq!(t("deploy: import 3 records from x.csv"), None);
+        assert_eq!(t("deploy(api): finish two words DEP-1 [production]"), None);
+        assert_eq!(t("deploy(api): finish DEP-1 production"), None);
+        assert_eq!(t("deploy(api): finish DEP-1 [production] extra"), None);
+        assert_eq!(t("fix(api): finish DEP-1 [production]"), None);
+    }
+
+    #[test]
+    fn raw_commits_are_parsed() {
+        let tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+        let p1 = "1111111111111111111111111111111111111111";
+        let p2 = "2222222222222222222222222222222222222222";
+        let data = format!(
+            "tree {tree}\nparent {p1}\nparent {p2}\nauthor A <a@x> 1700000000 +0100\n\
+             committer C <c> x> 1700000100 -0500\ngpgsig -----BEGIN-----\n \n  sig\n -----END-----\n\n\
+             deploy(api): finish DEP-1 [production]  \nbody\n"
+        );
+        let c = parse_commit(data.as_bytes()).expect("parsed");
+        assert_eq!(c.tree.to_string(), tree);
+        let parents: Vec<String> = c.parents.iter().map(|p| p.to_string()).collect();
+        assert_eq!(parents, vec![p1, p2]);
+        assert_eq!((c.author_time, c.commit_time), (1700000000, 1700000100));
+        assert_eq!(c.summary, b"deploy(api): finish DEP-1 [production]");
+        // A root commit without a message; a commit without a tree is broken.
+        let root = format!("tree {tree}\nauthor A <a> 5 +0000\ncommitter A <a> 6 +0000\n");
+        let c = parse_commit(root.as_bytes()).expect("parsed");
+        assert!(c.parents.is_empty() && c.summary.is_empty());
+        assert!(parse_commit(b"author A <a> 5 +0000\ncommitter A <a> 6 +0000\n\nm").is_none());
     }
 }

@@ -794,3 +794,153 @@ fn the_cache_never_serves_stale_figures() {
     assert_eq!(older["summary"]["uncommitted"], 0);
     assert_eq!(json(&b.env, &[])["summary"]["uncommitted"], 1);
 }
+
+/// Starts and finishes a deployment of `service` with the tool's own
+/// `--commit` (one commit per command); returns its id.
+fn tool_deploy(env: &mut TestEnv, service: &str, start: &str, finish: &str) -> String {
+    env.at(start);
+    env.ok(&[
+        "start",
+        "--service",
+        service,
+        "--env",
+        "production",
+        "--commit",
+    ]);
+    let id = format!(
+        "DEP-{}-{service}-production",
+        start[..16].replace(['T', ':'], "-")
+    );
+    env.at(finish).ok(&["finish", "--id", &id, "--commit"]);
+    id
+}
+
+/// The audit over a history mixing the tool's commits (`--commit`: trusted
+/// to change only the record their message names, not looked up in the
+/// trees) and hand commits (diffed).
+///
+/// | commit                                  | kind  | finding                          |
+/// |-----------------------------------------|-------|----------------------------------|
+/// | A, B, C, E, F: start + finish each      | tool  | –                                |
+/// | G: start only                           | tool  | – (in progress)                  |
+/// | A's record edited by hand               | hand  | A edited after finish            |
+/// | `check --id B 1 --commit` after finish  | tool  | B edited after finish            |
+/// | C's record removed by hand              | hand  | C deleted                        |
+/// | "deploy(e): check E [production]", changing src/x.rs and F's record | forged | F edited (E is not) |
+#[test]
+fn audit_over_tool_and_hand_commits() {
+    let mut env = TestEnv::new();
+    let a = tool_deploy(
+        &mut env,
+        "a",
+        "2025-01-10T09:00:00Z",
+        "2025-01-10T09:05:00Z",
+    );
+    let b = tool_deploy(
+        &mut env,
+        "b",
+        "2025-01-10T10:00:00Z",
+        "2025-01-10T10:05:00Z",
+    );
+    let c = tool_deploy(
+        &mut env,
+        "c",
+        "2025-01-10T11:00:00Z",
+        "2025-01-10T11:05:00Z",
+    );
+    let e = tool_deploy(
+        &mut env,
+        "e",
+        "2025-01-10T12:00:00Z",
+        "2025-01-10T12:05:00Z",
+    );
+    let f = tool_deploy(
+        &mut env,
+        "f",
+        "2025-01-10T13:00:00Z",
+        "2025-01-10T13:05:00Z",
+    );
+    env.at("2025-01-10T14:00:00Z");
+    env.ok(&["start", "--service", "g", "--env", "production", "--commit"]);
+    let log = env.git(&["log", "--format=%s"]);
+    assert!(
+        log.contains(&format!("deploy(a): finish {a} [production]")),
+        "{log}"
+    );
+    // A hand edit after a tool finish.
+    let path_a = format!("deployments/checklists/2025/01/{a}.md");
+    env.write(&path_a, &(env.read(&path_a) + "\nEdited by hand.\n"));
+    env.at("2025-01-11T09:00:00Z");
+    env.git(&["commit", "-q", "-am", "fix a typo"]);
+    let edit_a = head(&env);
+    // A tool check after the finish.
+    env.at("2025-01-11T10:00:00Z")
+        .ok(&["check", "--id", &b, "1", "--commit"]);
+    let check_b = head(&env);
+    assert!(env
+        .git(&["log", "-1", "--format=%s"])
+        .starts_with(&format!("deploy(b): check {b} [production]")));
+    // A deletion by hand.
+    env.at("2025-01-11T11:00:00Z");
+    env.git(&[
+        "rm",
+        "-q",
+        &format!("deployments/checklists/2025/01/{c}.md"),
+    ]);
+    env.git(&["commit", "-q", "-m", "remove c"]);
+    let rm_c = head(&env);
+    // A forged tool message on a hand commit that also changes code: it is
+    // diffed, so F's edit is found and E is not taken as changed.
+    let path_f = format!("deployments/checklists/2025/01/{f}.md");
+    env.write(&path_f, &(env.read(&path_f) + "\nEdited by hand.\n"));
+    env.write("src/x.rs", "fn main() {}\n");
+    env.git(&["add", "src/x.rs", &path_f]);
+    env.at("2025-01-11T12:00:00Z");
+    env.git(&[
+        "commit",
+        "-q",
+        "-m",
+        &format!("deploy(e): check {e} [production]"),
+    ]);
+    let forged = head(&env);
+    for run in ["cold", "warm"] {
+        let out = json(&env, &["--committed-only"]);
+        let audit = &out["audit"];
+        let edited: Vec<(&str, &str)> = audit["edited_after_finish"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|x| {
+                (
+                    x["id"].as_str().expect("id"),
+                    x["commit"].as_str().expect("commit"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            edited,
+            vec![
+                (a.as_str(), edit_a.as_str()),
+                (b.as_str(), check_b.as_str()),
+                (f.as_str(), forged.as_str())
+            ],
+            "{run}"
+        );
+        let deleted = audit["deleted"].as_array().expect("list");
+        assert_eq!(deleted.len(), 1, "{run}");
+        assert_eq!(deleted[0]["id"], c.as_str(), "{run}");
+        assert_eq!(deleted[0]["commit"], rm_c.as_str(), "{run}");
+    }
+    // A new tool commit on top (the cache's walk is extended): still found.
+    env.at("2025-01-12T09:00:00Z");
+    env.ok(&["start", "--service", "h", "--env", "production", "--commit"]);
+    let out = json(&env, &["--committed-only"]);
+    assert_eq!(
+        out["audit"]["edited_after_finish"]
+            .as_array()
+            .expect("list")
+            .len(),
+        3
+    );
+    assert_eq!(out["audit"]["deleted"].as_array().expect("list").len(), 1);
+}
