@@ -25,10 +25,9 @@ use serde_json::{json, Map, Value};
 
 use deploy_ledger::capture::CiRun;
 use deploy_ledger::config;
-use deploy_ledger::deploy::render_body;
+use deploy_ledger::deploy::{self, render_body};
 use deploy_ledger::ledger::Ledger;
 use deploy_ledger::record::{self, body, format_time, Document, Record, Status};
-use deploy_ledger::render::regions;
 
 #[derive(Debug, Parser)]
 #[command(about = "Generate a synthetic deployment ledger in a new git repository")]
@@ -388,7 +387,7 @@ fn record_versions(ledger: &Ledger, p: &Plan, id: &str, commit: &str) -> Vec<Str
             }
         }
         doc.set_body(b);
-        let mut phases = closed_phases(&doc, now);
+        let mut phases = deploy::closed_phases(&doc, now);
         if !last_step {
             let name = &ledger.config.phases[i.min(ledger.config.phases.len() - 1)];
             phases.push(json!({ "name": name, "started_at": format_time(now) }));
@@ -411,37 +410,10 @@ fn record_versions(ledger: &Ledger, p: &Plan, id: &str, commit: &str) -> Vec<Str
             }
         }
         let rec = reparse(&doc);
-        let b = body::replace_region(doc.body(), "badges", &regions::badges(&rec));
-        let b = body::replace_region(&b, "timeline", &regions::timeline(&rec));
-        doc.set_body(b);
+        deploy::refresh_regions(&mut doc, &rec);
         out.push(doc.render());
     }
     out
-}
-
-/// The phases with the open one closed at `now` (as `deploy` does).
-fn closed_phases(doc: &Document, now: DateTime<Utc>) -> Vec<Value> {
-    let mut phases: Vec<Value> = doc
-        .get("phases")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if let Some(Value::Object(last)) = phases.last_mut() {
-        if last.get("finished_at").is_none_or(Value::is_null) {
-            let started = last
-                .get("started_at")
-                .and_then(Value::as_str)
-                .and_then(|s| record::parse_time(s).ok());
-            last.insert("finished_at".into(), json!(format_time(now)));
-            if let Some(s) = started {
-                last.insert(
-                    "duration_seconds".into(),
-                    json!((now - s.with_timezone(&Utc)).num_seconds().max(0)),
-                );
-            }
-        }
-    }
-    phases
 }
 
 /// A source file of a service at a given revision.

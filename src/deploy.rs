@@ -317,7 +317,7 @@ fn require_in_progress(loaded: &Loaded, action: &str) -> Result<()> {
 }
 
 /// Phases with the open one closed at `now`, as frontmatter values.
-fn closed_phases(doc: &Document, now: DateTime<Utc>) -> Vec<Value> {
+pub fn closed_phases(doc: &Document, now: DateTime<Utc>) -> Vec<Value> {
     let mut phases: Vec<Value> = doc
         .get("phases")
         .and_then(Value::as_array)
