@@ -416,12 +416,44 @@ pub fn write_atomic(path: &Path, bytes: &[u8], new: bool) -> Result<()> {
     Ok(())
 }
 
+/// The state of the work tree's record files without reading them: a hash
+/// of every record file's path and [`CacheKey`], and of the ignore files
+/// that decide which files git lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub hash: u64,
+    /// The latest modification or change time among them (ns).
+    pub newest_ns: i128,
+}
+
+/// The [`Stamp`] of the work tree at `root`: one `stat` per record file.
+pub fn work_tree_stamp(root: &Path) -> Stamp {
+    use std::hash::{Hash, Hasher};
+    let mut files = walk_records(&root.join(CHECKLISTS_DIR), Path::new(CHECKLISTS_DIR));
+    for ignore in [".gitignore", "deployments/.gitignore", ".git/info/exclude"] {
+        if let Ok(meta) = std::fs::metadata(root.join(ignore)) {
+            files.push((PathBuf::from(ignore), CacheKey::of(&meta)));
+        }
+    }
+    let mut hasher = std::hash::DefaultHasher::new();
+    let mut newest_ns = 0;
+    for (path, key) in &files {
+        path.hash(&mut hasher);
+        key.hash(&mut hasher);
+        newest_ns = newest_ns.max(key.mtime_ns).max(key.ctime_ns);
+    }
+    Stamp {
+        hash: hasher.finish(),
+        newest_ns,
+    }
+}
+
 /// Identifies a version of a file without reading it, as git's index does:
 /// size, modification and change times (ns) and inode. The change time
 /// cannot be set by programs (`touch -d`, `cp -p`, `tar`, `rsync -t` only
 /// set the modification time) and moves with every write or rename, so an
 /// edit that keeps the size and the modification time is still seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct CacheKey {
     size: u64,
     mtime_ns: i128,

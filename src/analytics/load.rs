@@ -55,17 +55,29 @@ fn parse(path: &str, bytes: &[u8]) -> Option<ParseResult> {
     )
 }
 
+/// The commit `rev` names; None in a new repository (no commit yet) when
+/// `rev` is `HEAD`.
+pub fn resolve_rev(repo: &Repo, rev: &str) -> Result<Option<String>> {
+    match repo.resolve_commit(rev) {
+        Ok(c) => Ok(Some(c)),
+        // A new repository: no commit yet, only work-tree records.
+        Err(_) if rev == "HEAD" && repo.raw().head().is_err() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether the work tree's records join a report of commit `rev`: its
+/// changes are changes against HEAD, so only a report of HEAD takes them.
+pub fn work_tree_joins(repo: &Repo, rev: &str) -> bool {
+    repo.workdir().is_ok() && repo.resolve_commit("HEAD").ok().as_deref() == Some(rev)
+}
+
 /// Reads the records at `options.rev`, the work tree's uncommitted records
 /// and the history. Records that fail to parse become warnings.
 pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
     Repo::fast_reads();
     let clock = Stopwatch::new();
-    let rev = match repo.resolve_commit(&options.rev) {
-        Ok(c) => Some(c),
-        // A new repository: no commit yet, only work-tree records.
-        Err(_) if options.rev == "HEAD" && repo.raw().head().is_err() => None,
-        Err(e) => return Err(e),
-    };
+    let rev = resolve_rev(repo, &options.rev)?;
     let mut out = Loaded {
         rev,
         ..Loaded::default()

@@ -11,16 +11,17 @@
 mod cache;
 pub mod graph;
 mod load;
+pub mod memo;
 pub mod stats;
 pub mod tz;
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Timelike, Utc, Weekday};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
 
 pub use graph::Graph;
-pub use load::{load, LoadOptions, Loaded};
+pub use load::{load, resolve_rev, work_tree_joins, LoadOptions, Loaded};
 pub use tz::ReportTz;
 
 use crate::record::{format_time, Record, Status};
@@ -71,7 +72,7 @@ pub struct History {
     pub deleted: Vec<AuditEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: String,
     pub path: String,
@@ -80,7 +81,7 @@ pub struct AuditEntry {
     pub commit: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
     #[default]
@@ -134,7 +135,7 @@ impl Options {
 
 // ---------------------------------------------------------------- the report
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub generated_at: String,
     pub rev: Option<String>,
@@ -157,7 +158,7 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
     pub total: usize,
     pub by_status: Map<String, Value>,
@@ -168,28 +169,28 @@ pub struct Summary {
     pub uncommitted: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HourCount {
     pub hour: u32,
     pub count: usize,
     pub success_rate: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DayCount {
     pub day: String,
     pub count: usize,
     pub success_rate: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HeatmapRow {
     pub day: String,
     /// 24 counts, hour 0 to 23, in the report's time zone.
     pub hours: Vec<usize>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OperatorStats {
     pub operator: String,
     pub count: usize,
@@ -199,33 +200,33 @@ pub struct OperatorStats {
     pub rollbacks: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroupStats {
     pub name: String,
     pub count: usize,
     pub success_rate: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Spread {
     pub count: usize,
     pub median_seconds: Option<f64>,
     pub p90_seconds: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Durations {
     pub total: Spread,
     pub phases: BTreeMap<String, Spread>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Trends {
     pub period: Period,
     pub buckets: Vec<TrendBucket>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrendBucket {
     /// `2025-W03` or `2025-01`.
     pub label: String,
@@ -238,7 +239,7 @@ pub struct TrendBucket {
     pub change: Option<TrendChange>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrendChange {
     pub count: i64,
     /// Relative change of the count (0.5 = +50%); null after an empty period.
@@ -248,16 +249,16 @@ pub struct TrendChange {
     pub median_duration_seconds: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Dora {
     pub deployment_frequency: Frequency,
     pub lead_time: LeadTime,
     pub change_failure_rate: ChangeFailureRate,
     pub recovery_time: RecoveryTime,
-    pub thresholds: &'static str,
+    pub thresholds: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Frequency {
     /// Successful deployments per day of the window.
     pub per_day: Option<f64>,
@@ -269,7 +270,7 @@ pub struct Frequency {
     pub tier: Option<Tier>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LeadTime {
     pub median_seconds: Option<f64>,
     pub p90_seconds: Option<f64>,
@@ -289,7 +290,7 @@ pub struct LeadTime {
     pub tier: Option<Tier>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChangeFailureRate {
     pub value: Option<f64>,
     /// failed + rolled-back.
@@ -299,7 +300,7 @@ pub struct ChangeFailureRate {
     pub tier: Option<Tier>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecoveryTime {
     pub median_seconds: Option<f64>,
     pub mean_seconds: Option<f64>,
@@ -310,7 +311,7 @@ pub struct RecoveryTime {
     pub tier: Option<Tier>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     Elite,
@@ -330,17 +331,17 @@ impl Tier {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Audit {
     pub edited_after_finish: Vec<AuditEntry>,
     pub deleted: Vec<AuditEntry>,
     pub uncommitted: Vec<AuditEntry>,
     pub stale_in_progress: Vec<StaleEntry>,
     /// `complete`, or `shallow` in a shallow clone.
-    pub history: &'static str,
+    pub history: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StaleEntry {
     pub id: String,
     pub path: String,
@@ -348,7 +349,7 @@ pub struct StaleEntry {
     pub age_hours: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Recommendation {
     pub finding: String,
     pub evidence: Map<String, Value>,
@@ -774,7 +775,7 @@ fn dora(in_env: &[&Record], history: &History, o: &Options, warnings: &mut Vec<S
             tier: cfr.map(tier_failure_rate),
         },
         recovery_time: recovery(in_env),
-        thresholds: "DORA 2023",
+        thresholds: "DORA 2023".into(),
     }
 }
 
@@ -1008,21 +1009,56 @@ fn recovery(in_env: &[&Record]) -> RecoveryTime {
 
 // ---------------------------------------------------------------- audit
 
-fn audit(all: &[&RecordInput], history: &History, o: &Options) -> Audit {
-    let mut stale: Vec<StaleEntry> = all
-        .iter()
+/// An in-progress record: whether it is stale depends on the clock, so the
+/// report memo keeps these and recomputes the stale list at each run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenRecord {
+    pub id: String,
+    pub path: String,
+    pub started_at: DateTime<Utc>,
+}
+
+/// The in-progress records among `records` (those the audit looks at:
+/// without `--committed-only`'s work-tree records when it is set).
+pub fn open_records(records: &[RecordInput], o: &Options) -> Vec<OpenRecord> {
+    open_of(records.iter().filter(|r| !o.committed_only || r.committed))
+}
+
+fn open_of<'a>(records: impl Iterator<Item = &'a RecordInput>) -> Vec<OpenRecord> {
+    records
         .filter(|r| r.record.status == Status::InProgress)
+        .map(|r| OpenRecord {
+            id: r.record.id.clone(),
+            path: r.path.clone(),
+            started_at: r.record.started_at.with_timezone(&Utc),
+        })
+        .collect()
+}
+
+/// The records open for `stale_after_hours` or longer at `now`, oldest first.
+pub fn stale_in_progress(
+    open: &[OpenRecord],
+    now: DateTime<Utc>,
+    stale_after_hours: u64,
+) -> Vec<StaleEntry> {
+    let mut stale: Vec<StaleEntry> = open
+        .iter()
         .filter_map(|r| {
-            let age = o.now - r.record.started_at.with_timezone(&Utc);
-            (age.num_hours() >= o.stale_after_hours as i64).then(|| StaleEntry {
-                id: r.record.id.clone(),
+            let age = now - r.started_at;
+            (age.num_hours() >= stale_after_hours as i64).then(|| StaleEntry {
+                id: r.id.clone(),
                 path: r.path.clone(),
-                started_at: format_time(r.record.started_at.with_timezone(&Utc)),
+                started_at: format_time(r.started_at),
                 age_hours: age.num_hours(),
             })
         })
         .collect();
     stale.sort_by(|a, b| a.started_at.cmp(&b.started_at));
+    stale
+}
+
+fn audit(all: &[&RecordInput], history: &History, o: &Options) -> Audit {
+    let stale = stale_in_progress(&open_of(all.iter().copied()), o.now, o.stale_after_hours);
     let mut uncommitted: Vec<AuditEntry> = all
         .iter()
         .filter(|r| !r.committed)
@@ -1042,7 +1078,8 @@ fn audit(all: &[&RecordInput], history: &History, o: &Options) -> Audit {
             "shallow"
         } else {
             "complete"
-        },
+        }
+        .into(),
     }
 }
 

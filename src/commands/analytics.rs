@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::analytics::memo::Memo;
 use crate::analytics::{self, LoadOptions, Options, Period, ReportTz, SECTIONS};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -127,21 +128,6 @@ pub fn run(args: Args) -> Result<()> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let repo = Repo::discover(&cwd)?;
     let config = load_config(&repo, &args.rev)?;
-    let progress = crate::render::report_text::Progress::new();
-    progress.set("reading the ledger from git");
-    let loaded = analytics::load(
-        &repo,
-        &LoadOptions {
-            rev: args.rev.clone(),
-            committed_only: args.committed_only,
-            service_paths: config
-                .services
-                .values()
-                .flat_map(|s| s.paths.iter().cloned())
-                .collect(),
-        },
-    )?;
-    progress.finish();
     let mut options = Options::new(now);
     options.tz = tz;
     options.period = match args.period {
@@ -166,12 +152,50 @@ pub fn run(args: Args) -> Result<()> {
         .map(|(k, v)| (k.clone(), v.paths.clone()))
         .collect();
     options.stale_after_hours = config.stale_after_hours;
-    options.rev = loaded.rev.clone();
+    options.rev = analytics::resolve_rev(&repo, &args.rev)?;
     options.committed_only = args.committed_only;
-    let mut report = analytics::compute(&loaded.records, &loaded.history, &options);
-    let mut warnings = loaded.warnings;
-    warnings.append(&mut report.warnings);
-    report.warnings = warnings;
+    let memo = options.rev.as_deref().map(|rev| {
+        let work_tree = repo
+            .workdir()
+            .ok()
+            .filter(|_| !args.committed_only && analytics::work_tree_joins(&repo, rev));
+        Memo::new(&repo, rev, &options, work_tree)
+    });
+    let memorised = memo
+        .as_ref()
+        .and_then(|m| m.get(now, config.stale_after_hours));
+    if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
+        let used = if memorised.is_some() { "hit" } else { "miss" };
+        eprintln!("timing: report memo: {used}");
+    }
+    let report = match memorised {
+        Some(report) => report,
+        None => {
+            let progress = crate::render::report_text::Progress::new();
+            progress.set("reading the ledger from git");
+            let loaded = analytics::load(
+                &repo,
+                &LoadOptions {
+                    rev: args.rev.clone(),
+                    committed_only: args.committed_only,
+                    service_paths: config
+                        .services
+                        .values()
+                        .flat_map(|s| s.paths.iter().cloned())
+                        .collect(),
+                },
+            )?;
+            progress.finish();
+            let mut report = analytics::compute(&loaded.records, &loaded.history, &options);
+            let mut warnings = loaded.warnings;
+            warnings.append(&mut report.warnings);
+            report.warnings = warnings;
+            if let Some(memo) = &memo {
+                memo.put(&report, analytics::open_records(&loaded.records, &options));
+            }
+            report
+        }
+    };
     for w in &report.warnings {
         crate::output::warn(w);
     }

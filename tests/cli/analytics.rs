@@ -944,3 +944,74 @@ fn audit_over_tool_and_hand_commits() {
     );
     assert_eq!(out["audit"]["deleted"].as_array().expect("list").len(), 1);
 }
+
+#[test]
+fn the_report_memo_serves_only_unchanged_reports() {
+    let mut b = build();
+    // A file written within 2 s of the memo is never trusted from it: let
+    // the records age so that a second run can use the memo.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let run = |env: &TestEnv, args: &[&str]| -> (Value, String) {
+        let mut all = vec!["analytics", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = env
+            .cmd()
+            .env("DEPLOY_LEDGER_TIMINGS", "1")
+            .args(&all)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json = serde_json::from_slice(&out.stdout).expect("json");
+        (json, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (cold, e) = run(&b.env, &[]);
+    assert!(e.contains("report memo: miss"), "{e}");
+    let (warm, e) = run(&b.env, &[]);
+    assert!(e.contains("report memo: hit"), "{e}");
+    assert_eq!(cold, warm, "the same report, to the last digit");
+    // Other options are another report.
+    let (by_month, e) = run(&b.env, &["--period", "month"]);
+    assert!(e.contains("report memo: miss"), "{e}");
+    assert_eq!(by_month["trends"]["period"], "month");
+    assert!(run(&b.env, &[]).1.contains("report memo: hit"));
+    // The clock moves what depends on it: S2 (open since 01-22 08:00) is 80 h
+    // old at 01-25 16:00, and U (since 01-24 15:00) 25 h: both stale now.
+    b.env.at("2025-01-25T16:00:00Z");
+    let (later, e) = run(&b.env, &[]);
+    assert!(e.contains("report memo: hit"), "{e}");
+    assert_eq!(later["generated_at"], "2025-01-25T16:00:00Z");
+    let stale = &later["audit"]["stale_in_progress"];
+    assert_eq!(stale.as_array().expect("list").len(), 2);
+    assert_eq!(stale[0]["id"], S2);
+    assert_eq!(stale[0]["age_hours"], 80);
+    assert_eq!(stale[1]["id"], U);
+    assert_eq!(stale[1]["age_hours"], 25);
+    // An edit of a work-tree record is read: U finishes as failed.
+    let u = b
+        .env
+        .read(&path_of(U))
+        .replace("status: in-progress", "status: failed");
+    b.env.write(&path_of(U), &u);
+    let (edited, e) = run(&b.env, &[]);
+    assert!(e.contains("report memo: miss"), "{e}");
+    assert_eq!(edited["summary"]["by_status"]["failed"], 2);
+    // A new commit is another revision.
+    b.env.git(&["add", "-A"]);
+    b.env.git(&["commit", "-q", "-m", "U failed"]);
+    let (committed, e) = run(&b.env, &[]);
+    assert!(e.contains("report memo: miss"), "{e}");
+    assert_eq!(committed["summary"]["uncommitted"], 0);
+    assert_eq!(committed["summary"]["by_status"]["failed"], 2);
+    // Deleting the memo (or damaging it) only costs time.
+    let memo = b.env.path(".git/deploy-ledger/analytics-memo");
+    std::fs::write(&memo, b"{ not json").expect("write");
+    let (again, e) = run(&b.env, &[]);
+    assert!(e.contains("report memo: miss"), "{e}");
+    assert_eq!(again, committed);
+    std::fs::remove_file(&memo).expect("rm memo");
+    assert_eq!(run(&b.env, &[]).0, committed);
+}

@@ -1,0 +1,171 @@
+//! The report memo: a finished report kept under
+//! `.git/deploy-ledger/analytics-memo`, so that a second `analytics` with
+//! nothing new costs a `stat` of each record file instead of a load.
+//!
+//! An entry is used only when everything the report was computed from is
+//! the same: the commit `--rev` resolved to, the report's options and the
+//! configuration they came from, whether the clone is shallow (and where it
+//! is cut), this build of the tool, and, when the work tree's records join
+//! the report, the size, times and inode of every record file (as git's
+//! index keys a file; a file changed within 2 s of the memo's write is never
+//! trusted). What depends on the clock (`generated_at`, the stale
+//! in-progress records) is recomputed at each run. Deleting the memo only
+//! costs time.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::Path;
+
+use super::{stale_in_progress, OpenRecord, Options, Report};
+use crate::git::Repo;
+use crate::record::format_time;
+
+const FILE: &str = "analytics-memo";
+const FORMAT: &str = "deploy-ledger analytics-memo 1";
+/// Entries kept (the most recent first): a few option sets in turn.
+const KEEP: usize = 8;
+
+#[derive(Serialize, Deserialize)]
+struct File {
+    format: String,
+    entries: Vec<Entry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    key: String,
+    /// The work tree's record files when the report was computed (None:
+    /// the work tree did not join the report).
+    stamp: Option<u64>,
+    /// When the stamp was taken (ns since the epoch), for the racy rule.
+    stamped_ns: i64,
+    report: Report,
+    /// The in-progress records, to recompute the stale list.
+    open: Vec<OpenRecord>,
+}
+
+/// What identifies one report, found before anything is loaded.
+pub struct Memo {
+    dir: std::path::PathBuf,
+    key: String,
+    /// The work tree's stamp, when it joins the report.
+    stamp: Option<crate::ledger::Stamp>,
+    stamped_ns: i64,
+}
+
+impl Memo {
+    /// The memo of the report of `rev` (a commit id) with `options`;
+    /// `work_tree` is the root when its records join the report.
+    pub fn new(repo: &Repo, rev: &str, options: &Options, work_tree: Option<&Path>) -> Memo {
+        let stamped_ns = now_ns();
+        let stamp = work_tree.map(crate::ledger::work_tree_stamp);
+        let mut o = options.clone();
+        // The clock only moves `generated_at` and the stale list.
+        o.now = DateTime::<Utc>::UNIX_EPOCH;
+        let shallow = std::fs::read(repo.git_dir().join("shallow")).unwrap_or_default();
+        let key = format!(
+            "{FORMAT}|{}|{}|{rev}|{}|{:x}|{o:?}",
+            env!("CARGO_PKG_VERSION"),
+            build_id(),
+            work_tree.is_some(),
+            fnv(&shallow),
+        );
+        Memo {
+            dir: repo.state_dir(),
+            key,
+            stamp,
+            stamped_ns,
+        }
+    }
+
+    /// The memorised report, brought up to `now`, if nothing it was
+    /// computed from has changed.
+    pub fn get(&self, now: DateTime<Utc>, stale_after_hours: u64) -> Option<Report> {
+        let bytes = std::fs::read(self.dir.join(FILE)).ok()?;
+        let file: File = serde_json::from_slice(&bytes).ok()?;
+        if file.format != FORMAT {
+            return None;
+        }
+        let entry = file.entries.into_iter().find(|e| e.key == self.key)?;
+        if entry.stamp != self.stamp.map(|s| s.hash) {
+            return None;
+        }
+        // A file written around the stamp may have changed again within the
+        // same timestamp tick: the stamp cannot tell.
+        if self
+            .stamp
+            .is_some_and(|s| s.newest_ns + 2_000_000_000 >= i128::from(entry.stamped_ns))
+        {
+            return None;
+        }
+        let mut report = entry.report;
+        report.generated_at = format_time(now);
+        report.audit.stale_in_progress = stale_in_progress(&entry.open, now, stale_after_hours);
+        Some(report)
+    }
+
+    /// Keeps `report` (best effort: a read-only `.git` only costs time).
+    pub fn put(&self, report: &Report, open: Vec<OpenRecord>) {
+        let _ = self.write(report, open);
+    }
+
+    fn write(&self, report: &Report, open: Vec<OpenRecord>) -> std::io::Result<()> {
+        let old: Option<File> = std::fs::read(self.dir.join(FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .filter(|f: &File| f.format == FORMAT);
+        let mut entries = vec![Entry {
+            key: self.key.clone(),
+            stamp: self.stamp.map(|s| s.hash),
+            stamped_ns: self.stamped_ns,
+            report: report.clone(),
+            open,
+        }];
+        entries.extend(
+            old.map(|f| f.entries)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| e.key != self.key)
+                .take(KEEP - 1),
+        );
+        let file = File {
+            format: FORMAT.into(),
+            entries,
+        };
+        std::fs::create_dir_all(&self.dir)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
+        tmp.write_all(&serde_json::to_vec(&file)?)?;
+        tmp.persist(self.dir.join(FILE)).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
+/// This build of the tool: a rebuilt binary may compute differently.
+fn build_id() -> String {
+    std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| {
+            let modified = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{}-{modified}", m.len())
+        })
+        .unwrap_or_default()
+}
+
+/// FNV-1a, a stable hash of a small file's bytes.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
