@@ -50,7 +50,7 @@ fn parse(path: &str, bytes: &[u8]) -> Option<ParseResult> {
     }
     Some(
         Record::parse(&text, Path::new(path))
-            .map(|(_, r)| r)
+            .map(|(_, r)| r.for_reports())
             .map_err(|e| e.to_string()),
     )
 }
@@ -99,10 +99,17 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
                     Some(c) => (Some(c.walk), cache::by_blob(c.files)),
                     None => (None, HashMap::new()),
                 };
-                let files = files_at(repo, &rev, known)?;
-                clock.lap("records at rev");
-                let walk = repo.walk_history(&rev, &prefixes, base)?;
-                clock.lap("history walk");
+                // The records and the history are independent: read them at
+                // once (the commit walk is sequential, the parsing is not).
+                // (A git2 handle is not `Sync`: one each.)
+                let (mine, other) = (repo.reopen()?, repo.reopen()?);
+                let (at, paths) = (&rev, &prefixes);
+                let (files, walk) = rayon::join(
+                    move || files_at(&mine, at, known),
+                    move || other.walk_history(at, paths, base),
+                );
+                let (files, walk) = (files?, walk?);
+                clock.lap("records at rev and history walk");
                 (files, walk, None, true)
             }
         };

@@ -35,6 +35,14 @@ impl Repo {
         }
     }
 
+    /// The same repository opened again: a handle for another thread
+    /// (a `git2::Repository` is not `Sync`).
+    pub fn reopen(&self) -> Result<Repo> {
+        Ok(Repo {
+            inner: git2::Repository::open(self.inner.path())?,
+        })
+    }
+
     /// The work tree's root; an error in a bare repository.
     pub fn workdir(&self) -> Result<&Path> {
         self.inner.workdir().ok_or_else(|| {

@@ -261,6 +261,20 @@ impl Record {
         Ok((doc, record))
     }
 
+    /// The record without what the reports never read (CI, tools, change,
+    /// labels, the git branch, tag and remote): analytics holds every record
+    /// of the ledger at once, and these maps were most of each one's memory.
+    pub fn for_reports(mut self) -> Record {
+        self.ci = BTreeMap::new();
+        self.tools = BTreeMap::new();
+        self.change = BTreeMap::new();
+        self.labels = BTreeMap::new();
+        self.git.branch = None;
+        self.git.tag = None;
+        self.git.remote = None;
+        self
+    }
+
     /// The open phase, if any (the last one, not yet finished).
     pub fn open_phase(&self) -> Option<&Phase> {
         self.phases.last().filter(|p| p.finished_at.is_none())
