@@ -359,6 +359,8 @@ fn gitops_record(
         start: StartParams {
             service,
             environment: Some(environment),
+            // A push names no version; the short commit id stands in.
+            version: Some(commit[..12.min(commit.len())].to_string()),
             labels: vec![("trigger".into(), "gitops-push".into())],
             note: Some(note),
             ..StartParams::default()

@@ -474,6 +474,10 @@ fn gitops_branch_glob_records_the_last_path_component_as_environment() {
     let record = env.read(path);
     assert!(record.contains("environment: staging\n"), "{record}");
     assert!(
+        record.contains(&format!("version: {}\n", &head[..12])),
+        "the version defaults to the short commit id: {record}"
+    );
+    assert!(
         record.contains(&format!("git: {{ commit: {head}, branch: env/staging }}")),
         "{record}"
     );
