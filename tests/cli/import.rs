@@ -343,3 +343,27 @@ fn paginated_arrays_and_a_single_object() {
         "{out}"
     );
 }
+
+/// An `id` that `validate` would reject is a rejected row, like in `record`.
+#[test]
+fn a_row_whose_id_validate_would_reject_is_rejected() {
+    let env = TestEnv::new();
+    env.write(
+        "past.csv",
+        "id,service,environment,status,started_at,finished_at\n\
+         DEP-custom,api,production,success,2025-01-16T14:30:00Z,2025-01-16T14:35:00Z\n\
+         DEP-2025-01-17-14-30-api-production,api,production,success,2025-01-17T14:30:00Z,2025-01-17T14:35:00Z\n",
+    );
+    let out = env.run(&["import", "past.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("past.csv:2: record id `DEP-custom` does not match the start time"),
+        "{stderr}"
+    );
+    assert_eq!(
+        env.records(),
+        ["deployments/checklists/2025/01/DEP-2025-01-17-14-30-api-production.md"]
+    );
+    env.ok(&["validate"]);
+}
