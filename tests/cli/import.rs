@@ -367,3 +367,52 @@ fn a_row_whose_id_validate_would_reject_is_rejected() {
     );
     env.ok(&["validate"]);
 }
+
+/// Lines are lines of the file, blank ones included (CRLF too); a quote
+/// never closed is reported as such, not as the fields it swallowed.
+#[test]
+fn csv_lines_count_blank_lines_and_an_unterminated_quote_is_named() {
+    let env = TestEnv::new();
+    env.write(
+        "past.csv",
+        "service,environment,status,started_at,finished_at\n\
+         \n\
+         \n\
+         api,production,exploded,2025-01-16T14:30:00Z,2025-01-16T14:35:00Z\n\
+         \n\
+         api,production,success,2025-01-17T14:30:00Z,2025-01-17T14:35:00Z\n\
+         api,\"production,success,2025-01-18T14:30:00Z,2025-01-18T14:35:00Z\n\
+         api,production,success,2025-01-19T14:30:00Z,2025-01-19T14:35:00Z\n",
+    );
+    let out = env.run(&["import", "past.csv", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["written"][0]["line"], 6, "{report}");
+    assert_eq!(report["rejected"][0]["line"], 4, "{report}");
+    assert_eq!(report["rejected"][1]["line"], 7, "{report}");
+    let out = env.run(&["import", "past.csv"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("past.csv:4: unknown status `exploded`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "past.csv:7: a `\"` opens a quoted field that is never closed (lines 7–8 were read as one field)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no `environment`"), "{stderr}");
+
+    env.write(
+        "crlf.csv",
+        "service,environment,status,started_at,finished_at\r\n\r\n\
+         web,staging,exploded,2025-01-16T14:30:00Z,2025-01-16T14:35:00Z\r\n",
+    );
+    let out = env.run(&["import", "crlf.csv"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("crlf.csv:3: unknown status `exploded`"),
+        "{stderr}"
+    );
+}
