@@ -207,7 +207,7 @@ fn github_deployments_with_statuses_or_state() {
     let out = env.run(&["import", "gh.json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("imported 0, already present 2, skipped 1, rejected 1"),
+        stdout.contains("nothing new imported: 2 already present, 1 skipped, 1 rejected"),
         "{stdout}"
     );
     let out = env.run(&["import", "gh.json", "--service", "storefront"]);
@@ -415,4 +415,60 @@ fn csv_lines_count_blank_lines_and_an_unterminated_quote_is_named() {
         stderr.contains("crlf.csv:3: unknown status `exploded`"),
         "{stderr}"
     );
+}
+
+/// `--commit` commits every written record in one commit, as the help says.
+#[test]
+fn help_says_commit_takes_every_record() {
+    let env = TestEnv::new();
+    let help = env.ok(&["import", "--help"]);
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("--commit Commit every record written, all in one commit and alone"),
+        "{help}"
+    );
+    assert!(!flat.contains("record file alone"), "{help}");
+}
+
+/// A second import of a file with a rejected row says plainly that nothing
+/// new was imported, still lists the row and exits 1.
+#[test]
+fn a_second_import_with_rejected_rows_says_nothing_new_was_imported() {
+    let env = TestEnv::new();
+    env.write(
+        "past.csv",
+        "service,environment,status,started_at,finished_at\n\
+         api,production,success,2025-01-15T14:30:00Z,2025-01-15T14:45:00Z\n\
+         api,production,exploded,2025-01-16T14:30:00Z,2025-01-16T14:45:00Z\n",
+    );
+    let first = env.run(&["import", "past.csv"]);
+    assert_eq!(first.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&first.stdout)
+        .contains("imported 1, already present 0, skipped 0, rejected 1"));
+    for (args, words) in [
+        (&["import", "past.csv"][..], "nothing new imported"),
+        (
+            &["import", "past.csv", "--dry-run"][..],
+            "nothing new would be imported",
+        ),
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(1));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stdout.trim_end(),
+            format!("{words}: 1 already present, 0 skipped, 1 rejected"),
+            "{stdout}"
+        );
+        assert!(
+            stderr.contains("past.csv:3: unknown status `exploded`"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("error: 1 row(s) of past.csv could not be imported"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(env.records().len(), 1);
 }
