@@ -271,7 +271,7 @@ pub fn prepare(ledger: &Ledger, b: &Backfill, existing: &Existing) -> Result<Pre
 
     let id = match &b.id {
         Some(id) => {
-            check_id(id)?;
+            check_id(id, b.started, &p.service, &environment)?;
             id.clone()
         }
         None => deploy::new_id(b.started, &p.service, &environment, &|id| {
@@ -393,21 +393,31 @@ pub fn prepare(ledger: &Ledger, b: &Backfill, existing: &Existing) -> Result<Pre
     })
 }
 
-/// Checks an explicit id: it becomes a file name, so it must be a slug-like
-/// `DEP-…` word.
-fn check_id(id: &str) -> Result<()> {
-    let ok = id.starts_with("DEP-")
-        && id.len() <= 200
-        && id[4..]
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
-        && !id.contains("..");
+/// Checks an explicit id: `validate` (and so the pre-push hook) accepts
+/// only the id derived from the start time, service and environment, or it
+/// with a collision suffix `-2`, `-3`…, so nothing else may be written.
+fn check_id(id: &str, started: DateTime<Utc>, service: &str, environment: &str) -> Result<()> {
+    let base = format!(
+        "DEP-{}-{service}-{environment}",
+        started.format("%Y-%m-%d-%H-%M")
+    );
+    let ok = id.strip_prefix(&base).is_some_and(|rest| {
+        rest.is_empty()
+            || rest.strip_prefix('-').is_some_and(|n| {
+                !n.is_empty()
+                    && n.bytes().all(|b| b.is_ascii_digit())
+                    && n.parse::<u64>().is_ok_and(|n| n >= 2)
+            })
+    });
     if ok {
         return Ok(());
     }
+    let shown: String = id.chars().take(80).collect();
     Err(Error::user_hint(
-        format!("record id `{id}` is not a valid id"),
-        "ids look like DEP-2025-01-15-14-30-api-production (leave --id out to derive it)",
+        format!(
+            "record id `{shown}` does not match the start time, service and environment (validate would reject it)"
+        ),
+        format!("leave the id out to derive `{base}`, or give `{base}-2`, `{base}-3`… for another deployment of the same minute"),
     ))
 }
 
@@ -431,7 +441,12 @@ fn git_value(
                 ));
                 (Some(rev.to_ascii_lowercase()), None, None)
             }
-            Err(e) => return Err(e),
+            Err(_) => {
+                return Err(Error::user_hint(
+                    format!("--sha `{rev}` is not a revision of this repository"),
+                    "pass a branch, tag or commit of this clone (e.g. --sha HEAD), or a full 40-digit commit id",
+                ))
+            }
         },
         GitSource::Given {
             commit,

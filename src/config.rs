@@ -74,11 +74,12 @@ impl Config {
     /// outside a repository, built-in and user config only).
     pub fn load(root: Option<&Path>) -> Result<Config> {
         let mut merged = parse(DEFAULT_TOML, Path::new("<built-in ledger.toml>"))?;
+        let mut origins = GitopsOrigins::default();
         if let Some(user) = user_config_path() {
-            merge_file(&mut merged, &user)?;
+            merge_file(&mut merged, &user, &mut origins)?;
         }
         if let Some(root) = root {
-            merge_file(&mut merged, &root.join(CONFIG_FILE))?;
+            merge_file(&mut merged, &root.join(CONFIG_FILE), &mut origins)?;
         }
         apply_env(&mut merged)?;
         let config: Config = merged
@@ -88,7 +89,110 @@ impl Config {
                 message: e.message().to_string(),
             })?;
         config.check()?;
+        config.check_gitops(&origins)?;
         Ok(config)
+    }
+
+    /// Rejects a `[gitops]` section that could never record a deployment
+    /// (no service, a name that is not a slug, a branch whose environment
+    /// could never be one), naming the file and line that set it.
+    fn check_gitops(&self, origins: &GitopsOrigins) -> Result<()> {
+        let g = &self.gitops;
+        let at = |origin: &Option<Origin>, message: String, hint: String| {
+            let (path, line) = match origin {
+                Some(o) => (o.path.display().to_string(), format!("line {}: ", o.line)),
+                None => (CONFIG_FILE.to_string(), String::new()),
+            };
+            Error::user_hint(
+                format!("{path}: invalid configuration: {line}{message}"),
+                hint,
+            )
+        };
+        let slug_rule = "a name is lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit";
+        if let Some(service) = &g.service {
+            if !crate::record::is_slug(service) {
+                return Err(at(
+                    &origins.service,
+                    format!("[gitops] service `{service}` is not a slug"),
+                    format!("{slug_rule}, e.g. `shop`"),
+                ));
+            }
+        }
+        if let Some(env) = &g.environment {
+            if !crate::record::is_slug(env) {
+                return Err(at(
+                    &origins.environment,
+                    format!("[gitops] environment `{env}` is not a slug"),
+                    format!("{slug_rule}, e.g. `production`"),
+                ));
+            }
+        }
+        if g.branches.is_empty() {
+            return Ok(());
+        }
+        if g.service.is_none() {
+            return Err(at(
+                &origins.branches,
+                "[gitops] branches is set but [gitops] service is not: a push would record nothing"
+                    .into(),
+                "add `service = \"NAME\"` (the service these branches deploy) under [gitops]"
+                    .into(),
+            ));
+        }
+        if g.environment.is_some() {
+            return Ok(());
+        }
+        for (i, pattern) in g.branches.iter().enumerate() {
+            let origin = origins
+                .branch_lines
+                .get(i)
+                .cloned()
+                .or_else(|| origins.branches.clone());
+            // A rule of [environments] that covers the pattern names it.
+            let mapped = self.environments.values().any(|e| {
+                e.branches
+                    .iter()
+                    .any(|rule| rule == pattern || glob_match(rule, pattern))
+            });
+            if mapped {
+                continue;
+            }
+            let last = pattern.rsplit('/').next().unwrap_or(pattern);
+            let never = if last.contains(['*', '?']) {
+                // Whatever the glob matches, these characters stay.
+                last.starts_with(['.', '_', '-'])
+                    || !last.chars().all(|c| {
+                        c.is_ascii_lowercase()
+                            || c.is_ascii_digit()
+                            || matches!(c, '.' | '_' | '-' | '*' | '?')
+                    })
+            } else {
+                !crate::record::is_slug(last)
+            };
+            if never {
+                return Err(at(
+                    &origin,
+                    format!(
+                        "[gitops] branch `{pattern}` would record the environment `{last}` (the branch's last path component), which is not a slug"
+                    ),
+                    format!(
+                        "set `environment = \"NAME\"` under [gitops], or map the branch with [environments.NAME] branches = [\"{pattern}\"]"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The environment a GitOps push of `branch` records: `[gitops]
+    /// environment`, else the `[environments]` branch rules, else the last
+    /// path component of the branch (`env/staging` → `staging`).
+    pub fn gitops_environment(&self, branch: &str) -> String {
+        self.gitops
+            .environment
+            .clone()
+            .or_else(|| self.environment_for_branch(branch).map(str::to_string))
+            .unwrap_or_else(|| branch.rsplit('/').next().unwrap_or(branch).to_string())
     }
 
     fn check(&self) -> Result<()> {
@@ -161,7 +265,58 @@ fn parse(text: &str, path: &Path) -> Result<toml::Table> {
     })
 }
 
-fn merge_file(into: &mut toml::Table, path: &Path) -> Result<()> {
+/// Where a layer set a `[gitops]` key, for errors found once all layers merged.
+#[derive(Debug, Clone)]
+struct Origin {
+    path: PathBuf,
+    line: usize,
+}
+
+#[derive(Debug, Default)]
+struct GitopsOrigins {
+    branches: Option<Origin>,
+    /// The line of each pattern of `branches`, in order.
+    branch_lines: Vec<Origin>,
+    service: Option<Origin>,
+    environment: Option<Origin>,
+}
+
+impl GitopsOrigins {
+    /// Notes the lines of the `[gitops]` keys this layer sets (a later layer
+    /// replaces a key, as the merge does).
+    fn note(&mut self, text: &str, path: &Path) {
+        #[derive(Deserialize)]
+        struct Layer {
+            #[serde(default)]
+            gitops: Option<Spans>,
+        }
+        #[derive(Deserialize)]
+        struct Spans {
+            branches: Option<toml::Spanned<Vec<toml::Spanned<String>>>>,
+            service: Option<toml::Spanned<String>>,
+            environment: Option<toml::Spanned<String>>,
+        }
+        let Ok(Layer { gitops: Some(g) }) = toml::from_str::<Layer>(text) else {
+            return;
+        };
+        let origin = |start: usize| Origin {
+            path: path.to_path_buf(),
+            line: text[..start.min(text.len())].matches('\n').count() + 1,
+        };
+        if let Some(b) = &g.branches {
+            self.branches = Some(origin(b.span().start));
+            self.branch_lines = b.get_ref().iter().map(|p| origin(p.span().start)).collect();
+        }
+        if let Some(s) = &g.service {
+            self.service = Some(origin(s.span().start));
+        }
+        if let Some(e) = &g.environment {
+            self.environment = Some(origin(e.span().start));
+        }
+    }
+}
+
+fn merge_file(into: &mut toml::Table, path: &Path, origins: &mut GitopsOrigins) -> Result<()> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -172,6 +327,7 @@ fn merge_file(into: &mut toml::Table, path: &Path) -> Result<()> {
     // and the line of the offending key or value.
     check_layer_text(&text, path)?;
     check_keys(&layer, path)?;
+    origins.note(&text, path);
     merge(into, layer);
     Ok(())
 }

@@ -297,38 +297,57 @@ pub fn pushed(
     let Some(branch) = remote_ref.strip_prefix("refs/heads/") else {
         return Ok(out);
     };
+    // A GitOps record that cannot be written is reported, never an error:
+    // the in-progress warnings above must still reach the user.
+    if let Err(e) = gitops_record(ledger, remote, branch, &commit, &mut out) {
+        out.notes.push(format!(
+            "GitOps mode: `{branch}` was pushed but nothing was recorded: {e}{}",
+            e.hint()
+                .map(|h| format!(" (hint: {h})"))
+                .unwrap_or_default()
+        ));
+    }
+    Ok(out)
+}
+
+/// GitOps mode: when `branch` is one of `[gitops] branches`, records a
+/// deployment of `commit` (once per service, environment and commit).
+fn gitops_record(
+    ledger: &Ledger,
+    remote: Option<&str>,
+    branch: &str,
+    commit: &str,
+    out: &mut Pushed,
+) -> Result<()> {
     let gitops = &ledger.config.gitops;
     if !gitops.branches.iter().any(|p| glob_match(p, branch)) {
-        return Ok(out);
+        return Ok(());
     }
     let Some(service) = gitops.service.clone() else {
         out.notes.push(format!(
             "GitOps mode: `{branch}` was pushed but [gitops] service is not set in deployments/ledger.toml; nothing recorded"
         ));
-        return Ok(out);
+        return Ok(());
     };
-    let environment = gitops
-        .environment
-        .clone()
-        .or_else(|| {
-            ledger
-                .config
-                .environment_for_branch(branch)
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| branch.to_string());
+    let environment = ledger.config.gitops_environment(branch);
+    crate::record::check_slug("environment", &environment).map_err(|_| {
+        Error::user_hint(
+            format!("the branch `{branch}` gives the environment `{environment}`, which is not a slug"),
+            format!("set [gitops] environment, or map the branch with [environments.NAME] branches = [\"{branch}\"] in deployments/ledger.toml"),
+        )
+    })?;
     let (all, _) = ledger.load_all();
     if let Some(done) = all.iter().find(|l| {
         l.record.service == service
             && l.record.environment == environment
-            && l.record.git.commit.as_deref() == Some(commit.as_str())
+            && l.record.git.commit.as_deref() == Some(commit)
     }) {
         out.notes.push(format!(
             "GitOps mode: {} already records {} in {environment}; nothing recorded",
             done.record.id,
             &commit[..12]
         ));
-        return Ok(out);
+        return Ok(());
     }
     let now = clock::now()?;
     let note = format!(
@@ -340,6 +359,8 @@ pub fn pushed(
         start: StartParams {
             service,
             environment: Some(environment),
+            // A push names no version; the short commit id stands in.
+            version: Some(commit[..12.min(commit.len())].to_string()),
             labels: vec![("trigger".into(), "gitops-push".into())],
             note: Some(note),
             ..StartParams::default()
@@ -350,7 +371,7 @@ pub fn pushed(
         status: Status::Success,
         reason: None,
         git: GitSource::Given {
-            commit: Some(commit.clone()),
+            commit: Some(commit.to_string()),
             branch: Some(branch.to_string()),
             tag: None,
         },
@@ -367,5 +388,5 @@ pub fn pushed(
             .notes
             .push(format!("GitOps mode: {id} is already recorded")),
     }
-    Ok(out)
+    Ok(())
 }

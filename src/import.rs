@@ -293,11 +293,50 @@ fn csv_items(text: &str) -> Result<Vec<Item>> {
         .iter()
         .map(|h| h.trim().to_ascii_lowercase())
         .collect();
+    // Lines come from byte offsets: the reader's own line count leaves out
+    // blank lines. A record's raw text runs to the next record's start.
+    let line_at = |byte: usize| text[..byte.min(text.len())].matches('\n').count() + 1;
+    let rows: Vec<(usize, csv::Result<csv::StringRecord>)> = reader
+        .records()
+        .map(|r| {
+            let byte = match &r {
+                Ok(rec) => rec.position().map(|p| p.byte() as usize),
+                Err(e) => e.position().map(|p| p.byte() as usize),
+            };
+            // The position is where the reader resumed: before any blank
+            // lines it skipped on the way to the record.
+            let mut byte = byte.unwrap_or(text.len()).min(text.len());
+            byte += text[byte..].len() - text[byte..].trim_start_matches(['\r', '\n']).len();
+            (byte, r)
+        })
+        .collect();
     let mut out = Vec::new();
-    for result in reader.records() {
+    for (i, (start, result)) in rows.iter().enumerate() {
+        let start = *start;
+        let end = rows.get(i + 1).map(|(b, _)| *b).unwrap_or(text.len());
+        let line = line_at(start);
+        // A quote never closed swallows the rest of the file into the last
+        // row; quoted fields (`""` inside one) keep the count of quotes
+        // even, so an odd count there is that (a stray `"` inside an
+        // unquoted field of an earlier row is read as text).
+        let raw = text.get(start..end.max(start)).unwrap_or_default();
+        if end == text.len() && raw.matches('"').count() % 2 == 1 {
+            let last = line_at(end.saturating_sub(1).max(start));
+            let swallowed = if last > line {
+                format!(" (lines {line}–{last} were read as one field)")
+            } else {
+                String::new()
+            };
+            out.push((
+                line,
+                Err(format!(
+                    "a `\"` opens a quoted field that is never closed{swallowed}: close the quote, or double a quote inside a quoted field (`\"\"`)"
+                )),
+            ));
+            continue;
+        }
         match result {
             Ok(rec) => {
-                let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
                 if rec.len() > headers.len() {
                     out.push((
                         line,
@@ -320,10 +359,7 @@ fn csv_items(text: &str) -> Result<Vec<Item>> {
                     .collect();
                 out.push((line, Ok(map)));
             }
-            Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                out.push((line, Err(format!("unreadable CSV row: {e}"))));
-            }
+            Err(e) => out.push((line, Err(format!("unreadable CSV row: {e}")))),
         }
     }
     Ok(out)

@@ -48,12 +48,16 @@ pub struct Args {
     /// Print the report as JSON (written, present, skipped, rejected, each with its line)
     #[arg(long)]
     pub json: bool,
-    #[command(flatten)]
-    pub commit: CommitArg,
+    /// Commit every record written, all in one commit and alone (other
+    /// staged changes stay staged)
+    #[arg(long)]
+    pub commit: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let ledger = open_ledger(args.commit)?;
+    let ledger = open_ledger(CommitArg {
+        commit: args.commit,
+    })?;
     let opts = ImportOptions {
         format: match args.format {
             FormatArg::Auto => Format::Auto,
@@ -103,6 +107,19 @@ pub fn run(args: Args) -> Result<()> {
             "nothing to import: {} already present, {} skipped",
             report.present.len(),
             report.skipped.len()
+        )
+    } else if report.written.is_empty() {
+        // Say plainly that nothing new came in; the rejected rows are why.
+        format!(
+            "nothing new {}: {} already present, {} skipped, {} rejected",
+            if opts.dry_run {
+                "would be imported"
+            } else {
+                "imported"
+            },
+            report.present.len(),
+            report.skipped.len(),
+            report.rejected.len()
         )
     } else {
         format!(

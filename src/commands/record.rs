@@ -54,7 +54,8 @@ pub struct Args {
     /// A phase with its times, NAME=START..END (repeatable; optional)
     #[arg(long = "phase", value_name = "NAME=START..END")]
     pub phases: Vec<String>,
-    /// The record id (default: DEP-<started>-<service>-<env>, -2… if taken)
+    /// The record id: DEP-<started>-<service>-<env> (the default), or it
+    /// with -2, -3… (the default when taken); any other id is refused
     #[arg(long)]
     pub id: Option<String>,
     #[command(flatten)]

@@ -11,9 +11,10 @@ Examples:
       --reason \"error rate doubled\"
   deploy-ledger rollback --service api --env production --reason \"p99 latency\" --commit
 
-Writes a new record (status rolled-back, `rollback: { of, from_version,
-to_version, reason }`) and marks the rolled-back deployment `rolled-back` with
-`rolled_back_by`; both files or neither. The rollback starts and finishes now
+Writes a new record (status success: the rollback is the deployment that
+restored service; with `rollback: { of, from_version, to_version, reason }`)
+and marks the rolled-back deployment `rolled-back` with `rolled_back_by`;
+both files or neither. The rollback starts and finishes now
 unless --started/--finished are given. Without --to-version, the version of
 the success before the rolled-back one is used.";
 
@@ -46,8 +47,10 @@ pub struct Args {
     pub finished: Option<String>,
     #[command(flatten)]
     pub notes: NoteArgs,
-    #[command(flatten)]
-    pub commit: CommitArg,
+    /// Commit both files (the rollback record and the rolled-back one) in
+    /// one commit, alone (other staged changes stay staged)
+    #[arg(long)]
+    pub commit: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -62,7 +65,9 @@ pub fn run(args: Args) -> Result<()> {
         .as_deref()
         .map(|s| backfill::parse_utc(s, "--finished"))
         .transpose()?;
-    let ledger = open_ledger(args.commit)?;
+    let ledger = open_ledger(CommitArg {
+        commit: args.commit,
+    })?;
     let params = RollbackParams {
         of: args.of,
         service: args.service,

@@ -416,7 +416,7 @@ pub fn line_chart(id: &str, title: &str, points: &[(String, Option<f64>)], axis:
 /// Hour × weekday heatmap of deployment starts.
 pub fn heatmap_chart(rows: &[(String, Vec<usize>)], tz: &str) -> Chart {
     let cell = 19.5;
-    let left = 40.0;
+    let left = 46.0; // room for "Wed" at the phone font size
     let h = TOP + 7.0 * cell + 28.0;
     let mut c = Chart {
         id: "heatmap".into(),
@@ -452,11 +452,7 @@ pub fn heatmap_chart(rows: &[(String, Vec<usize>)], tz: &str) -> Chart {
                 w: r1(cell - 2.0),
                 h: r1(cell - 2.0),
                 class: if *n == 0 { "cell-empty" } else { "cell" }.into(),
-                opacity: if *n == 0 {
-                    1.0
-                } else {
-                    r1(0.2 + 0.8 * *n as f64 / max as f64).min(1.0)
-                },
+                opacity: if *n == 0 { 1.0 } else { shade(*n, max) },
                 tip: format!("{day} {hour:02}:00–{hour:02}:59: {n} deployments"),
             });
         }
@@ -470,7 +466,55 @@ pub fn heatmap_chart(rows: &[(String, Vec<usize>)], tz: &str) -> Chart {
             "axis",
         ));
     }
+    heatmap_scale(&mut c, max, left, TOP + 7.0 * cell + 30.0, cell);
     c
+}
+
+/// The colour scale under the heatmap: an empty cell for 0, then cells of
+/// the shades used for a few counts up to `max`, each with its count.
+fn heatmap_scale(c: &mut Chart, max: usize, left: f64, y: f64, cell: f64) {
+    let mut steps = vec![0, 1];
+    for quarter in 1..=4 {
+        let n = (max * quarter).div_ceil(4);
+        if n > *steps.last().unwrap_or(&0) {
+            steps.push(n);
+        }
+    }
+    let size = cell - 2.0;
+    // Room for a count of three digits after each cell, at phone font size.
+    let gap = cell * 3.0;
+    for (i, n) in steps.iter().enumerate() {
+        let x = left + gap * i as f64;
+        c.rects.push(Rect {
+            x: r1(x),
+            y: r1(y),
+            w: r1(size),
+            h: r1(size),
+            class: if *n == 0 { "scale-cell-empty" } else { "cell" }.into(),
+            opacity: if *n == 0 { 1.0 } else { shade(*n, max) },
+            tip: format!("{n} deployments"),
+        });
+        c.texts.push(text(
+            x + size + 4.0,
+            y + size * 0.75,
+            n.to_string(),
+            "start",
+            "axis",
+        ));
+    }
+    c.texts.push(text(
+        left + gap * steps.len() as f64,
+        y + size * 0.75,
+        "deployments",
+        "start",
+        "axis",
+    ));
+    c.height = y + size + 8.0;
+}
+
+/// The fill opacity of a heatmap cell counting `n` of at most `max`.
+fn shade(n: usize, max: usize) -> f64 {
+    r1(0.2 + 0.8 * n as f64 / max.max(1) as f64).min(1.0)
 }
 
 /// Duration of each phase: every deployment a dot (log scale), with the

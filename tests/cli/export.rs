@@ -566,3 +566,56 @@ fn org_and_sexp_snapshots_of_one_failed_deployment() {
         env.ok(&[&["export", "--format", "sexp"][..], &args].concat())
     );
 }
+
+/// A write that fails half-way (here: over a file size limit, as a full disk
+/// would) names the database and says what to do; no file is left behind.
+#[cfg(unix)]
+#[test]
+fn a_failed_sqlite_write_names_the_file_and_leaves_nothing() {
+    let env = TestEnv::new();
+    for day in 10..16 {
+        env.ok(&[
+            "record",
+            "--service",
+            "api",
+            "--env",
+            "production",
+            "--started",
+            &format!("2025-01-{day}T14:30:00Z"),
+            "--finished",
+            &format!("2025-01-{day}T14:35:00Z"),
+            "--status",
+            "success",
+        ]);
+    }
+    std::fs::create_dir_all(env.path("out")).expect("mkdir");
+    let mut cmd = std::process::Command::new("sh");
+    env.apply_env(&mut cmd);
+    // Ignore SIGXFSZ so that the write fails instead of killing the process.
+    let out = cmd
+        .arg("-c")
+        .arg(
+            "trap '' XFSZ; ulimit -f 16; exec \"$0\" export --format sqlite --output out/ledger.db",
+        )
+        .arg(assert_cmd::cargo::cargo_bin("deploy-ledger"))
+        .current_dir(&env.repo)
+        .output()
+        .expect("sh runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].starts_with("error: cannot write the database out/ledger.db: "),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with("hint: a write to out failed (a full disk"),
+        "{stderr}"
+    );
+    assert!(lines[1].ends_with("nothing was written"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(env.path("out"))
+        .expect("read out")
+        .collect();
+    assert!(left.is_empty(), "no partial file: {left:?}");
+}

@@ -438,3 +438,131 @@ fn gitops_mode_records_a_push_of_a_configured_branch() {
         "main~1 was recorded once, main not twice"
     );
 }
+
+/// README's own example: a glob of branches and no `environment`. The
+/// environment is the branch's last path component, the version the short
+/// commit id, and in-progress warnings still come.
+#[test]
+fn gitops_branch_glob_records_the_last_path_component_as_environment() {
+    let mut env = TestEnv::new();
+    let _bare = with_origin(&env);
+    env.write(
+        "deployments/ledger.toml",
+        "[gitops]\nbranches = [\"production\", \"env/*\"]\nservice = \"shop\"\n",
+    );
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    env.git(&["add", "deployments"]);
+    env.git(&["commit", "-q", "-m", "gitops, and a deployment in progress"]);
+    env.ok(&["hooks", "install"]);
+    let head = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+
+    env.at("2025-01-15T16:00:00Z");
+    let out = push(&env, &["-q", "origin", "main:env/staging"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("GitOps mode: recorded DEP-2025-01-15-16-00-shop-staging"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        stderr.contains("DEP-2025-01-15-14-30-api-staging (api in staging) is still in progress"),
+        "{}",
+        text(&out)
+    );
+    let path = "deployments/checklists/2025/01/DEP-2025-01-15-16-00-shop-staging.md";
+    let record = env.read(path);
+    assert!(record.contains("environment: staging\n"), "{record}");
+    assert!(
+        record.contains(&format!("version: {}\n", &head[..12])),
+        "the version defaults to the short commit id: {record}"
+    );
+    assert!(
+        record.contains(&format!("git: {{ commit: {head}, branch: env/staging }}")),
+        "{record}"
+    );
+    // What it wrote passes validate.
+    env.ok(&["validate", "--allow-stale"]);
+}
+
+/// A [gitops] section that could never record is refused when the
+/// configuration loads, with its file and line; one that fails only for
+/// some pushed branch leaves the push and its warnings alone.
+#[test]
+fn gitops_config_that_can_never_work_is_refused_at_load() {
+    let env = TestEnv::new();
+    for (toml, line, what) in [
+        (
+            "[gitops]\nbranches = [\"production\"]\n",
+            2,
+            "[gitops] service is not",
+        ),
+        (
+            "[gitops]\nservice = \"shop\"\nbranches = [\n  \"main\",\n  \"Prod\",\n]\n",
+            5,
+            "branch `Prod` would record the environment `Prod`",
+        ),
+        (
+            "[gitops]\nbranches = [\"Release-*\"]\nservice = \"shop\"\n",
+            2,
+            "branch `Release-*`",
+        ),
+        (
+            "[gitops]\nbranches = [\"main\"]\nservice = \"Shop Front\"\n",
+            3,
+            "service `Shop Front` is not a slug",
+        ),
+        (
+            "[gitops]\nbranches = [\"main\"]\nservice = \"shop\"\nenvironment = \"prod/eu\"\n",
+            4,
+            "environment `prod/eu` is not a slug",
+        ),
+    ] {
+        env.write("deployments/ledger.toml", toml);
+        let err = env.fails(&["list"], 1);
+        assert!(
+            err.starts_with("error: /")
+                && err.contains(&format!(
+                    "deployments/ledger.toml: invalid configuration: line {line}: "
+                )),
+            "{toml}: {err}"
+        );
+        assert!(err.contains(what), "{toml}: {err}");
+        assert!(err.contains("\nhint: "), "{err}");
+    }
+    // A mapping through [environments] or [gitops] environment makes it work.
+    for toml in [
+        "[gitops]\nbranches = [\"Prod\"]\nservice = \"shop\"\nenvironment = \"production\"\n",
+        "[environments.production]\nbranches = [\"Prod\"]\n[gitops]\nbranches = [\"Prod\"]\nservice = \"shop\"\n",
+    ] {
+        env.write("deployments/ledger.toml", toml);
+        env.ok(&["list"]);
+    }
+}
+
+/// A branch that matches a glob but gives no slug (`env/QA`): nothing is
+/// recorded, the push goes on, and the in-progress warnings still come.
+#[test]
+fn gitops_branch_without_a_slug_is_reported_and_the_push_goes_on() {
+    let env = TestEnv::new();
+    let bare = with_origin(&env);
+    env.write(
+        "deployments/ledger.toml",
+        "[gitops]\nbranches = [\"env/*\"]\nservice = \"shop\"\n",
+    );
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    env.git(&["add", "deployments"]);
+    env.git(&["commit", "-q", "-m", "gitops"]);
+    env.ok(&["hooks", "install"]);
+    let out = push(&env, &["-q", "origin", "main:env/QA"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let all = text(&out);
+    assert!(all.contains("is still in progress"), "{all}");
+    assert!(
+        all.contains("environment `QA`, which is not a slug"),
+        "{all}"
+    );
+    assert!(all.contains("set [gitops] environment"), "{all}");
+    assert!(rev(&bare, "refs/heads/env/QA").is_some());
+    assert_eq!(env.records().len(), 1, "only the started one");
+}

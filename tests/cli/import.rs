@@ -207,7 +207,7 @@ fn github_deployments_with_statuses_or_state() {
     let out = env.run(&["import", "gh.json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("imported 0, already present 2, skipped 1, rejected 1"),
+        stdout.contains("nothing new imported: 2 already present, 1 skipped, 1 rejected"),
         "{stdout}"
     );
     let out = env.run(&["import", "gh.json", "--service", "storefront"]);
@@ -342,4 +342,133 @@ fn paginated_arrays_and_a_single_object() {
         out.contains("imported DEP-2025-01-20-10-00-api-staging"),
         "{out}"
     );
+}
+
+/// An `id` that `validate` would reject is a rejected row, like in `record`.
+#[test]
+fn a_row_whose_id_validate_would_reject_is_rejected() {
+    let env = TestEnv::new();
+    env.write(
+        "past.csv",
+        "id,service,environment,status,started_at,finished_at\n\
+         DEP-custom,api,production,success,2025-01-16T14:30:00Z,2025-01-16T14:35:00Z\n\
+         DEP-2025-01-17-14-30-api-production,api,production,success,2025-01-17T14:30:00Z,2025-01-17T14:35:00Z\n",
+    );
+    let out = env.run(&["import", "past.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("past.csv:2: record id `DEP-custom` does not match the start time"),
+        "{stderr}"
+    );
+    assert_eq!(
+        env.records(),
+        ["deployments/checklists/2025/01/DEP-2025-01-17-14-30-api-production.md"]
+    );
+    env.ok(&["validate"]);
+}
+
+/// Lines are lines of the file, blank ones included (CRLF too); a quote
+/// never closed is reported as such, not as the fields it swallowed.
+#[test]
+fn csv_lines_count_blank_lines_and_an_unterminated_quote_is_named() {
+    let env = TestEnv::new();
+    env.write(
+        "past.csv",
+        "service,environment,status,started_at,finished_at\n\
+         \n\
+         \n\
+         api,production,exploded,2025-01-16T14:30:00Z,2025-01-16T14:35:00Z\n\
+         \n\
+         api,production,success,2025-01-17T14:30:00Z,2025-01-17T14:35:00Z\n\
+         api,\"production,success,2025-01-18T14:30:00Z,2025-01-18T14:35:00Z\n\
+         api,production,success,2025-01-19T14:30:00Z,2025-01-19T14:35:00Z\n",
+    );
+    let out = env.run(&["import", "past.csv", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["written"][0]["line"], 6, "{report}");
+    assert_eq!(report["rejected"][0]["line"], 4, "{report}");
+    assert_eq!(report["rejected"][1]["line"], 7, "{report}");
+    let out = env.run(&["import", "past.csv"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("past.csv:4: unknown status `exploded`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "past.csv:7: a `\"` opens a quoted field that is never closed (lines 7–8 were read as one field)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no `environment`"), "{stderr}");
+
+    env.write(
+        "crlf.csv",
+        "service,environment,status,started_at,finished_at\r\n\r\n\
+         web,staging,exploded,2025-01-16T14:30:00Z,2025-01-16T14:35:00Z\r\n",
+    );
+    let out = env.run(&["import", "crlf.csv"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("crlf.csv:3: unknown status `exploded`"),
+        "{stderr}"
+    );
+}
+
+/// `--commit` commits every written record in one commit, as the help says.
+#[test]
+fn help_says_commit_takes_every_record() {
+    let env = TestEnv::new();
+    let help = env.ok(&["import", "--help"]);
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("--commit Commit every record written, all in one commit and alone"),
+        "{help}"
+    );
+    assert!(!flat.contains("record file alone"), "{help}");
+}
+
+/// A second import of a file with a rejected row says plainly that nothing
+/// new was imported, still lists the row and exits 1.
+#[test]
+fn a_second_import_with_rejected_rows_says_nothing_new_was_imported() {
+    let env = TestEnv::new();
+    env.write(
+        "past.csv",
+        "service,environment,status,started_at,finished_at\n\
+         api,production,success,2025-01-15T14:30:00Z,2025-01-15T14:45:00Z\n\
+         api,production,exploded,2025-01-16T14:30:00Z,2025-01-16T14:45:00Z\n",
+    );
+    let first = env.run(&["import", "past.csv"]);
+    assert_eq!(first.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&first.stdout)
+        .contains("imported 1, already present 0, skipped 0, rejected 1"));
+    for (args, words) in [
+        (&["import", "past.csv"][..], "nothing new imported"),
+        (
+            &["import", "past.csv", "--dry-run"][..],
+            "nothing new would be imported",
+        ),
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(1));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stdout.trim_end(),
+            format!("{words}: 1 already present, 0 skipped, 1 rejected"),
+            "{stdout}"
+        );
+        assert!(
+            stderr.contains("past.csv:3: unknown status `exploded`"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("error: 1 row(s) of past.csv could not be imported"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(env.records().len(), 1);
 }

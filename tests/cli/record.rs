@@ -95,7 +95,7 @@ fn the_same_record_twice_writes_nothing_and_other_data_is_refused() {
             "--id",
             "DEP-2025-01-15-14-30-api-production",
             "--started",
-            "2025-01-15T16:00:00Z",
+            "2025-01-15T14:30:30Z",
             "--finished",
             "2025-01-15T16:10:00Z",
             "--status",
@@ -128,10 +128,67 @@ fn the_same_record_twice_writes_nothing_and_other_data_is_refused() {
         1,
     );
     assert!(
-        err.contains("record id `../escape` is not a valid id"),
+        err.contains("record id `../escape` does not match the start time"),
         "{err}"
     );
     assert_eq!(env.records().len(), 1);
+}
+
+/// `validate` (and the pre-push hook) accept only the derived id, or it with
+/// `-2`, `-3`…: `record --id` refuses anything else before writing.
+#[test]
+fn an_id_that_validate_would_reject_is_refused_up_front() {
+    let env = TestEnv::new();
+    let args = |id: &str| -> Vec<String> {
+        [
+            "record",
+            "--service",
+            "api",
+            "--env",
+            "production",
+            "--id",
+            id,
+            "--started",
+            "2025-01-15T14:30:00Z",
+            "--finished",
+            "2025-01-15T14:45:00Z",
+            "--status",
+            "success",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    for id in [
+        "DEP-custom",
+        "DEP-2025-01-15-14-31-api-production",
+        "DEP-2025-01-15-14-30-api-staging",
+        "DEP-2025-01-15-14-30-api-production-1",
+        "DEP-2025-01-15-14-30-api-production-x",
+    ] {
+        let a = args(id);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let err = env.fails(&a, 1);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{err}");
+        assert!(
+            lines[0].starts_with(&format!(
+                "error: record id `{id}` does not match the start time, service and environment"
+            )),
+            "{err}"
+        );
+        assert!(
+            lines[1].starts_with(
+                "hint: leave the id out to derive `DEP-2025-01-15-14-30-api-production`"
+            ),
+            "{err}"
+        );
+        assert!(env.records().is_empty(), "nothing written for {id}");
+    }
+    // The derived id, or it with a collision suffix, is taken and validates.
+    let a = args("DEP-2025-01-15-14-30-api-production-2");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    env.ok(&a);
+    env.ok(&["validate"]);
 }
 
 #[test]
@@ -209,5 +266,16 @@ fn commit_and_sha_flags() {
         ],
         1,
     );
-    assert!(err.contains("`no-such-branch` is not a revision"), "{err}");
+    assert!(
+        err.contains("error: --sha `no-such-branch` is not a revision of this repository"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: pass a branch, tag or commit of this clone (e.g. --sha HEAD)"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("--rev"),
+        "the hint names record's own flag: {err}"
+    );
 }

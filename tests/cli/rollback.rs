@@ -226,3 +226,21 @@ fn a_rollback_counts_as_a_change_failure_in_analytics() {
         "{dora}"
     );
 }
+
+/// The help says what `rollback` writes: the new record is a success, only
+/// the undone one becomes rolled-back, and --commit commits both files.
+#[test]
+fn help_names_the_statuses_it_writes() {
+    let env = TestEnv::new();
+    let help = env.ok(&["rollback", "--help"]);
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("Writes a new record (status success"),
+        "{help}"
+    );
+    assert!(!flat.contains("status rolled-back,"), "{help}");
+    assert!(
+        flat.contains("Commit both files (the rollback record and the rolled-back one)"),
+        "{help}"
+    );
+}

@@ -348,3 +348,86 @@ fn mermaid_and_dot_snapshots() {
         env.ok(&["visualize", "--format", "dot"])
     );
 }
+
+/// At phone width (390 px) every cell of the operator table is inside the
+/// page, with no horizontal scroll, and the heatmap has its colour scale.
+/// The page has no script (its CSP forbids one), so a copy without the CSP
+/// gets one that measures the layout and writes the result into the DOM.
+#[test]
+fn html_dashboard_fits_a_phone_and_the_heatmap_has_a_scale() {
+    let env = ledger();
+    env.ok(&[
+        "visualize",
+        "--format",
+        "html",
+        "--output",
+        "dashboard.html",
+    ]);
+    let html = env.read("dashboard.html");
+    let heatmap = &html[html.find("id=\"heatmap\"").expect("heatmap")..];
+    let heatmap = &heatmap[..heatmap.find("</section>").expect("end")];
+    assert!(
+        heatmap.contains("class=\"scale-cell-empty\"><title>0 deployments</title>"),
+        "the scale starts at 0: {heatmap}"
+    );
+    assert!(
+        heatmap.contains(">deployments</text>"),
+        "the scale says what it counts"
+    );
+    for label in [
+        "Deployments",
+        "Success rate",
+        "Median duration",
+        "Rollbacks",
+    ] {
+        assert!(
+            html.contains(&format!("<td data-label=\"{label}\">")),
+            "{label}"
+        );
+    }
+
+    let csp = html
+        .lines()
+        .find(|l| l.contains("Content-Security-Policy"))
+        .expect("a CSP line");
+    let probe = html.replace(csp, "").replace(
+        "</body>",
+        "<script>
+const vw = document.documentElement.clientWidth;
+const out = [];
+for (const td of document.querySelectorAll('#operators td')) {
+  const r = td.getBoundingClientRect();
+  if (r.width === 0 || r.left < 0 || r.right > vw) out.push((td.dataset.label || 'operator') + ' at ' + r.left + '..' + r.right);
+}
+for (const el of document.querySelectorAll('#operators .scroll, #heatmap .scroll')) {
+  if (el.scrollWidth > el.clientWidth) out.push('scrolls ' + el.scrollWidth + ' > ' + el.clientWidth);
+}
+if (document.documentElement.scrollWidth > vw) out.push('page ' + document.documentElement.scrollWidth);
+parent.document.body.setAttribute('data-width', vw);
+parent.document.body.setAttribute('data-overflow', out.join('; ') || 'none');
+</script>
+</body>",
+    );
+    // --dump-dom ignores --window-size: the page goes into a frame 390 px
+    // wide (a srcdoc frame shares the probe's origin, so it can report).
+    let srcdoc = probe.replace('&', "&amp;").replace('"', "&quot;");
+    env.write(
+        "probe.html",
+        &format!(
+            "<!DOCTYPE html><html><body style=\"margin:0\"><iframe style=\"width:390px;height:3600px;border:0\" srcdoc=\"{srcdoc}\"></iframe></body></html>"
+        ),
+    );
+    let url = format!("file://{}", env.path("probe.html").display());
+    let (dom, _) = chromium(&["--dump-dom".into()], &url);
+    assert!(
+        dom.contains("data-width=\"390\""),
+        "a 390 px viewport: {dom}"
+    );
+    assert!(
+        dom.contains("data-overflow=\"none\""),
+        "{}",
+        dom.lines()
+            .find(|l| l.contains("data-overflow"))
+            .unwrap_or(&dom)
+    );
+}

@@ -94,12 +94,14 @@ pub fn write(records: &[Record], path: &Path, force: bool) -> Result<Vec<String>
         .suffix(".db.tmp")
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
-    let warnings = {
+    let built = (|| -> Result<Vec<String>> {
         let mut conn = Connection::open(tmp.path())?;
         let warnings = fill(&mut conn, records)?;
         conn.close().map_err(|(_, e)| e)?;
-        warnings
-    };
+        Ok(warnings)
+    })();
+    // The temp file is removed when `tmp` drops: nothing is left behind.
+    let warnings = built.map_err(|e| database_error(e, path, dir))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -112,6 +114,29 @@ pub fn write(records: &[Record], path: &Path, force: bool) -> Result<Vec<String>
             .map_err(|e| Error::io(path, e.error))?;
     }
     Ok(warnings)
+}
+
+/// A SQLite failure while building the file, with the destination and what
+/// to do; a full disk (or a file size limit) says so.
+fn database_error(e: Error, path: &Path, dir: &Path) -> Error {
+    let Error::Sqlite(source) = &e else {
+        return e;
+    };
+    let hint = match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => format!(
+            "the disk holding {} is full: free some space, or choose another --output; nothing was written",
+            dir.display()
+        ),
+        Some(rusqlite::ErrorCode::SystemIoFailure) => format!(
+            "a write to {} failed (a full disk, a file size limit, a failing disk): free some space, or choose another --output; nothing was written",
+            dir.display()
+        ),
+        _ => "check the folder exists and is writable; nothing was written".to_string(),
+    };
+    Error::user_hint(
+        format!("cannot write the database {}: {source}", path.display()),
+        hint,
+    )
 }
 
 /// Creates the schema and inserts the records in one transaction.
@@ -193,4 +218,29 @@ pub fn fill(conn: &mut Connection, records: &[Record]) -> Result<Vec<String>> {
     }
     tx.commit()?;
     Ok(warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_names_the_file_and_says_what_to_do() {
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            Some("database or disk is full".into()),
+        );
+        let e = database_error(
+            Error::Sqlite(full),
+            Path::new("out/ledger.db"),
+            Path::new("out"),
+        );
+        assert_eq!(
+            e.to_string(),
+            "cannot write the database out/ledger.db: database or disk is full"
+        );
+        let hint = e.hint().expect("a hint");
+        assert!(hint.starts_with("the disk holding out is full"), "{hint}");
+        assert!(hint.ends_with("nothing was written"), "{hint}");
+    }
 }
