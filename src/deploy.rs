@@ -12,6 +12,8 @@ use crate::ledger::{Ledger, Loaded, Selector};
 use crate::record::{self, body, format_time, Document, Record, Status};
 use crate::render::regions;
 
+pub use crate::lock::StateLock;
+
 /// What `start` is asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct StartParams {
@@ -367,6 +369,7 @@ fn check_not_before(record: &Record, now: DateTime<Utc>) -> Result<()> {
 /// Closes the open phase and opens `name`.
 pub fn phase(ledger: &Ledger, selector: &Selector, name: &str) -> Result<Written> {
     record::check_slug("phase", name)?;
+    let _lock = StateLock::acquire(ledger)?;
     let mut loaded = ledger.resolve(selector)?;
     require_in_progress(&loaded, &format!("open phase `{name}`"))?;
     if loaded.record.open_phase().is_some_and(|p| p.name == name) {
@@ -397,6 +400,7 @@ pub fn check(
     item: &str,
     done: bool,
 ) -> Result<(Written, body::Item)> {
+    let _lock = StateLock::acquire(ledger)?;
     let mut loaded = ledger.resolve(selector)?;
     let (new_body, ticked) = body::tick(loaded.doc.body(), item, done)?;
     loaded.doc.set_body(new_body);
@@ -423,6 +427,7 @@ pub fn finish(
             "use success, failed or cancelled (a rollback is `deploy-ledger rollback`)",
         ));
     }
+    let _lock = StateLock::acquire(ledger)?;
     let mut loaded = ledger.resolve(selector)?;
     require_in_progress(&loaded, "finish")?;
     let now = clock::now()?;
@@ -485,39 +490,4 @@ pub fn maybe_commit(
         record.service, record.id, record.environment
     );
     ledger.repo.commit_file(rel, &message).map(Some)
-}
-
-/// A lock file under `.git/deploy-ledger/`, removed on drop.
-pub struct StateLock {
-    path: PathBuf,
-}
-
-impl StateLock {
-    pub fn acquire(ledger: &Ledger) -> Result<StateLock> {
-        let dir = ledger.repo.state_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let path = dir.join("lock");
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut f) => {
-                use std::io::Write;
-                let _ = writeln!(f, "{}", std::process::id());
-                Ok(StateLock { path })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::refused(
-                format!("another deploy-ledger command holds {}", path.display()),
-                "wait for it to end; if none is running, delete that file",
-            )),
-            Err(e) => Err(Error::io(&path, e)),
-        }
-    }
-}
-
-impl Drop for StateLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
 }
