@@ -552,6 +552,11 @@ pub fn write(
             "leave --id out to derive a free id",
         ));
     }
+    if commit {
+        ledger.repo.can_commit()?;
+    }
+    let mut undo = deploy::Undo::default();
+    undo.keep(&ledger.abs(&prepared.path));
     ledger.save(&prepared.path, &prepared.doc, true)?;
     existing.add(&prepared.record, &prepared.path);
     let commit_id = if commit {
@@ -559,7 +564,12 @@ pub fn write(
             "deploy({}): record {} [{}]",
             prepared.record.service, prepared.id, prepared.record.environment
         );
-        Some(ledger.repo.commit_file(&prepared.path, &message)?)
+        Some(deploy::commit_or_undo(
+            ledger,
+            &[prepared.path.as_path()],
+            &message,
+            undo,
+        )?)
     } else {
         None
     };

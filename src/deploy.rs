@@ -243,9 +243,16 @@ pub fn start(ledger: &Ledger, p: &StartParams) -> Result<Written> {
     })?;
     let body = render_body(ledger, &record, p.note.as_deref())?;
     doc.set_body(body);
+    precheck_commit(ledger)?;
+    let mut undo = Undo::default();
+    undo.keep(&ledger.abs(&rel));
+    undo.keep(&ledger.pointer_file());
     ledger.save(&rel, &doc, true)?;
-    ledger.set_pointer(&rel)?;
-    let commit = maybe_commit(ledger, &rel, &record, "start")?;
+    if let Err(e) = ledger.set_pointer(&rel) {
+        undo.restore();
+        return Err(e);
+    }
+    let commit = maybe_commit(ledger, &rel, &record, "start", undo)?;
     Ok(Written {
         id,
         path: rel,
@@ -465,8 +472,11 @@ fn save_advanced(
 ) -> Result<Written> {
     let record = reparse(&loaded.doc, &loaded.path)?;
     refresh_regions(&mut loaded.doc, &record);
+    precheck_commit(ledger)?;
+    let mut undo = Undo::default();
+    undo.keep(&ledger.abs(&loaded.path));
     ledger.save(&loaded.path, &loaded.doc, false)?;
-    let commit = maybe_commit(ledger, &loaded.path, &record, action)?;
+    let commit = maybe_commit(ledger, &loaded.path, &record, action, undo)?;
     Ok(Written {
         id: record.id,
         path: loaded.path,
@@ -475,12 +485,14 @@ fn save_advanced(
     })
 }
 
-/// Commits the record alone when `--commit` or `commit = true`.
+/// Commits the record alone when `--commit` or `commit = true`; if the
+/// commit fails, `undo` puts back what the command wrote.
 pub fn maybe_commit(
     ledger: &Ledger,
     rel: &Path,
     record: &Record,
     action: &str,
+    undo: Undo,
 ) -> Result<Option<String>> {
     if !ledger.config.commit {
         return Ok(None);
@@ -489,5 +501,79 @@ pub fn maybe_commit(
         "deploy({}): {action} {} [{}]",
         record.service, record.id, record.environment
     );
-    ledger.repo.commit_file(rel, &message).map(Some)
+    commit_or_undo(ledger, &[rel], &message, undo).map(Some)
+}
+
+/// Before writing anything: with `--commit`, checks that git can commit
+/// (an identity), so that a command that cannot commit writes nothing.
+pub fn precheck_commit(ledger: &Ledger) -> Result<()> {
+    if ledger.config.commit {
+        ledger.repo.can_commit()?;
+    }
+    Ok(())
+}
+
+/// Commits `rels` alone; on failure restores the files `undo` kept, so the
+/// error leaves nothing written.
+pub fn commit_or_undo(
+    ledger: &Ledger,
+    rels: &[&Path],
+    message: &str,
+    undo: Undo,
+) -> Result<String> {
+    ledger.repo.commit_files(rels, message).map_err(|e| {
+        undo.restore();
+        let hint = e
+            .hint()
+            .unwrap_or_else(|| "fix the cause and run the command again".into());
+        Error::user_hint(
+            format!("could not commit {}: {e}", rels[0].display()),
+            format!("{hint}; nothing was written (the record is as it was before)"),
+        )
+    })
+}
+
+/// The files a command is about to write, as they were, to put back if its
+/// commit fails.
+#[derive(Debug, Default)]
+pub struct Undo {
+    files: Vec<(PathBuf, Option<Vec<u8>>)>,
+    /// Folders that did not exist yet, deepest first.
+    folders: Vec<PathBuf>,
+}
+
+impl Undo {
+    /// Remembers `path` (absolute) as it is now: its bytes, or that it is
+    /// absent (and which of its folders are).
+    pub fn keep(&mut self, path: &Path) {
+        let before = std::fs::read(path).ok();
+        if before.is_none() {
+            let missing = path.ancestors().skip(1).take_while(|d| !d.exists());
+            self.folders.extend(missing.map(Path::to_path_buf));
+        }
+        self.files.push((path.to_path_buf(), before));
+    }
+
+    /// Remembers that `path` (absolute) was created by this command.
+    pub fn created(&mut self, path: &Path) {
+        self.files.push((path.to_path_buf(), None));
+    }
+
+    /// Puts every kept file back, best effort.
+    pub fn restore(self) {
+        for (path, before) in self.files.into_iter().rev() {
+            match before {
+                Some(bytes) => {
+                    let _ = crate::ledger::write_atomic(&path, &bytes, false);
+                }
+                None => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        // Only if still empty: `remove_dir` leaves a folder with files.
+        for folder in self.folders {
+            let _ = std::fs::remove_dir(&folder);
+        }
+    }
 }

@@ -336,6 +336,11 @@ impl Ledger {
         (!rel.is_empty()).then(|| PathBuf::from(rel))
     }
 
+    /// Where [`Ledger::pointer`] is kept.
+    pub fn pointer_file(&self) -> PathBuf {
+        self.repo.state_dir().join(POINTER_FILE)
+    }
+
     pub fn set_pointer(&self, rel: &Path) -> Result<()> {
         let dir = self.repo.state_dir();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;

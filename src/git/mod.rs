@@ -346,6 +346,12 @@ impl Repo {
         )?)
     }
 
+    /// Whether a commit can be made (git knows who commits), so that
+    /// `--commit` fails before anything is written.
+    pub fn can_commit(&self) -> Result<()> {
+        self.signature().map(|_| ())
+    }
+
     /// Commits one file of the work tree alone, whatever else is staged: the
     /// new tree is HEAD's with that one entry replaced, and the index entry of
     /// that file is updated so that other staged changes stay staged.

@@ -155,3 +155,83 @@ fn commit_commits_the_record_alone() {
     let status = env.git(&["status", "--porcelain"]);
     assert_eq!(status, "A  app.txt\n", "other staged changes stay staged");
 }
+
+/// Runs deploy-ledger with git knowing no identity (no user.name/email).
+fn without_identity(env: &TestEnv, args: &[&str]) -> std::process::Output {
+    env.cmd()
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn commit_without_a_git_identity_writes_nothing() {
+    let env = TestEnv::new();
+    let out = without_identity(&env, &["start", "--service", "api", "--commit"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: git has no identity to commit with"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: set one with `git config user.name"),
+        "{err}"
+    );
+    assert!(env.records().is_empty(), "no record: {:?}", env.records());
+    assert!(!env.path("deployments").exists(), "no folder either");
+    assert!(
+        !env.path(".git/deploy-ledger/current").exists(),
+        "no pointer"
+    );
+    // The retry, with an identity, is not refused.
+    env.ok(&["start", "--service", "api", "--commit"]);
+
+    let before = env.only_record();
+    for args in [
+        &["finish", "--commit"][..],
+        &["phase", "execution", "--commit"],
+        &["check", "1", "--commit"],
+    ] {
+        let out = without_identity(&env, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("git has no identity"));
+        assert_eq!(env.only_record(), before, "{args:?}: record unchanged");
+    }
+    env.ok(&["finish", "--commit"]);
+}
+
+#[test]
+fn a_failed_commit_restores_the_record_and_the_pointer() {
+    let env = TestEnv::new();
+    env.ok(&["start", "--service", "web", "--env", "staging"]);
+    let pointer = env.read(".git/deploy-ledger/current");
+    // Another git process holds the branch: the commit itself fails.
+    env.write(".git/refs/heads/main.lock", "");
+    let err = env.fails(&["start", "--service", "api", "--commit"], 1);
+    assert!(
+        err.contains("error: could not commit deployments/checklists/"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(
+        env.records().len(),
+        1,
+        "the new record is gone: {:?}",
+        env.records()
+    );
+    assert_eq!(
+        env.read(".git/deploy-ledger/current"),
+        pointer,
+        "pointer as it was"
+    );
+
+    let before = env.only_record();
+    let err = env.fails(&["finish", "--commit"], 1);
+    assert!(err.contains("could not commit"), "{err}");
+    assert_eq!(env.only_record(), before, "record as it was");
+    std::fs::remove_file(env.path(".git/refs/heads/main.lock")).expect("unlock");
+    env.ok(&["finish", "--commit"]);
+    assert!(env.only_record().contains("status: success"));
+}
