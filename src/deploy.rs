@@ -358,14 +358,30 @@ fn reparse(doc: &Document, path: &Path) -> Result<Record> {
     })
 }
 
+/// Refuses a clock earlier than the latest time of the record (its start,
+/// a phase's start or finish): the record would be out of order, which
+/// `validate` rejects.
 fn check_not_before(record: &Record, now: DateTime<Utc>) -> Result<()> {
-    if now < record.started_at.with_timezone(&Utc) {
+    let mut latest = (record.started_at, format!("{} started", record.id));
+    for p in &record.phases {
+        // On a tie the later event names it: the open phase, as the user sees it.
+        if p.started_at >= latest.0 {
+            latest = (
+                p.started_at,
+                format!("phase `{}` of {} started", p.name, record.id),
+            );
+        }
+        if let Some(f) = p.finished_at.filter(|f| *f > latest.0) {
+            latest = (f, format!("phase `{}` of {} finished", p.name, record.id));
+        }
+    }
+    if now < latest.0.with_timezone(&Utc) {
         return Err(Error::user_hint(
             format!(
-                "now ({}) is before {} started ({})",
+                "now ({}) is before {} ({})",
                 format_time(now),
-                record.id,
-                record.started_at.to_rfc3339()
+                latest.1,
+                latest.0.to_rfc3339()
             ),
             "check the clock, or DEPLOY_LEDGER_NOW",
         ));

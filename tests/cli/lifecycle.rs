@@ -235,3 +235,26 @@ fn a_failed_commit_restores_the_record_and_the_pointer() {
     env.ok(&["finish", "--commit"]);
     assert!(env.only_record().contains("status: success"));
 }
+
+#[test]
+fn phase_and_finish_refuse_a_clock_before_the_open_phase() {
+    let mut env = TestEnv::new();
+    env.ok(&["start", "--service", "api"]);
+    env.at("2025-01-15T14:40:00Z").ok(&["phase", "execution"]);
+    let before = env.only_record();
+    env.at("2025-01-15T14:35:00Z");
+    for args in [&["phase", "validation"][..], &["finish"]] {
+        let err = env.fails(args, 1);
+        assert!(
+            err.contains("error: now (2025-01-15T14:35:00Z) is before phase `execution` of DEP-2025-01-15-14-30-api-development started (2025-01-15T14:40:00+00:00)"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("hint: check the clock, or DEPLOY_LEDGER_NOW"),
+            "{err}"
+        );
+        assert_eq!(env.only_record(), before, "nothing written");
+    }
+    env.at("2025-01-15T14:40:00Z").ok(&["finish"]);
+    env.ok(&["validate"]);
+}
