@@ -130,6 +130,16 @@ pub fn start(ledger: &Ledger, p: &StartParams) -> Result<Written> {
     // Hold this clone's lock so two starts cannot both pass the check.
     let _lock = StateLock::acquire(ledger)?;
     let scan = ledger.scan_service(&p.service, &environment)?;
+    // A broken record of this service and environment may be one in
+    // progress that no longer blocks: say so. (Others are not start's
+    // business; with a scan cache the scan holds them too.)
+    let needle = format!("-{}-{environment}", p.service);
+    warnings.extend(
+        scan.broken
+            .iter()
+            .filter(|(path, _)| path.to_string_lossy().contains(&needle))
+            .map(|(path, message)| crate::ledger::broken_warning(path, message)),
+    );
     let open: Vec<&str> = scan
         .records
         .iter()

@@ -388,6 +388,17 @@ impl Ledger {
     }
 }
 
+/// The warning for a record that failed to parse, `skipped a broken record
+/// path:line: why`, naming the path once (most messages start with it).
+pub fn broken_warning(path: &Path, message: &str) -> String {
+    let p = path.display().to_string();
+    if message.starts_with(&format!("{p}:")) {
+        format!("skipped a broken record {message}")
+    } else {
+        format!("skipped a broken record {p}: {message}")
+    }
+}
+
 /// Writes `bytes` to `path` through a temp file in the same folder and a
 /// rename, so a crash never leaves half a file. New files get mode 0644 (less
 /// the umask's effect is not applied by tempfile, so we set it); a replaced

@@ -34,10 +34,7 @@ pub fn run(args: Args) -> Result<()> {
     let now = clock::now()?;
     let scan = ledger.scan()?;
     for (path, message) in &scan.broken {
-        output::warn(&format!(
-            "skipped a broken record {}: {message}",
-            path.display()
-        ));
+        output::warn(&crate::ledger::broken_warning(path, message));
     }
     let pointer = ledger.pointer();
     let mut open: Vec<_> = scan

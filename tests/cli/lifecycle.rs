@@ -258,3 +258,39 @@ fn phase_and_finish_refuse_a_clock_before_the_open_phase() {
     env.at("2025-01-15T14:40:00Z").ok(&["finish"]);
     env.ok(&["validate"]);
 }
+
+#[test]
+fn start_warns_about_a_broken_record_of_its_service_and_environment() {
+    let mut env = TestEnv::new();
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    let path = env.records()[0].clone();
+    let text = env
+        .read(&path)
+        .replace("status: in-progress", "status: bogus");
+    env.write(&path, &text);
+    env.ok(&["start", "--service", "web", "--env", "staging"]);
+    for cache in [false, true] {
+        if cache {
+            env.ok(&["status"]); // writes the scan cache
+        }
+        std::fs::remove_file(env.path(".git/deploy-ledger/current")).ok();
+        env.at(if cache {
+            "2025-01-15T15:00:00Z"
+        } else {
+            "2025-01-15T14:50:00Z"
+        });
+        let out = env.run(&["start", "--service", "api", "--env", "staging"]);
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        let want = format!("warning: skipped a broken record {path}:6: ");
+        assert!(err.contains(&want), "cache {cache}: {err}");
+        assert_eq!(err.matches(&path).count(), 1, "path named once: {err}");
+        assert!(err.contains("bogus"), "{err}");
+        assert!(!err.contains("web"), "only its own service: {err}");
+        env.ok(&["finish"]);
+    }
+    // status names the path once too.
+    let out = env.run(&["status"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches(&path).count(), 1, "{err}");
+}
