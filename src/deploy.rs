@@ -43,7 +43,7 @@ pub struct Written {
 pub fn parse_label(s: &str) -> Result<(String, String)> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
-        _ => Err(Error::usage(
+        _ => Err(Error::user_hint(
             format!("label `{s}` is not key=value"),
             "e.g. --label team=payments",
         )),
@@ -71,6 +71,53 @@ pub fn check_environment(
             ));
         }
         warnings.push(message);
+    }
+    Ok(())
+}
+
+/// The change types and risks of `--change-type` and `--risk` (ITIL).
+pub const CHANGE_TYPES: &[&str] = &["standard", "normal", "emergency"];
+pub const RISKS: &[&str] = &["low", "medium", "high"];
+
+/// Checks the free-text and fixed-word fields of a new record: no control
+/// character (a newline would split the title and the frontmatter line),
+/// and a change type and risk from their lists.
+pub fn check_params(p: &StartParams) -> Result<()> {
+    let texts = [
+        ("--version", p.version.as_deref()),
+        ("--operator", p.operator.as_deref()),
+        ("--strategy", p.strategy.as_deref()),
+        ("--change-id", p.change_id.as_deref()),
+    ];
+    let labels = p
+        .labels
+        .iter()
+        .flat_map(|(k, v)| [("--label", Some(k.as_str())), ("--label", Some(v.as_str()))]);
+    for (flag, value) in texts.into_iter().chain(labels) {
+        if let Some(v) = value.filter(|v| v.chars().any(char::is_control)) {
+            return Err(Error::user_hint(
+                format!(
+                    "{flag} `{}` contains a newline or another control character",
+                    crate::error::escape_controls(v)
+                ),
+                "give it on one line",
+            ));
+        }
+    }
+    for (flag, value, words) in [
+        ("--change-type", &p.change_type, CHANGE_TYPES),
+        ("--risk", &p.risk, RISKS),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !words.contains(v)) {
+            return Err(Error::user_hint(
+                format!(
+                    "{flag} `{}` is not one of {}",
+                    crate::error::escape_controls(v),
+                    words.join(", ")
+                ),
+                format!("use one of: {}", words.join(", ")),
+            ));
+        }
     }
     Ok(())
 }
@@ -112,6 +159,7 @@ pub fn new_id(
 /// Creates the record of a new deployment and opens its first phase.
 pub fn start(ledger: &Ledger, p: &StartParams) -> Result<Written> {
     record::check_slug("service", &p.service)?;
+    check_params(p)?;
     let mut warnings = Vec::new();
     if let Some(s) = &p.strategy {
         check_strategy(ledger, s)?;
@@ -455,7 +503,7 @@ pub fn finish(
     reason: Option<&str>,
 ) -> Result<Written> {
     if !matches!(status, Status::Success | Status::Failed | Status::Cancelled) {
-        return Err(Error::usage(
+        return Err(Error::user_hint(
             format!("`finish --status {status}` is not an outcome"),
             "use success, failed or cancelled (a rollback is `deploy-ledger rollback`)",
         ));

@@ -257,3 +257,103 @@ fn odd_input_never_panics() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("DEPLOY_LEDGER_NOW=`yesterday` is not an RFC 3339 time"));
 }
+
+/// Every value the tool checks itself is exit 1 (README, exit codes), with
+/// one `error:` line, a hint and nothing written.
+#[test]
+fn bad_values_are_user_errors_with_one_line_and_a_hint() {
+    let env = TestEnv::new();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["start", "--service", "api", "--strategy", "yolo"],
+            "unknown strategy `yolo`",
+        ),
+        (
+            &["start", "--service", "api", "--label", "nokv"],
+            "label `nokv` is not key=value",
+        ),
+        (
+            &["start", "--service", "api", "--risk", "extreme"],
+            "--risk `extreme` is not one of low, medium, high",
+        ),
+        (
+            &["start", "--service", "api", "--change-type", "weird"],
+            "--change-type `weird` is not one of standard, normal, emergency",
+        ),
+        (
+            &[
+                "start",
+                "--service",
+                "api",
+                "--version",
+                "1.0\nstatus: success",
+            ],
+            "--version `1.0\\nstatus: success` contains a newline",
+        ),
+        (
+            &["start", "--service", "api", "--operator", "a\tb"],
+            "--operator `a\\tb` contains a newline or another control character",
+        ),
+        (
+            &[
+                "record",
+                "--service",
+                "api",
+                "--started",
+                "2025-01-15T10:00:00Z",
+                "--finished",
+                "2025-01-15T10:05:00Z",
+                "--status",
+                "success",
+                "--risk",
+                "huge",
+            ],
+            "--risk `huge`",
+        ),
+        (&["list", "--status", "bogus"], "unknown status `bogus`"),
+        (
+            &["list", "--since", "yesterday"],
+            "`yesterday` is not a date",
+        ),
+    ];
+    for (args, want) in cases {
+        let err = env.fails(args, 1);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {err}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(want),
+            "{args:?}: {err}"
+        );
+        assert!(lines[1].starts_with("hint: "), "{args:?}: {err}");
+        assert!(env.records().is_empty(), "{args:?}");
+    }
+    env.ok(&[
+        "start",
+        "--service",
+        "api",
+        "--risk",
+        "high",
+        "--change-type",
+        "emergency",
+    ]);
+    for (args, want) in [
+        (
+            &["finish", "--status", "weird"][..],
+            "unknown status `weird`",
+        ),
+        (
+            &["finish", "--status", "in-progress"],
+            "`finish --status in-progress` is not an outcome",
+        ),
+    ] {
+        let before = env.only_record();
+        let err = env.fails(args, 1);
+        assert!(
+            err.contains(want) && err.contains("hint: "),
+            "{args:?}: {err}"
+        );
+        assert_eq!(env.only_record(), before);
+    }
+    // What clap rejects from a fixed list stays a usage error.
+    env.fails(&["export", "--format", "png"], 2);
+}
