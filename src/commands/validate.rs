@@ -181,7 +181,17 @@ fn explicit_sources(files: &[PathBuf]) -> Result<Vec<Source>> {
     files
         .iter()
         .map(|path| {
-            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Error::user_hint(
+                    format!("{}: no such file", path.display()),
+                    "name record files (relative to this folder), or run `deploy-ledger validate` alone for every record",
+                ),
+                std::io::ErrorKind::IsADirectory => Error::user_hint(
+                    format!("{}: is a folder, not a record file", path.display()),
+                    "name record files, or run `deploy-ledger validate` alone for every record",
+                ),
+                _ => Error::io(path, e),
+            })?;
             Ok(Source {
                 path: slash(path),
                 text: String::from_utf8_lossy(&bytes).into_owned(),

@@ -357,3 +357,21 @@ fn bad_values_are_user_errors_with_one_line_and_a_hint() {
     // What clap rejects from a fixed list stays a usage error.
     env.fails(&["export", "--format", "png"], 2);
 }
+
+#[test]
+fn missing_hints_a_missing_file_and_a_clock_out_of_range() {
+    let mut env = TestEnv::new();
+    let err = env.fails(&["validate", "nonexist.md"], 1);
+    assert!(err.contains("error: nonexist.md: no such file"), "{err}");
+    assert!(err.contains("hint: name record files"), "{err}");
+
+    env.at("9999-12-31T23:59:59-10:00");
+    let err = env.fails(&["start", "--service", "api"], 1);
+    assert!(
+        err.contains("error: DEPLOY_LEDGER_NOW=`9999-12-31T23:59:59-10:00` is out of range"),
+        "{err}"
+    );
+    assert!(err.contains("hint: e.g. DEPLOY_LEDGER_NOW="), "{err}");
+    assert!(!err.contains("internal"), "{err}");
+    assert!(env.records().is_empty());
+}
