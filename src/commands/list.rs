@@ -139,7 +139,7 @@ pub fn bound(text: &str, upper: bool) -> Result<DateTime<Utc>> {
 pub fn load_sorted(ledger: &Ledger) -> Vec<Loaded> {
     let (mut records, broken) = ledger.load_all();
     for e in &broken {
-        output::warn(&format!("skipped a broken record: {e}"));
+        output::warn(&format!("skipped a broken record {e}"));
     }
     records.sort_by(|a, b| {
         b.record

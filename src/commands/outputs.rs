@@ -16,7 +16,7 @@ pub fn selected_records(ledger: &Ledger, filter: &RecordFilter) -> Vec<Record> {
     let (loaded, broken) = ledger.load_all();
     for e in &broken {
         crate::output::warn(&format!(
-            "skipped a broken record: {e} (run `deploy-ledger validate`)"
+            "skipped a broken record {e} (run `deploy-ledger validate`)"
         ));
     }
     let mut records: Vec<Record> = loaded

@@ -25,7 +25,7 @@ fn a_broken_record_is_named_and_the_others_still_load() {
         "{stdout}"
     );
     assert!(
-        stderr.contains(&format!("warning: skipped a broken record: {BROKEN}:")),
+        stderr.contains(&format!("warning: skipped a broken record {BROKEN}:")),
         "{stderr}"
     );
     let out = env.run(&["status"]);
@@ -374,4 +374,46 @@ fn missing_hints_a_missing_file_and_a_clock_out_of_range() {
     assert!(err.contains("hint: e.g. DEPLOY_LEDGER_NOW="), "{err}");
     assert!(!err.contains("internal"), "{err}");
     assert!(env.records().is_empty());
+}
+
+#[test]
+fn a_record_that_is_not_utf8_is_named_the_same_way_by_list_and_validate() {
+    let env = TestEnv::new();
+    env.ok(&["start", "--service", "web", "--env", "staging"]);
+    let rel = "deployments/checklists/2025/01/latin1.md";
+    std::fs::write(env.path(rel), b"---\nid: caf\xe9\n---\n").expect("write");
+    let out = env.run(&["list"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "warning: skipped a broken record {rel}: not UTF-8 text (invalid byte at offset 11)"
+        )),
+        "{err}"
+    );
+    assert!(
+        !err.contains(&env.repo.display().to_string()),
+        "relative path: {err}"
+    );
+    let out = env.run(&["validate"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "{rel}:1: not UTF-8 text (invalid byte at offset 11); a record is UTF-8 markdown"
+        )),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("mapping"), "{stdout}");
+}
+
+#[test]
+fn a_title_without_a_version_has_one_space() {
+    let env = TestEnv::new();
+    env.ok(&["start", "--service", "web", "--env", "staging"]);
+    assert!(
+        env.only_record().contains("\n# web → staging\n"),
+        "{}",
+        env.only_record()
+    );
 }

@@ -547,7 +547,7 @@ fn broken_records_are_skipped_with_a_warning() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr
-            .contains("warning: skipped a broken record: deployments/checklists/2025/01/broken.md"),
+            .contains("warning: skipped a broken record deployments/checklists/2025/01/broken.md"),
         "{stderr}"
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
