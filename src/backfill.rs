@@ -90,10 +90,10 @@ pub fn parse_phase(s: &str) -> Result<PhaseSpan> {
     let hint = "e.g. --phase execution=2025-01-15T14:32:00Z..2025-01-15T14:40:00Z";
     let (name, times) = s
         .split_once('=')
-        .ok_or_else(|| Error::usage(format!("phase `{s}` is not NAME=START..END"), hint))?;
+        .ok_or_else(|| Error::user_hint(format!("phase `{s}` is not NAME=START..END"), hint))?;
     let (a, b) = times
         .split_once("..")
-        .ok_or_else(|| Error::usage(format!("phase `{s}` is not NAME=START..END"), hint))?;
+        .ok_or_else(|| Error::user_hint(format!("phase `{s}` is not NAME=START..END"), hint))?;
     record::check_slug("phase", name.trim())?;
     Ok(PhaseSpan {
         name: name.trim().to_string(),
@@ -189,6 +189,7 @@ fn identity(
 pub fn prepare(ledger: &Ledger, b: &Backfill, existing: &Existing) -> Result<Prepared> {
     let p = &b.start;
     record::check_slug("service", &p.service)?;
+    deploy::check_params(p)?;
     if let Some(s) = &p.strategy {
         deploy::check_strategy(ledger, s)?;
     }
@@ -567,6 +568,11 @@ pub fn write(
             "leave --id out to derive a free id",
         ));
     }
+    if commit {
+        ledger.repo.can_commit()?;
+    }
+    let mut undo = deploy::Undo::default();
+    undo.keep(&ledger.abs(&prepared.path));
     ledger.save(&prepared.path, &prepared.doc, true)?;
     existing.add(&prepared.record, &prepared.path);
     let commit_id = if commit {
@@ -574,7 +580,12 @@ pub fn write(
             "deploy({}): record {} [{}]",
             prepared.record.service, prepared.id, prepared.record.environment
         );
-        Some(ledger.repo.commit_file(&prepared.path, &message)?)
+        Some(deploy::commit_or_undo(
+            ledger,
+            &[prepared.path.as_path()],
+            &message,
+            undo,
+        )?)
     } else {
         None
     };

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{one_line, Error, Result};
 
 /// The built-in configuration, also what `init` writes out.
 pub const DEFAULT_TOML: &str = include_str!("../templates/ledger.toml");
@@ -86,12 +86,25 @@ impl Config {
             .try_into()
             .map_err(|e: toml::de::Error| Error::Config {
                 path: PathBuf::from(CONFIG_FILE),
-                message: e.message().to_string(),
+                message: one_line(e.message()),
             })?;
-        config.check()?;
+        // The files were checked one by one (naming the file and line): a
+        // bad value now came from a variable.
+        config.check().map_err(|(key, message)| {
+            let var = match key {
+                "phases" => "DEPLOY_LEDGER_PHASES",
+                _ => "DEPLOY_LEDGER_RECORD_PATH",
+            };
+            Error::user_hint(
+                format!("{var}: {message}"),
+                format!("fix {var}, or unset it"),
+            )
+        })?;
         config.check_gitops(&origins)?;
         Ok(config)
     }
+
+
 
     /// Rejects a `[gitops]` section that could never record a deployment
     /// (no service, a name that is not a slug, a branch whose environment
@@ -195,28 +208,9 @@ impl Config {
             .unwrap_or_else(|| branch.rsplit('/').next().unwrap_or(branch).to_string())
     }
 
-    fn check(&self) -> Result<()> {
-        let bad = |message: String| Error::Config {
-            path: PathBuf::from(CONFIG_FILE),
-            message,
-        };
-        if self.phases.is_empty() {
-            return Err(bad("`phases` is empty: give at least one phase".into()));
-        }
-        for phase in &self.phases {
-            crate::record::check_slug("phase", phase)?;
-        }
-        let p = &self.record_path;
-        if !p.ends_with(".md")
-            || !p.contains("{id}")
-            || p.starts_with('/')
-            || p.split('/').any(|s| s == "..")
-        {
-            return Err(bad(format!(
-                "`record_path = \"{p}\"` must be relative, stay inside deployments/checklists, contain {{id}} and end in .md"
-            )));
-        }
-        Ok(())
+    /// The values their types cannot check: the key at fault and why.
+    fn check(&self) -> std::result::Result<(), (&'static str, String)> {
+        check_values(Some(&self.phases), Some(&self.record_path))
     }
 
     /// Environment names the configuration knows.
@@ -258,8 +252,8 @@ fn parse(text: &str, path: &Path) -> Result<toml::Table> {
         Error::Config {
             path: path.to_path_buf(),
             message: match line {
-                Some(line) => format!("line {line}: {}", e.message()),
-                None => e.message().to_string(),
+                Some(line) => format!("line {line}: {}", one_line(e.message())),
+                None => one_line(e.message()),
             },
         }
     })
@@ -316,6 +310,74 @@ impl GitopsOrigins {
     }
 }
 
+
+/// Phases are slugs (at least one); `record_path` stays inside the folder.
+fn check_values(
+    phases: Option<&[String]>,
+    record_path: Option<&str>,
+) -> std::result::Result<(), (&'static str, String)> {
+    if let Some(phases) = phases {
+        if phases.is_empty() {
+            return Err((
+                "phases",
+                "`phases` is empty: give at least one phase".into(),
+            ));
+        }
+        for phase in phases {
+            crate::record::check_slug("phase", phase).map_err(|e| ("phases", e.to_string()))?;
+        }
+    }
+    if let Some(p) = record_path {
+        if !p.ends_with(".md")
+            || !p.contains("{id}")
+            || p.starts_with('/')
+            || p.split('/').any(|s| s == "..")
+        {
+            return Err((
+                "record_path",
+                format!("`record_path = \"{p}\"` must be relative, stay inside deployments/checklists, contain {{id}} and end in .md"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The line of a top-level `key = …` in a TOML text (before any table).
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.starts_with('[') {
+            return None;
+        }
+        let Some(rest) = line.strip_prefix(key) else {
+            continue;
+        };
+        if rest.trim_start().starts_with('=') {
+            return Some(n + 1);
+        }
+    }
+    None
+}
+
+/// Checks a layer's values, naming its file and the key's line.
+fn check_layer_values(layer: &toml::Table, text: &str, path: &Path) -> Result<()> {
+    let strings = |v: &toml::Value| -> Option<Vec<String>> {
+        v.as_array()?
+            .iter()
+            .map(|s| s.as_str().map(str::to_string))
+            .collect()
+    };
+    let phases = layer.get("phases").and_then(strings);
+    let record_path = layer.get("record_path").and_then(toml::Value::as_str);
+    check_values(phases.as_deref(), record_path).map_err(|(key, message)| Error::Config {
+        path: path.to_path_buf(),
+        message: match key_line(text, key) {
+            Some(line) => format!("line {line}: {message}"),
+            None => message,
+        },
+    })
+}
+
 fn merge_file(into: &mut toml::Table, path: &Path, origins: &mut GitopsOrigins) -> Result<()> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
@@ -327,6 +389,7 @@ fn merge_file(into: &mut toml::Table, path: &Path, origins: &mut GitopsOrigins) 
     // and the line of the offending key or value.
     check_layer_text(&text, path)?;
     check_keys(&layer, path)?;
+    check_layer_values(&layer, &text, path)?;
     origins.note(&text, path);
     merge(into, layer);
     Ok(())
@@ -347,8 +410,8 @@ fn check_layer_text(text: &str, path: &Path) -> Result<()> {
             Err(Error::Config {
                 path: path.to_path_buf(),
                 message: match line {
-                    Some(line) => format!("line {line}: {}", e.message()),
-                    None => e.message().to_string(),
+                    Some(line) => format!("line {line}: {}", one_line(e.message())),
+                    None => one_line(e.message()),
                 },
             })
         }
@@ -364,7 +427,7 @@ fn check_keys(layer: &toml::Table, path: &Path) -> Result<()> {
         .map(|_| ())
         .map_err(|e| Error::Config {
             path: path.to_path_buf(),
-            message: e.message().to_string(),
+            message: one_line(e.message()),
         })
 }
 
@@ -421,11 +484,13 @@ fn apply_env(into: &mut toml::Table) -> Result<()> {
         into.insert("phases".into(), list(v));
     }
     if let Some(v) = var("STALE_AFTER_HOURS") {
-        let hours = v.parse::<i64>().map_err(|_| {
-            Error::user(format!(
-                "DEPLOY_LEDGER_STALE_AFTER_HOURS=`{v}` is not a number"
-            ))
+        let hours = v.parse::<u64>().map_err(|_| {
+            Error::user_hint(
+                format!("DEPLOY_LEDGER_STALE_AFTER_HOURS=`{v}` is not a number of hours"),
+                "e.g. DEPLOY_LEDGER_STALE_AFTER_HOURS=48, or unset it for the configured value",
+            )
         })?;
+        let hours = i64::try_from(hours).unwrap_or(i64::MAX);
         into.insert("stale_after_hours".into(), toml::Value::Integer(hours));
     }
     if let Some(v) = var("TOOLS") {

@@ -12,6 +12,8 @@ use crate::ledger::{Ledger, Loaded, Selector};
 use crate::record::{self, body, format_time, Document, Record, Status};
 use crate::render::regions;
 
+pub use crate::lock::StateLock;
+
 /// What `start` is asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct StartParams {
@@ -41,7 +43,7 @@ pub struct Written {
 pub fn parse_label(s: &str) -> Result<(String, String)> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
-        _ => Err(Error::usage(
+        _ => Err(Error::user_hint(
             format!("label `{s}` is not key=value"),
             "e.g. --label team=payments",
         )),
@@ -69,6 +71,53 @@ pub fn check_environment(
             ));
         }
         warnings.push(message);
+    }
+    Ok(())
+}
+
+/// The change types and risks of `--change-type` and `--risk` (ITIL).
+pub const CHANGE_TYPES: &[&str] = &["standard", "normal", "emergency"];
+pub const RISKS: &[&str] = &["low", "medium", "high"];
+
+/// Checks the free-text and fixed-word fields of a new record: no control
+/// character (a newline would split the title and the frontmatter line),
+/// and a change type and risk from their lists.
+pub fn check_params(p: &StartParams) -> Result<()> {
+    let texts = [
+        ("--version", p.version.as_deref()),
+        ("--operator", p.operator.as_deref()),
+        ("--strategy", p.strategy.as_deref()),
+        ("--change-id", p.change_id.as_deref()),
+    ];
+    let labels = p
+        .labels
+        .iter()
+        .flat_map(|(k, v)| [("--label", Some(k.as_str())), ("--label", Some(v.as_str()))]);
+    for (flag, value) in texts.into_iter().chain(labels) {
+        if let Some(v) = value.filter(|v| v.chars().any(char::is_control)) {
+            return Err(Error::user_hint(
+                format!(
+                    "{flag} `{}` contains a newline or another control character",
+                    crate::error::escape_controls(v)
+                ),
+                "give it on one line",
+            ));
+        }
+    }
+    for (flag, value, words) in [
+        ("--change-type", &p.change_type, CHANGE_TYPES),
+        ("--risk", &p.risk, RISKS),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !words.contains(v)) {
+            return Err(Error::user_hint(
+                format!(
+                    "{flag} `{}` is not one of {}",
+                    crate::error::escape_controls(v),
+                    words.join(", ")
+                ),
+                format!("use one of: {}", words.join(", ")),
+            ));
+        }
     }
     Ok(())
 }
@@ -110,6 +159,7 @@ pub fn new_id(
 /// Creates the record of a new deployment and opens its first phase.
 pub fn start(ledger: &Ledger, p: &StartParams) -> Result<Written> {
     record::check_slug("service", &p.service)?;
+    check_params(p)?;
     let mut warnings = Vec::new();
     if let Some(s) = &p.strategy {
         check_strategy(ledger, s)?;
@@ -128,6 +178,16 @@ pub fn start(ledger: &Ledger, p: &StartParams) -> Result<Written> {
     // Hold this clone's lock so two starts cannot both pass the check.
     let _lock = StateLock::acquire(ledger)?;
     let scan = ledger.scan_service(&p.service, &environment)?;
+    // A broken record of this service and environment may be one in
+    // progress that no longer blocks: say so. (Others are not start's
+    // business; with a scan cache the scan holds them too.)
+    let needle = format!("-{}-{environment}", p.service);
+    warnings.extend(
+        scan.broken
+            .iter()
+            .filter(|(path, _)| path.to_string_lossy().contains(&needle))
+            .map(|(path, message)| crate::ledger::broken_warning(path, message)),
+    );
     let open: Vec<&str> = scan
         .records
         .iter()
@@ -241,9 +301,16 @@ pub fn start(ledger: &Ledger, p: &StartParams) -> Result<Written> {
     })?;
     let body = render_body(ledger, &record, p.note.as_deref())?;
     doc.set_body(body);
+    precheck_commit(ledger)?;
+    let mut undo = Undo::default();
+    undo.keep(&ledger.abs(&rel));
+    undo.keep(&ledger.pointer_file());
     ledger.save(&rel, &doc, true)?;
-    ledger.set_pointer(&rel)?;
-    let commit = maybe_commit(ledger, &rel, &record, "start")?;
+    if let Err(e) = ledger.set_pointer(&rel) {
+        undo.restore();
+        return Err(e);
+    }
+    let commit = maybe_commit(ledger, &rel, &record, "start", undo)?;
     Ok(Written {
         id,
         path: rel,
@@ -349,14 +416,30 @@ fn reparse(doc: &Document, path: &Path) -> Result<Record> {
     })
 }
 
+/// Refuses a clock earlier than the latest time of the record (its start,
+/// a phase's start or finish): the record would be out of order, which
+/// `validate` rejects.
 fn check_not_before(record: &Record, now: DateTime<Utc>) -> Result<()> {
-    if now < record.started_at.with_timezone(&Utc) {
+    let mut latest = (record.started_at, format!("{} started", record.id));
+    for p in &record.phases {
+        // On a tie the later event names it: the open phase, as the user sees it.
+        if p.started_at >= latest.0 {
+            latest = (
+                p.started_at,
+                format!("phase `{}` of {} started", p.name, record.id),
+            );
+        }
+        if let Some(f) = p.finished_at.filter(|f| *f > latest.0) {
+            latest = (f, format!("phase `{}` of {} finished", p.name, record.id));
+        }
+    }
+    if now < latest.0.with_timezone(&Utc) {
         return Err(Error::user_hint(
             format!(
-                "now ({}) is before {} started ({})",
+                "now ({}) is before {} ({})",
                 format_time(now),
-                record.id,
-                record.started_at.to_rfc3339()
+                latest.1,
+                latest.0.to_rfc3339()
             ),
             "check the clock, or DEPLOY_LEDGER_NOW",
         ));
@@ -367,6 +450,7 @@ fn check_not_before(record: &Record, now: DateTime<Utc>) -> Result<()> {
 /// Closes the open phase and opens `name`.
 pub fn phase(ledger: &Ledger, selector: &Selector, name: &str) -> Result<Written> {
     record::check_slug("phase", name)?;
+    let _lock = StateLock::acquire(ledger)?;
     let mut loaded = ledger.resolve(selector)?;
     require_in_progress(&loaded, &format!("open phase `{name}`"))?;
     if loaded.record.open_phase().is_some_and(|p| p.name == name) {
@@ -397,6 +481,7 @@ pub fn check(
     item: &str,
     done: bool,
 ) -> Result<(Written, body::Item)> {
+    let _lock = StateLock::acquire(ledger)?;
     let mut loaded = ledger.resolve(selector)?;
     let (new_body, ticked) = body::tick(loaded.doc.body(), item, done)?;
     loaded.doc.set_body(new_body);
@@ -418,11 +503,12 @@ pub fn finish(
     reason: Option<&str>,
 ) -> Result<Written> {
     if !matches!(status, Status::Success | Status::Failed | Status::Cancelled) {
-        return Err(Error::usage(
+        return Err(Error::user_hint(
             format!("`finish --status {status}` is not an outcome"),
             "use success, failed or cancelled (a rollback is `deploy-ledger rollback`)",
         ));
     }
+    let _lock = StateLock::acquire(ledger)?;
     let mut loaded = ledger.resolve(selector)?;
     require_in_progress(&loaded, "finish")?;
     let now = clock::now()?;
@@ -460,8 +546,11 @@ fn save_advanced(
 ) -> Result<Written> {
     let record = reparse(&loaded.doc, &loaded.path)?;
     refresh_regions(&mut loaded.doc, &record);
+    precheck_commit(ledger)?;
+    let mut undo = Undo::default();
+    undo.keep(&ledger.abs(&loaded.path));
     ledger.save(&loaded.path, &loaded.doc, false)?;
-    let commit = maybe_commit(ledger, &loaded.path, &record, action)?;
+    let commit = maybe_commit(ledger, &loaded.path, &record, action, undo)?;
     Ok(Written {
         id: record.id,
         path: loaded.path,
@@ -470,12 +559,14 @@ fn save_advanced(
     })
 }
 
-/// Commits the record alone when `--commit` or `commit = true`.
+/// Commits the record alone when `--commit` or `commit = true`; if the
+/// commit fails, `undo` puts back what the command wrote.
 pub fn maybe_commit(
     ledger: &Ledger,
     rel: &Path,
     record: &Record,
     action: &str,
+    undo: Undo,
 ) -> Result<Option<String>> {
     if !ledger.config.commit {
         return Ok(None);
@@ -484,40 +575,79 @@ pub fn maybe_commit(
         "deploy({}): {action} {} [{}]",
         record.service, record.id, record.environment
     );
-    ledger.repo.commit_file(rel, &message).map(Some)
+    commit_or_undo(ledger, &[rel], &message, undo).map(Some)
 }
 
-/// A lock file under `.git/deploy-ledger/`, removed on drop.
-pub struct StateLock {
-    path: PathBuf,
-}
-
-impl StateLock {
-    pub fn acquire(ledger: &Ledger) -> Result<StateLock> {
-        let dir = ledger.repo.state_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let path = dir.join("lock");
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut f) => {
-                use std::io::Write;
-                let _ = writeln!(f, "{}", std::process::id());
-                Ok(StateLock { path })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::refused(
-                format!("another deploy-ledger command holds {}", path.display()),
-                "wait for it to end; if none is running, delete that file",
-            )),
-            Err(e) => Err(Error::io(&path, e)),
-        }
+/// Before writing anything: with `--commit`, checks that git can commit
+/// (an identity), so that a command that cannot commit writes nothing.
+pub fn precheck_commit(ledger: &Ledger) -> Result<()> {
+    if ledger.config.commit {
+        ledger.repo.can_commit()?;
     }
+    Ok(())
 }
 
-impl Drop for StateLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+/// Commits `rels` alone; on failure restores the files `undo` kept, so the
+/// error leaves nothing written.
+pub fn commit_or_undo(
+    ledger: &Ledger,
+    rels: &[&Path],
+    message: &str,
+    undo: Undo,
+) -> Result<String> {
+    ledger.repo.commit_files(rels, message).map_err(|e| {
+        undo.restore();
+        let hint = e
+            .hint()
+            .unwrap_or_else(|| "fix the cause and run the command again".into());
+        Error::user_hint(
+            format!("could not commit {}: {e}", rels[0].display()),
+            format!("{hint}; nothing was written (the record is as it was before)"),
+        )
+    })
+}
+
+/// The files a command is about to write, as they were, to put back if its
+/// commit fails.
+#[derive(Debug, Default)]
+pub struct Undo {
+    files: Vec<(PathBuf, Option<Vec<u8>>)>,
+    /// Folders that did not exist yet, deepest first.
+    folders: Vec<PathBuf>,
+}
+
+impl Undo {
+    /// Remembers `path` (absolute) as it is now: its bytes, or that it is
+    /// absent (and which of its folders are).
+    pub fn keep(&mut self, path: &Path) {
+        let before = std::fs::read(path).ok();
+        if before.is_none() {
+            let missing = path.ancestors().skip(1).take_while(|d| !d.exists());
+            self.folders.extend(missing.map(Path::to_path_buf));
+        }
+        self.files.push((path.to_path_buf(), before));
+    }
+
+    /// Remembers that `path` (absolute) was created by this command.
+    pub fn created(&mut self, path: &Path) {
+        self.files.push((path.to_path_buf(), None));
+    }
+
+    /// Puts every kept file back, best effort.
+    pub fn restore(self) {
+        for (path, before) in self.files.into_iter().rev() {
+            match before {
+                Some(bytes) => {
+                    let _ = crate::ledger::write_atomic(&path, &bytes, false);
+                }
+                None => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        // Only if still empty: `remove_dir` leaves a folder with files.
+        for folder in self.folders {
+            let _ = std::fs::remove_dir(&folder);
+        }
     }
 }

@@ -138,9 +138,7 @@ impl Error {
                 Some("check the permissions of that path; nothing was written".into())
             }
             Error::Yaml { .. } => Some("fix the frontmatter between the two `---` lines".into()),
-            Error::Config { .. } => Some(
-                "fix the file, or run `deploy-ledger init --force` to rewrite the defaults".into(),
-            ),
+            Error::Config { path, .. } => Some(config_hint(path)),
             Error::TemplateSyntax { .. } | Error::TemplateRender { .. } => {
                 Some("fix the template, or delete it to use the built-in one".into())
             }
@@ -152,4 +150,48 @@ impl Error {
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
     }
+}
+
+/// What to do about a broken configuration file: only `deployments/ledger.toml`
+/// is one `init --force` rewrites.
+fn config_hint(path: &std::path::Path) -> String {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let user = crate::config::user_config_path().is_some_and(|u| u == path);
+    if user {
+        "fix your user config (it applies to every repository), or move it away to use the defaults"
+            .into()
+    } else if name == "mise.toml" || name == ".mise.toml" {
+        "fix the file (mise reads it too), then run `deploy-ledger init --mise` again".into()
+    } else if path.ends_with(crate::config::CONFIG_FILE) {
+        "fix the file, or run `deploy-ledger init --force` to rewrite the defaults".into()
+    } else {
+        "fix the file".into()
+    }
+}
+
+/// A message of several lines (the toml crate's) as one: lines joined by `; `.
+pub fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `s` with newlines and other control characters escaped (`\n`), so that a
+/// value echoed in a message keeps it on one line.
+pub fn escape_controls(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

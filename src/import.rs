@@ -134,6 +134,9 @@ pub fn import(ledger: &Ledger, file: &Path, opts: &ImportOptions, commit: bool) 
     let mut report = Report::default();
     let mut unknown = BTreeSet::new();
     let _lock = deploy::StateLock::acquire(ledger)?;
+    if commit && !opts.dry_run {
+        ledger.repo.can_commit()?;
+    }
     let mut existing = Existing::scan(ledger)?;
     let mut paths: Vec<PathBuf> = Vec::new();
     for (line, item) in items {
@@ -212,7 +215,11 @@ pub fn import(ledger: &Ledger, file: &Path, opts: &ImportOptions, commit: bool) 
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let message = format!("deploy: import {} records from {name}", paths.len());
-        report.commit = Some(ledger.repo.commit_files(&refs, &message)?);
+        let mut undo = deploy::Undo::default();
+        for p in &refs {
+            undo.created(&ledger.abs(p));
+        }
+        report.commit = Some(deploy::commit_or_undo(ledger, &refs, &message, undo)?);
     }
     Ok(report)
 }

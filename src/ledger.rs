@@ -110,8 +110,7 @@ impl Ledger {
 
     /// Reads and parses one record (path relative to the work tree).
     pub fn load(&self, rel: &Path) -> Result<Loaded> {
-        let abs = self.abs(rel);
-        let text = std::fs::read_to_string(&abs).map_err(|e| Error::io(&abs, e))?;
+        let text = read_text(&self.root, rel)?;
         let (doc, record) = Record::parse(&text, rel)?;
         Ok(Loaded {
             path: rel.to_path_buf(),
@@ -129,10 +128,9 @@ impl Ledger {
             .record_files()
             .par_iter()
             .map(|rel| {
-                let abs = root.join(rel);
-                let text = match std::fs::read_to_string(&abs) {
+                let text = match read_text(root, rel) {
                     Ok(t) => t,
-                    Err(e) => return Some(Err(Error::io(&abs, e))),
+                    Err(e) => return Some(Err(e)),
                 };
                 if !frontmatter::has_frontmatter(&text) {
                     return None;
@@ -321,8 +319,13 @@ impl Ledger {
             )),
             many => {
                 let ids: Vec<&str> = many.iter().map(|s| s.id.as_str()).collect();
+                // "2 deployments match --service/--env", "2 deployments are in progress".
+                let phrase = match what.strip_prefix("matching ") {
+                    Some(rest) => format!("match {rest}"),
+                    None => format!("are {what}"),
+                };
                 Err(Error::user_hint(
-                    format!("{} deployments are {what}", many.len()),
+                    format!("{} deployments {phrase}", many.len()),
                     format!("pass --id, one of: {}", ids.join(", ")),
                 ))
             }
@@ -334,6 +337,11 @@ impl Ledger {
         let text = std::fs::read_to_string(self.repo.state_dir().join(POINTER_FILE)).ok()?;
         let rel = text.trim();
         (!rel.is_empty()).then(|| PathBuf::from(rel))
+    }
+
+    /// Where [`Ledger::pointer`] is kept.
+    pub fn pointer_file(&self) -> PathBuf {
+        self.repo.state_dir().join(POINTER_FILE)
     }
 
     pub fn set_pointer(&self, rel: &Path) -> Result<()> {
@@ -380,6 +388,41 @@ impl Ledger {
     pub fn is_stale(&self, summary_started: DateTime<FixedOffset>, now: DateTime<Utc>) -> bool {
         (now - summary_started.with_timezone(&Utc)).num_hours()
             >= self.config.stale_after_hours as i64
+    }
+}
+
+/// A record file's text; errors name it by `rel` (as every other record
+/// problem does), and a file that is not UTF-8 says so.
+fn read_text(root: &Path, rel: &Path) -> Result<String> {
+    read_bytes_as_text(&root.join(rel), rel)
+}
+
+fn read_bytes_as_text(abs: &Path, rel: &Path) -> Result<String> {
+    let bytes = std::fs::read(abs).map_err(|e| Error::io(rel, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::user_hint(
+            format!("{}: {}", rel.display(), not_utf8(&e)),
+            "save it as UTF-8",
+        )
+    })
+}
+
+/// Why a file is not a record's text: the same words for `list` and `validate`.
+pub fn not_utf8(e: &std::string::FromUtf8Error) -> String {
+    format!(
+        "not UTF-8 text (invalid byte at offset {}); a record is UTF-8 markdown",
+        e.utf8_error().valid_up_to()
+    )
+}
+
+/// The warning for a record that failed to parse, `skipped a broken record
+/// path:line: why`, naming the path once (most messages start with it).
+pub fn broken_warning(path: &Path, message: &str) -> String {
+    let p = path.display().to_string();
+    if message.starts_with(&format!("{p}:")) {
+        format!("skipped a broken record {message}")
+    } else {
+        format!("skipped a broken record {p}: {message}")
     }
 }
 
@@ -548,7 +591,7 @@ fn walk_records(abs: &Path, rel: &Path) -> Vec<(PathBuf, CacheKey)> {
 }
 
 fn read_entry(abs: &Path, rel: &Path) -> Entry {
-    let text = match std::fs::read_to_string(abs) {
+    let text = match read_bytes_as_text(abs, rel) {
         Ok(t) => t,
         Err(e) => return Entry::Broken(e.to_string()),
     };

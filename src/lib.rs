@@ -15,6 +15,7 @@ pub mod git;
 pub mod hooks;
 pub mod import;
 pub mod ledger;
+pub mod lock;
 pub mod output;
 pub mod record;
 pub mod render;

@@ -1,7 +1,13 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use deploy_ledger::{cli::Cli, commands, error::EXIT_OK, git::Repo, Error};
+use deploy_ledger::{
+    cli::Cli,
+    commands,
+    error::{escape_controls, EXIT_OK},
+    git::Repo,
+    Error,
+};
 
 fn main() -> ExitCode {
     // Before any repository is opened and any thread started.
@@ -26,17 +32,18 @@ fn main() -> ExitCode {
 }
 
 /// `error: …`, the cause chain, then `hint: …`.
+/// Each on one line: a value with a newline is escaped, never echoed raw.
 fn report(e: &Error) {
-    eprintln!("error: {e}");
+    eprintln!("error: {}", escape_controls(&e.to_string()));
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {
         let text = cause.to_string();
         if !e.to_string().contains(&text) {
-            eprintln!("  caused by: {text}");
+            eprintln!("  caused by: {}", escape_controls(&text));
         }
         source = cause.source();
     }
     if let Some(hint) = e.hint() {
-        eprintln!("hint: {hint}");
+        eprintln!("hint: {}", escape_controls(&hint));
     }
 }

@@ -150,6 +150,10 @@ pub fn rollback(ledger: &Ledger, p: &RollbackParams) -> Result<RolledBack> {
         .map_err(|e| Error::user(format!("{}: `{}` {}", old.path.display(), e.key, e.message)))?;
     deploy::refresh_regions(&mut old.doc, &old_record);
 
+    deploy::precheck_commit(ledger)?;
+    let mut undo = deploy::Undo::default();
+    undo.keep(&ledger.abs(&new.path));
+    undo.keep(&ledger.abs(&old.path));
     write_both(
         &ledger.root,
         (&new.path, &new.doc.render()),
@@ -160,11 +164,12 @@ pub fn rollback(ledger: &Ledger, p: &RollbackParams) -> Result<RolledBack> {
             "deploy({}): rollback {} of {} [{}]",
             new.record.service, new.id, target.record.id, new.record.environment
         );
-        Some(
-            ledger
-                .repo
-                .commit_files(&[new.path.as_path(), old.path.as_path()], &message)?,
-        )
+        Some(deploy::commit_or_undo(
+            ledger,
+            &[new.path.as_path(), old.path.as_path()],
+            &message,
+            undo,
+        )?)
     } else {
         None
     };

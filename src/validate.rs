@@ -17,7 +17,7 @@ pub struct Problem {
     pub path: String,
     pub line: usize,
     /// A stable word for scripts: yaml, missing, schema, slug, status, time,
-    /// duration, id, duplicate, stale, field.
+    /// duration, id, duplicate, stale, field, encoding.
     pub kind: &'static str,
     pub message: String,
 }

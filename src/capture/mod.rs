@@ -64,6 +64,29 @@ pub fn operator(flag: Option<&str>, ci: Option<&CiRun>, repo: &Repo) -> Option<S
         .or_else(|| env_var("USER"))
         .or_else(|| env_var("LOGNAME"))
         .or_else(|| env_var("USERNAME"))
+        .or_else(login_name)
+}
+
+/// The OS account name when no variable names it (cron, `env -i`, some
+/// containers): this process's uid looked up in `/etc/passwd`. Without
+/// `unsafe` (no getpwuid), the uid is the owner of a file this process
+/// creates; accounts only in NSS (LDAP…) are not found.
+#[cfg(unix)]
+fn login_name() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = tempfile::tempfile().ok()?.metadata().ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id = fields.nth(1)?.parse::<u32>().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_string())
+    })
+}
+
+#[cfg(not(unix))]
+fn login_name() -> Option<String> {
+    None
 }
 
 /// Environment: flag, else the CI job's environment, else the config's

@@ -227,8 +227,8 @@ fn write_mise(root: &Path, snippet: &str, force: bool, actions: &mut Actions) ->
         Error::Config {
             path: path.clone(),
             message: match line {
-                Some(l) => format!("line {l}: {}", e.message()),
-                None => e.message().to_string(),
+                Some(l) => format!("line {l}: {}", crate::error::one_line(e.message())),
+                None => crate::error::one_line(e.message()),
             },
         }
     })?;

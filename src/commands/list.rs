@@ -128,7 +128,7 @@ pub fn bound(text: &str, upper: bool) -> Result<DateTime<Utc>> {
             }
         })
         .map_err(|_| {
-            Error::usage(
+            Error::user_hint(
                 format!("`{text}` is not a date or an RFC 3339 time"),
                 "e.g. 2025-01-31 or 2025-01-31T18:00:00Z",
             )
@@ -139,7 +139,7 @@ pub fn bound(text: &str, upper: bool) -> Result<DateTime<Utc>> {
 pub fn load_sorted(ledger: &Ledger) -> Vec<Loaded> {
     let (mut records, broken) = ledger.load_all();
     for e in &broken {
-        output::warn(&format!("skipped a broken record: {e}"));
+        output::warn(&format!("skipped a broken record {e}"));
     }
     records.sort_by(|a, b| {
         b.record

@@ -16,7 +16,7 @@ pub fn selected_records(ledger: &Ledger, filter: &RecordFilter) -> Vec<Record> {
     let (loaded, broken) = ledger.load_all();
     for e in &broken {
         crate::output::warn(&format!(
-            "skipped a broken record: {e} (run `deploy-ledger validate`)"
+            "skipped a broken record {e} (run `deploy-ledger validate`)"
         ));
     }
     let mut records: Vec<Record> = loaded
@@ -44,7 +44,7 @@ pub struct OutputArgs {
 pub fn check_destination(path: &Path, force: bool) -> Result<()> {
     let shown = path.display();
     if path.as_os_str().is_empty() || path.file_name().is_none() {
-        return Err(Error::usage(
+        return Err(Error::user_hint(
             format!("--output `{shown}` is not a file name"),
             "e.g. --output deployments.json",
         ));

@@ -34,10 +34,7 @@ pub fn run(args: Args) -> Result<()> {
     let now = clock::now()?;
     let scan = ledger.scan()?;
     for (path, message) in &scan.broken {
-        output::warn(&format!(
-            "skipped a broken record {}: {message}",
-            path.display()
-        ));
+        output::warn(&crate::ledger::broken_warning(path, message));
     }
     let pointer = ledger.pointer();
     let mut open: Vec<_> = scan
@@ -134,7 +131,7 @@ pub fn run(args: Args) -> Result<()> {
             lock["pid"].as_str().unwrap_or("?"),
             human_duration(lock["age_seconds"].as_i64().unwrap_or(0)),
             if lock["running"] == false {
-                " (that process is not running: delete the file if no deploy-ledger command is)"
+                " (that process is not running: the next command takes the lock over)"
             } else {
                 ""
             }
@@ -159,8 +156,8 @@ fn lock_info(ledger: &Ledger) -> serde_json::Value {
     let pid = std::fs::read_to_string(&path)
         .map(|t| t.trim().to_string())
         .unwrap_or_default();
-    // Where /proc exists (Linux), say whether the holder still runs: a lock
-    // of a crashed command blocks `start` until it is deleted.
+    // Where /proc exists (Linux), say whether the holder still runs (a
+    // crashed command's file is left behind, but its OS lock is gone).
     let running = (Path::new("/proc/self").exists() && pid.parse::<u32>().is_ok())
         .then(|| Path::new("/proc").join(&pid).exists());
     json!({ "path": path.to_string_lossy(), "pid": pid, "age_seconds": age, "running": running })

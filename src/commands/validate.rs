@@ -14,8 +14,9 @@ const EXAMPLES: &str = "\
 Examples:
   deploy-ledger validate                      # every record of the work tree
   deploy-ledger validate --rev HEAD           # the records as committed at HEAD
-  deploy-ledger validate --rev HEAD deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-production.md
   deploy-ledger validate deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-production.md
+  deploy-ledger validate --rev HEAD \\
+      deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-production.md
   deploy-ledger validate --json
 
 Checks: schema, required fields, slugs, status words, times in order
@@ -68,7 +69,20 @@ pub fn run(args: Args) -> Result<()> {
         now: clock::now()?,
         stale_after_hours: (!args.allow_stale).then_some(ledger.config.stale_after_hours),
     };
-    let report = validate::check_all(&sources, &options);
+    let (sources, not_utf8): (Vec<Source>, Vec<Source>) = sources
+        .into_iter()
+        .partition(|s| !s.text.starts_with(NOT_UTF8));
+    let mut report = validate::check_all(&sources, &options);
+    // Not text at all: one problem each, the same words as `list`'s warning.
+    for s in not_utf8.iter().filter(|s| !s.context) {
+        report.checked += 1;
+        report.problems.push(validate::Problem {
+            path: s.path.clone(),
+            line: 1,
+            kind: "encoding",
+            message: s.text[NOT_UTF8.len()..].to_string(),
+        });
+    }
     if args.json {
         output::json(&serde_json::json!({
             "checked": report.checked,
@@ -127,7 +141,7 @@ fn rev_sources(ledger: &Ledger, rev: &str, files: &[PathBuf]) -> Result<Vec<Sour
         .map(|(path, _, bytes)| Source {
             context: !wanted.is_empty() && !wanted.contains(&path),
             explicit: wanted.contains(&path),
-            text: String::from_utf8_lossy(&bytes).into_owned(),
+            text: text_of(bytes),
             path,
         })
         .collect();
@@ -168,7 +182,7 @@ fn read_sources(
             let bytes = std::fs::read(&abs).map_err(|e| Error::io(&abs, e))?;
             Ok(Source {
                 path: slash(&rel),
-                text: String::from_utf8_lossy(&bytes).into_owned(),
+                text: text_of(bytes),
                 explicit: false,
                 context,
             })
@@ -181,15 +195,34 @@ fn explicit_sources(files: &[PathBuf]) -> Result<Vec<Source>> {
     files
         .iter()
         .map(|path| {
-            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Error::user_hint(
+                    format!("{}: no such file", path.display()),
+                    "name record files (relative to this folder), or run `deploy-ledger validate` alone for every record",
+                ),
+                std::io::ErrorKind::IsADirectory => Error::user_hint(
+                    format!("{}: is a folder, not a record file", path.display()),
+                    "name record files, or run `deploy-ledger validate` alone for every record",
+                ),
+                _ => Error::io(path, e),
+            })?;
             Ok(Source {
                 path: slash(path),
-                text: String::from_utf8_lossy(&bytes).into_owned(),
+                text: text_of(bytes),
                 explicit: true,
                 context: false,
             })
         })
         .collect()
+}
+
+/// Marks a source whose bytes are not UTF-8; the rest of its text says why.
+const NOT_UTF8: &str = "\u{0}not-utf8\u{0}";
+
+/// A file's bytes as a source's text: the text, or [`NOT_UTF8`] and why.
+fn text_of(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes)
+        .unwrap_or_else(|e| format!("{NOT_UTF8}{}", crate::ledger::not_utf8(&e)))
 }
 
 fn slash(p: &Path) -> String {

@@ -307,16 +307,60 @@ impl Repo {
         remote.url().map(strip_credentials)
     }
 
-    /// The repository's git config, honouring `GIT_CONFIG_GLOBAL` as git
-    /// does (libgit2 only looks at ~/.gitconfig).
+    /// The repository's git config, with the levels git reads: libgit2
+    /// ignores `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_SYSTEM` and
+    /// `GIT_CONFIG_NOSYSTEM`, and would still read ~/.gitconfig and
+    /// ~/.config/git/config when `GIT_CONFIG_GLOBAL` names another file (or
+    /// /dev/null), so that the tool and `git config user.name` disagreed.
     pub fn config(&self) -> Option<git2::Config> {
-        let mut config = self.inner.config().ok()?;
-        if let Some(global) = std::env::var_os("GIT_CONFIG_GLOBAL").filter(|v| !v.is_empty()) {
-            let path = PathBuf::from(global);
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        if [
+            "GIT_CONFIG_GLOBAL",
+            "GIT_CONFIG_SYSTEM",
+            "GIT_CONFIG_NOSYSTEM",
+        ]
+        .iter()
+        .all(|k| var(k).is_none())
+        {
+            return self.inner.config().ok();
+        }
+        let mut config = git2::Config::new().ok()?;
+        let mut add = |path: PathBuf, level: git2::ConfigLevel| {
             if path.is_file() {
-                let _ = config.add_file(&path, git2::ConfigLevel::Global, true);
+                let _ = config.add_file(&path, level, true);
+            }
+        };
+        let no_system = var("GIT_CONFIG_NOSYSTEM").is_some_and(|v| {
+            !matches!(
+                v.to_string_lossy().to_ascii_lowercase().as_str(),
+                "0" | "false" | "no" | "off"
+            )
+        });
+        if !no_system {
+            match var("GIT_CONFIG_SYSTEM") {
+                Some(p) => add(PathBuf::from(p), git2::ConfigLevel::System),
+                None => {
+                    if let Ok(p) = git2::Config::find_system() {
+                        add(p, git2::ConfigLevel::System)
+                    }
+                }
             }
         }
+        match var("GIT_CONFIG_GLOBAL") {
+            Some(p) => add(PathBuf::from(p), git2::ConfigLevel::Global),
+            None => {
+                if let Ok(p) = git2::Config::find_xdg() {
+                    add(p, git2::ConfigLevel::XDG)
+                }
+                if let Ok(p) = git2::Config::find_global() {
+                    add(p, git2::ConfigLevel::Global)
+                }
+            }
+        }
+        add(
+            self.inner.commondir().join("config"),
+            git2::ConfigLevel::Local,
+        );
         Some(config)
     }
 
@@ -352,6 +396,12 @@ impl Repo {
             &email,
             &git2::Time::new(now.timestamp(), 0),
         )?)
+    }
+
+    /// Whether a commit can be made (git knows who commits), so that
+    /// `--commit` fails before anything is written.
+    pub fn can_commit(&self) -> Result<()> {
+        self.signature().map(|_| ())
     }
 
     /// Commits one file of the work tree alone, whatever else is staged: the

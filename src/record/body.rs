@@ -56,6 +56,7 @@ pub fn items(body: &str) -> Vec<Item> {
             .strip_prefix("- [")
             .or_else(|| trimmed.strip_prefix("* ["))
             .or_else(|| trimmed.strip_prefix("+ ["))
+            .or_else(|| ordered_item(trimmed))
         else {
             continue;
         };
@@ -71,10 +72,21 @@ pub fn items(body: &str) -> Vec<Item> {
             number: out.len() + 1,
             text,
             done: mark != ' ',
-            mark: start + indent + 3,
+            mark: start + indent + (trimmed.len() - rest.len()),
         });
     }
     out
+}
+
+/// After `1. [` or `1) [` (an ordered task item), the rest of the line.
+fn ordered_item(line: &str) -> Option<&str> {
+    let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 || digits > 9 {
+        return None;
+    }
+    line[digits..]
+        .strip_prefix(". [")
+        .or_else(|| line[digits..].strip_prefix(") ["))
 }
 
 /// Counts `(total, done)`.
@@ -144,7 +156,10 @@ pub fn tick(body: &str, which: &str, done: bool) -> Result<(String, Item)> {
         }
     };
     let mut out = body.to_string();
-    out.replace_range(item.mark..item.mark + 1, if done { "x" } else { " " });
+    // Ticking a ticked item keeps the user's mark (`X` stays `X`).
+    if item.done != done {
+        out.replace_range(item.mark..item.mark + 1, if done { "x" } else { " " });
+    }
     let mut item = item.clone();
     item.done = done;
     Ok((out, item))
@@ -164,5 +179,22 @@ mod tests {
         assert_eq!(item.number, 1);
         assert_eq!(count(&b), (2, 2));
         assert!(tick(&b, "it", true).is_err());
+    }
+
+    #[test]
+    fn ordered_items_and_an_upper_case_mark() {
+        let body = "1. [ ] One
+2) [X] Two
+10. [ ] Ten
+1.[ ] not one
+";
+        assert_eq!(count(body), (3, 1));
+        let (b, _) = tick(body, "2", true).expect("ticks");
+        assert_eq!(b, body, "[X] kept");
+        let (b, item) = tick(&b, "ten", true).expect("ticks");
+        assert_eq!(item.number, 3);
+        assert!(b.contains("10. [x] Ten\n"), "{b}");
+        let (b, _) = tick(&b, "2", false).expect("unticks");
+        assert!(b.contains("2) [ ] Two\n"), "{b}");
     }
 }

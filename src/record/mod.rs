@@ -362,8 +362,15 @@ pub fn check_slug(what: &str, s: &str) -> Result<()> {
     } else {
         "is not a slug".to_string()
     };
+    // Escaped: a newline or a control character would split the message.
+    let shown = crate::error::escape_controls(&shown);
+    let (article, example) = match what {
+        "environment" => ("an", "staging"),
+        "phase" => ("a", "execution"),
+        _ => ("a", "api-gateway"),
+    };
     Err(Error::user_hint(
         format!("{what} `{shown}{}` {why}", if s.chars().count() > 40 { "…" } else { "" }),
-        format!("a {what} name is lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit, e.g. `api-gateway`"),
+        format!("{article} {what} name is lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit, e.g. `{example}`"),
     ))
 }

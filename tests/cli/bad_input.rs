@@ -25,7 +25,7 @@ fn a_broken_record_is_named_and_the_others_still_load() {
         "{stdout}"
     );
     assert!(
-        stderr.contains(&format!("warning: skipped a broken record: {BROKEN}:")),
+        stderr.contains(&format!("warning: skipped a broken record {BROKEN}:")),
         "{stderr}"
     );
     let out = env.run(&["status"]);
@@ -256,4 +256,164 @@ fn odd_input_never_panics() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("DEPLOY_LEDGER_NOW=`yesterday` is not an RFC 3339 time"));
+}
+
+/// Every value the tool checks itself is exit 1 (README, exit codes), with
+/// one `error:` line, a hint and nothing written.
+#[test]
+fn bad_values_are_user_errors_with_one_line_and_a_hint() {
+    let env = TestEnv::new();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["start", "--service", "api", "--strategy", "yolo"],
+            "unknown strategy `yolo`",
+        ),
+        (
+            &["start", "--service", "api", "--label", "nokv"],
+            "label `nokv` is not key=value",
+        ),
+        (
+            &["start", "--service", "api", "--risk", "extreme"],
+            "--risk `extreme` is not one of low, medium, high",
+        ),
+        (
+            &["start", "--service", "api", "--change-type", "weird"],
+            "--change-type `weird` is not one of standard, normal, emergency",
+        ),
+        (
+            &[
+                "start",
+                "--service",
+                "api",
+                "--version",
+                "1.0\nstatus: success",
+            ],
+            "--version `1.0\\nstatus: success` contains a newline",
+        ),
+        (
+            &["start", "--service", "api", "--operator", "a\tb"],
+            "--operator `a\\tb` contains a newline or another control character",
+        ),
+        (
+            &[
+                "record",
+                "--service",
+                "api",
+                "--started",
+                "2025-01-15T10:00:00Z",
+                "--finished",
+                "2025-01-15T10:05:00Z",
+                "--status",
+                "success",
+                "--risk",
+                "huge",
+            ],
+            "--risk `huge`",
+        ),
+        (&["list", "--status", "bogus"], "unknown status `bogus`"),
+        (
+            &["list", "--since", "yesterday"],
+            "`yesterday` is not a date",
+        ),
+    ];
+    for (args, want) in cases {
+        let err = env.fails(args, 1);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {err}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(want),
+            "{args:?}: {err}"
+        );
+        assert!(lines[1].starts_with("hint: "), "{args:?}: {err}");
+        assert!(env.records().is_empty(), "{args:?}");
+    }
+    env.ok(&[
+        "start",
+        "--service",
+        "api",
+        "--risk",
+        "high",
+        "--change-type",
+        "emergency",
+    ]);
+    for (args, want) in [
+        (
+            &["finish", "--status", "weird"][..],
+            "unknown status `weird`",
+        ),
+        (
+            &["finish", "--status", "in-progress"],
+            "`finish --status in-progress` is not an outcome",
+        ),
+    ] {
+        let before = env.only_record();
+        let err = env.fails(args, 1);
+        assert!(
+            err.contains(want) && err.contains("hint: "),
+            "{args:?}: {err}"
+        );
+        assert_eq!(env.only_record(), before);
+    }
+    // What clap rejects from a fixed list stays a usage error.
+    env.fails(&["export", "--format", "png"], 2);
+}
+
+#[test]
+fn missing_hints_a_missing_file_and_a_clock_out_of_range() {
+    let mut env = TestEnv::new();
+    let err = env.fails(&["validate", "nonexist.md"], 1);
+    assert!(err.contains("error: nonexist.md: no such file"), "{err}");
+    assert!(err.contains("hint: name record files"), "{err}");
+
+    env.at("9999-12-31T23:59:59-10:00");
+    let err = env.fails(&["start", "--service", "api"], 1);
+    assert!(
+        err.contains("error: DEPLOY_LEDGER_NOW=`9999-12-31T23:59:59-10:00` is out of range"),
+        "{err}"
+    );
+    assert!(err.contains("hint: e.g. DEPLOY_LEDGER_NOW="), "{err}");
+    assert!(!err.contains("internal"), "{err}");
+    assert!(env.records().is_empty());
+}
+
+#[test]
+fn a_record_that_is_not_utf8_is_named_the_same_way_by_list_and_validate() {
+    let env = TestEnv::new();
+    env.ok(&["start", "--service", "web", "--env", "staging"]);
+    let rel = "deployments/checklists/2025/01/latin1.md";
+    std::fs::write(env.path(rel), b"---\nid: caf\xe9\n---\n").expect("write");
+    let out = env.run(&["list"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "warning: skipped a broken record {rel}: not UTF-8 text (invalid byte at offset 11)"
+        )),
+        "{err}"
+    );
+    assert!(
+        !err.contains(&env.repo.display().to_string()),
+        "relative path: {err}"
+    );
+    let out = env.run(&["validate"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "{rel}:1: not UTF-8 text (invalid byte at offset 11); a record is UTF-8 markdown"
+        )),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("mapping"), "{stdout}");
+}
+
+#[test]
+fn a_title_without_a_version_has_one_space() {
+    let env = TestEnv::new();
+    env.ok(&["start", "--service", "web", "--env", "staging"]);
+    assert!(
+        env.only_record().contains("\n# web → staging\n"),
+        "{}",
+        env.only_record()
+    );
 }

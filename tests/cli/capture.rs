@@ -344,3 +344,62 @@ fn only_the_variables_config_names_are_copied() {
         "{text}"
     );
 }
+
+#[test]
+fn operator_follows_git_config_global_then_the_os_account() {
+    let env = TestEnv::new();
+    // ~/.gitconfig says one name; GIT_CONFIG_GLOBAL, as git reads it, wins.
+    std::fs::write(
+        env.home().join(".gitconfig"),
+        "[user]\n\tname = Home File\n",
+    )
+    .expect("write");
+    let operator = |vars: &[(&str, &str)], service: &str| {
+        let mut cmd = env.cmd();
+        cmd.env_remove("USER").env_remove("LOGNAME");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = cmd
+            .args(["start", "--service", service])
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let path = env
+            .records()
+            .into_iter()
+            .find(|p| p.contains(&format!("-{service}-")))
+            .expect("record");
+        env.read(&path)
+            .lines()
+            .find_map(|l| l.strip_prefix("operator: ").map(str::to_string))
+    };
+    assert_eq!(operator(&[], "a").as_deref(), Some("Test User"));
+    let git_says = |global: &str| {
+        let out = std::process::Command::new("git")
+            .args(["config", "user.name"])
+            .current_dir(&env.repo)
+            .env("HOME", env.home())
+            .env("GIT_CONFIG_GLOBAL", global)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("git");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(git_says("/dev/null"), "", "git reads no ~/.gitconfig then");
+    // No user.name anywhere git looks: the OS account name.
+    let login = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .expect("id");
+    let login = String::from_utf8_lossy(&login.stdout).trim().to_string();
+    assert_eq!(
+        operator(&[("GIT_CONFIG_GLOBAL", "/dev/null")], "b"),
+        Some(login),
+        "not the ~/.gitconfig that git ignores"
+    );
+}

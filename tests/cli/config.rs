@@ -240,3 +240,129 @@ fn environments_and_strategies_from_config() {
     assert!(err.contains("rolling, shadow"), "{err}");
     assert_eq!(env.records().len(), 2, "nothing written by the refusals");
 }
+
+/// The `error:` lines of stderr, and that there is one error line and one hint.
+fn one_error(err: &str) -> String {
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "one error line and one hint: {err}");
+    assert!(
+        lines[0].starts_with("error: ") && lines[1].starts_with("hint: "),
+        "{err}"
+    );
+    err.to_string()
+}
+
+#[test]
+fn config_errors_are_one_line_with_the_file_line_and_a_hint_that_fits() {
+    let env = TestEnv::new();
+    // A TOML syntax error: the toml crate's message has several lines.
+    env.write("deployments/ledger.toml", "[x\n");
+    let err = one_error(&env.fails(&["status"], 1));
+    assert!(
+        err.contains("ledger.toml: invalid configuration: line 1: invalid table header; expected"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: fix the file, or run `deploy-ledger init --force`"),
+        "{err}"
+    );
+
+    for (text, line, want) in [
+        (
+            "commit = false\nphases = [\"Bad Phase\"]\n",
+            2,
+            "phase `Bad Phase` is not a slug",
+        ),
+        ("\nphases = []\n", 2, "`phases` is empty"),
+        (
+            "commit = false\n\nrecord_path = \"../{id}.md\"\n",
+            3,
+            "`record_path = \"../{id}.md\"` must be relative",
+        ),
+    ] {
+        env.write("deployments/ledger.toml", text);
+        let err = one_error(&env.fails(&["start", "--service", "api"], 1));
+        assert!(
+            err.contains(&format!(
+                "deployments/ledger.toml: invalid configuration: line {line}: {want}"
+            )),
+            "{err}"
+        );
+        assert!(env.records().is_empty());
+    }
+    std::fs::remove_file(env.path("deployments/ledger.toml")).expect("rm");
+
+    // The user config: init --force would not touch it.
+    let user = env.home().join(".config/deploy-ledger/config.toml");
+    std::fs::create_dir_all(user.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&user, "phases = [\n").expect("write");
+    let err = one_error(&env.fails(&["status"], 1));
+    assert!(
+        err.contains("config.toml: invalid configuration: line 2: invalid array; expected"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "hint: fix your user config (it applies to every repository), or move it away"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("init --force"), "{err}");
+    std::fs::remove_file(&user).expect("rm");
+
+    // mise.toml, for init --mise.
+    env.write("mise.toml", "[tools\n");
+    let err = one_error(&env.fails(&["init", "--mise"], 1));
+    assert!(
+        err.contains("mise.toml: invalid configuration: line 1: "),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "hint: fix the file (mise reads it too), then run `deploy-ledger init --mise` again"
+        ),
+        "{err}"
+    );
+    assert_eq!(env.read("mise.toml"), "[tools\n");
+
+    // Variables are named as such.
+    for (var, value, want) in [
+        (
+            "DEPLOY_LEDGER_PHASES",
+            "A B",
+            "error: DEPLOY_LEDGER_PHASES: phase `A B` is not a slug",
+        ),
+        (
+            "DEPLOY_LEDGER_STALE_AFTER_HOURS",
+            "abc",
+            "error: DEPLOY_LEDGER_STALE_AFTER_HOURS=`abc` is not a number of hours",
+        ),
+    ] {
+        let out = env
+            .cmd()
+            .env(var, value)
+            .arg("status")
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1));
+        let err = one_error(&String::from_utf8_lossy(&out.stderr));
+        assert!(err.contains(want), "{err}");
+    }
+}
+
+#[test]
+fn a_name_with_a_newline_is_escaped_in_the_error() {
+    let env = TestEnv::new();
+    let err = one_error(&env.fails(&["start", "--service", "a\nb"], 1));
+    assert!(
+        err.contains("error: service `a\\nb` is not a slug"),
+        "{err}"
+    );
+    let err = one_error(&env.fails(&["start", "--service", "api", "--env", "Prod"], 1));
+    assert!(
+        err.contains("hint: an environment name is lowercase"),
+        "{err}"
+    );
+    assert!(err.contains("e.g. `staging`"), "{err}");
+    assert!(env.records().is_empty());
+}

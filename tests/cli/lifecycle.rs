@@ -155,3 +155,142 @@ fn commit_commits_the_record_alone() {
     let status = env.git(&["status", "--porcelain"]);
     assert_eq!(status, "A  app.txt\n", "other staged changes stay staged");
 }
+
+/// Runs deploy-ledger with git knowing no identity (no user.name/email).
+fn without_identity(env: &TestEnv, args: &[&str]) -> std::process::Output {
+    env.cmd()
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn commit_without_a_git_identity_writes_nothing() {
+    let env = TestEnv::new();
+    let out = without_identity(&env, &["start", "--service", "api", "--commit"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: git has no identity to commit with"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: set one with `git config user.name"),
+        "{err}"
+    );
+    assert!(env.records().is_empty(), "no record: {:?}", env.records());
+    assert!(!env.path("deployments").exists(), "no folder either");
+    assert!(
+        !env.path(".git/deploy-ledger/current").exists(),
+        "no pointer"
+    );
+    // The retry, with an identity, is not refused.
+    env.ok(&["start", "--service", "api", "--commit"]);
+
+    let before = env.only_record();
+    for args in [
+        &["finish", "--commit"][..],
+        &["phase", "execution", "--commit"],
+        &["check", "1", "--commit"],
+    ] {
+        let out = without_identity(&env, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("git has no identity"));
+        assert_eq!(env.only_record(), before, "{args:?}: record unchanged");
+    }
+    env.ok(&["finish", "--commit"]);
+}
+
+#[test]
+fn a_failed_commit_restores_the_record_and_the_pointer() {
+    let env = TestEnv::new();
+    env.ok(&["start", "--service", "web", "--env", "staging"]);
+    let pointer = env.read(".git/deploy-ledger/current");
+    // Another git process holds the branch: the commit itself fails.
+    env.write(".git/refs/heads/main.lock", "");
+    let err = env.fails(&["start", "--service", "api", "--commit"], 1);
+    assert!(
+        err.contains("error: could not commit deployments/checklists/"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(
+        env.records().len(),
+        1,
+        "the new record is gone: {:?}",
+        env.records()
+    );
+    assert_eq!(
+        env.read(".git/deploy-ledger/current"),
+        pointer,
+        "pointer as it was"
+    );
+
+    let before = env.only_record();
+    let err = env.fails(&["finish", "--commit"], 1);
+    assert!(err.contains("could not commit"), "{err}");
+    assert_eq!(env.only_record(), before, "record as it was");
+    std::fs::remove_file(env.path(".git/refs/heads/main.lock")).expect("unlock");
+    env.ok(&["finish", "--commit"]);
+    assert!(env.only_record().contains("status: success"));
+}
+
+#[test]
+fn phase_and_finish_refuse_a_clock_before_the_open_phase() {
+    let mut env = TestEnv::new();
+    env.ok(&["start", "--service", "api"]);
+    env.at("2025-01-15T14:40:00Z").ok(&["phase", "execution"]);
+    let before = env.only_record();
+    env.at("2025-01-15T14:35:00Z");
+    for args in [&["phase", "validation"][..], &["finish"]] {
+        let err = env.fails(args, 1);
+        assert!(
+            err.contains("error: now (2025-01-15T14:35:00Z) is before phase `execution` of DEP-2025-01-15-14-30-api-development started (2025-01-15T14:40:00+00:00)"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("hint: check the clock, or DEPLOY_LEDGER_NOW"),
+            "{err}"
+        );
+        assert_eq!(env.only_record(), before, "nothing written");
+    }
+    env.at("2025-01-15T14:40:00Z").ok(&["finish"]);
+    env.ok(&["validate"]);
+}
+
+#[test]
+fn start_warns_about_a_broken_record_of_its_service_and_environment() {
+    let mut env = TestEnv::new();
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    let path = env.records()[0].clone();
+    let text = env
+        .read(&path)
+        .replace("status: in-progress", "status: bogus");
+    env.write(&path, &text);
+    env.ok(&["start", "--service", "web", "--env", "staging"]);
+    for cache in [false, true] {
+        if cache {
+            env.ok(&["status"]); // writes the scan cache
+        }
+        std::fs::remove_file(env.path(".git/deploy-ledger/current")).ok();
+        env.at(if cache {
+            "2025-01-15T15:00:00Z"
+        } else {
+            "2025-01-15T14:50:00Z"
+        });
+        let out = env.run(&["start", "--service", "api", "--env", "staging"]);
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        let want = format!("warning: skipped a broken record {path}:6: ");
+        assert!(err.contains(&want), "cache {cache}: {err}");
+        assert_eq!(err.matches(&path).count(), 1, "path named once: {err}");
+        assert!(err.contains("bogus"), "{err}");
+        assert!(!err.contains("web"), "only its own service: {err}");
+        env.ok(&["finish"]);
+    }
+    // status names the path once too.
+    let out = env.run(&["status"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches(&path).count(), 1, "{err}");
+}

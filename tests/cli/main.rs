@@ -6,6 +6,7 @@ mod env;
 mod analytics;
 mod bad_input;
 mod capture;
+mod concurrency;
 mod config;
 mod demo;
 mod dirty;

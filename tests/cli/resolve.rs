@@ -82,10 +82,7 @@ fn ambiguous_without_pointer_lists_the_candidates() {
         "{err}"
     );
     let err = env.fails(&["phase", "execution", "--env", "staging"], 1);
-    assert!(
-        err.contains("2 deployments are matching --service/--env"),
-        "{err}"
-    );
+    assert!(err.contains("2 deployments match --service/--env"), "{err}");
     assert!(
         err.contains(API) && err.contains(WEB) && !err.contains(DB),
         "{err}"
