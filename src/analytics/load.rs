@@ -354,8 +354,25 @@ fn audit_facts(
         }
         v
     };
+    // Newest first by the graph (a descendant before its ancestors), not by
+    // committer time, which can go backwards (a replayed clock, a rebase,
+    // another machine's clock); nor by index, which differs between a cold
+    // walk and one extending the cache. Ties (parallel branches): the later
+    // committer time, then the commit id, so every run orders them alike.
+    let generation = if versions.is_empty() {
+        Vec::new()
+    } else {
+        g.generations()
+    };
     let order = |vs: &mut Versions| {
-        vs.sort_by_key(|(i, _)| (std::cmp::Reverse(g.commits[*i as usize].commit_time), *i));
+        vs.sort_by_key(|(i, _)| {
+            let i = *i as usize;
+            (
+                std::cmp::Reverse(generation[i]),
+                std::cmp::Reverse(g.commits[i].commit_time),
+                oid_of[i],
+            )
+        });
     };
     // Records whose tool versions need their blobs: mixed sources, an id at
     // two paths, or a current status of rolled-back after a final version

@@ -1015,3 +1015,77 @@ fn the_report_memo_serves_only_unchanged_reports() {
     std::fs::remove_file(&memo).expect("rm memo");
     assert_eq!(run(&b.env, &[]).0, committed);
 }
+
+/// The ids of the audit list `key` (`edited_after_finish`, `deleted`) with
+/// the commit named.
+fn audit_list(r: &Value, key: &str) -> Vec<(String, String)> {
+    r["audit"][key]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|x| {
+            (
+                x["id"].as_str().expect("id").to_string(),
+                x["commit"].as_str().expect("commit").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The versions of a record are ordered by the commit graph, not by
+/// committer time: here the tool's commits carry a replayed clock
+/// (DEPLOY_LEDGER_NOW, March 4) while the hand commits carry another.
+///
+/// | record | commits, oldest first (committer time)                          | edited after finish? |
+/// |--------|------------------------------------------------------------------|----------------------|
+/// | W      | start by hand (03-10), `finish --commit` (03-04 10:20)           | no                   |
+/// | V      | `start --commit` (03-04 11:00), a note by hand (03-10), `finish --commit` (03-04 11:20) | no |
+/// | Y      | `start --commit` (03-04 12:00), `finish --commit` (12:20), an edit by hand (03-01) | yes, the edit |
+///
+/// By committer time the hand commits of W and V would be their newest
+/// versions (and the version before, the tool's, final): two false
+/// findings; and Y's edit would look older than its finish: a finding
+/// missed.
+#[test]
+fn audit_orders_versions_by_the_graph_not_the_clock() {
+    let mut env = TestEnv::new();
+    env.at("2025-03-04T10:00:00Z");
+    env.ok(&["start", "--service", "w", "--env", "production"]);
+    env.at("2025-03-10T00:00:00Z");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "start w by hand"]);
+    env.at("2025-03-04T10:20:00Z");
+    env.ok(&["finish", "--commit"]);
+
+    env.at("2025-03-04T11:00:00Z");
+    env.ok(&["start", "--service", "v", "--env", "production", "--commit"]);
+    let v = "DEP-2025-03-04-11-00-v-production";
+    let path_v = format!("deployments/checklists/2025/03/{v}.md");
+    env.write(&path_v, &(env.read(&path_v) + "\nA note.\n"));
+    env.at("2025-03-10T00:00:00Z");
+    env.git(&["commit", "-q", "-am", "note on v"]);
+    env.at("2025-03-04T11:20:00Z");
+    env.ok(&["finish", "--id", v, "--commit"]);
+
+    let y = tool_deploy(
+        &mut env,
+        "y",
+        "2025-03-04T12:00:00Z",
+        "2025-03-04T12:20:00Z",
+    );
+    let path_y = format!("deployments/checklists/2025/03/{y}.md");
+    env.write(&path_y, &(env.read(&path_y) + "\nEdited by hand.\n"));
+    env.at("2025-03-01T00:00:00Z");
+    env.git(&["commit", "-q", "-am", "edit y"]);
+    let edit_y = head(&env);
+
+    env.at("2025-03-10T01:00:00Z");
+    for run in ["cold", "warm"] {
+        let r = json(&env, &["--committed-only", "--section", "audit"]);
+        assert_eq!(
+            audit_list(&r, "edited_after_finish"),
+            vec![(y.clone(), edit_y.clone())],
+            "{run}"
+        );
+    }
+}
