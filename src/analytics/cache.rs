@@ -491,7 +491,13 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
     (r.at == bytes.len()).then_some(cache)
 }
 
-/// The parsed files of a cache by blob id, for reuse at another tip.
+/// The parsed files of a cache by blob id, for reuse at another tip. A
+/// broken file is left out (parsed again): its message names the path it
+/// was at, and the same blob may now be at another.
 pub fn by_blob(files: Vec<(String, Oid, Parsed)>) -> HashMap<Oid, Parsed> {
-    files.into_iter().map(|(_, b, p)| (b, p)).collect()
+    files
+        .into_iter()
+        .filter(|(_, _, p)| !matches!(p, Parsed::Broken(_)))
+        .map(|(_, b, p)| (b, p))
+        .collect()
 }

@@ -482,6 +482,7 @@ fn audit_facts(
         }
     }
     let blobs: Vec<Oid> = jobs.iter().map(|j| j.2).collect();
+    let blobs_at_rev: HashSet<&str> = at_rev.values().map(String::as_str).collect();
     let found: Vec<Option<AuditEntry>> = repo.map_blobs(&blobs, |i, bytes| {
         let (path, newest, _, current) = jobs[i];
         let commit = Some(oid_hex(&oid_of[newest as usize]));
@@ -497,7 +498,17 @@ fn audit_facts(
                 commit,
             })
         } else {
-            let id = bytes.and_then(|b| parse(path, b)?.ok()).map(|r| r.id);
+            let last = jobs[i].2;
+            // The same bytes at another path: moved (even a broken record).
+            if blobs_at_rev.contains(oid_hex(&last).as_str()) {
+                return None;
+            }
+            let parsed = bytes.map(|b| parse(path, b));
+            // A markdown file without frontmatter was never a record.
+            if matches!(parsed, Some(None)) {
+                return None;
+            }
+            let id = parsed.flatten().and_then(|p| p.ok()).map(|r| r.id);
             // A record moved to another path is not deleted.
             if id.as_deref().is_some_and(|id| ids.contains(id)) {
                 return None;

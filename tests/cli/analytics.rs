@@ -779,11 +779,15 @@ fn the_cache_never_serves_stale_figures() {
     let next = json(&b.env, &["--committed-only"]);
     assert_eq!(next["summary"]["total"], 11);
     assert_eq!(next["dora"]["production"]["lead_time"]["commits"], 7);
-    // And it equals a run without any cache.
+    // And it equals a run without any cache (nor the report memo, which
+    // would serve the same report without reading the cache).
+    let memo = b.env.path(".git/deploy-ledger/analytics-memo");
     std::fs::remove_file(&cache).expect("rm cache");
+    std::fs::remove_file(&memo).expect("rm memo");
     assert_eq!(next, json(&b.env, &["--committed-only"]));
     // A damaged cache is ignored.
     std::fs::write(&cache, b"deploy-ledger analytics-cache 2\ngarbage").expect("write");
+    std::fs::remove_file(&memo).expect("rm memo");
     assert_eq!(next, json(&b.env, &["--committed-only"]));
     // An older --rev does not see the new record.
     let older = json(&b.env, &["--committed-only", "--rev", "HEAD~2"]);
@@ -1088,4 +1092,197 @@ fn audit_orders_versions_by_the_graph_not_the_clock() {
             "{run}"
         );
     }
+}
+
+/// Runs the report from the cache the previous run left (an incremental
+/// walk when HEAD moved), then without cache or memo (cold), and asserts
+/// they are the same report; returns it.
+fn incremental_equals_cold(env: &TestEnv, step: &str) -> Value {
+    let incremental = json(env, &["--committed-only"]);
+    for file in ["analytics-cache", "analytics-memo"] {
+        let _ = std::fs::remove_file(env.path(&format!(".git/deploy-ledger/{file}")));
+    }
+    let cold = json(env, &["--committed-only"]);
+    assert_eq!(incremental, cold, "{step}: incremental and cold differ");
+    cold
+}
+
+/// After each kind of change below, a run that extends the cache gives
+/// exactly the report of a cold run. Several commits share a second (the
+/// ties the walk's order must not decide) and the clock goes backwards.
+///
+/// | step | change                                                        | audit after it                |
+/// |------|---------------------------------------------------------------|-------------------------------|
+/// | 0    | A by the tool; B committed by hand; a code commit             | –                             |
+/// | 1a   | B edited by hand                                              | B edited                      |
+/// | 1b   | B removed by hand, in the same second as the edit             | B deleted (by the removal)    |
+/// | 2    | code commit K1, then C by the tool at K1                      | B deleted                     |
+/// | 3    | D started (not committed), committed by hand at a later clock, finished by the tool | unchanged |
+/// | 4    | C moved to another folder by hand (a move, not a deletion)    | unchanged                     |
+/// | 5    | a branch edits A, main adds code, merged                      | A edited (by the merge)       |
+/// | 6    | `rollback --commit` of C (C rolled-back, a new success R)     | unchanged (not an edit)       |
+/// | 7    | a broken record committed, then moved                         | warning names the new path; not deleted |
+/// | 8    | a markdown file without frontmatter added, then removed       | not a deletion                |
+#[test]
+fn incremental_runs_equal_cold_runs() {
+    let mut env = TestEnv::new();
+    let a = tool_deploy(
+        &mut env,
+        "a",
+        "2025-02-03T09:00:00Z",
+        "2025-02-03T09:10:00Z",
+    );
+    let h = head(&env);
+    let b = "DEP-2025-02-03-10-00-b-production";
+    let dep_b = Dep {
+        id: b,
+        service: "b",
+        env: "production",
+        status: "success",
+        operator: "bob",
+        started: "2025-02-03T10:00:00Z",
+        finished: Some("2025-02-03T10:10:00Z"),
+        seconds: Some(600),
+        commit: &h,
+    };
+    let path_b = path_of(b);
+    env.write(&path_b, &record_text(&dep_b));
+    env.at("2025-02-03T10:11:00Z");
+    env.git(&["add", &path_b]);
+    env.git(&["commit", "-q", "-m", "b by hand"]);
+    commit_code(&mut env, "2025-02-03T11:00:00Z", "src/a.rs");
+    let r = incremental_equals_cold(&env, "step 0");
+    assert_eq!(r["summary"]["total"], 2);
+    assert!(audit_list(&r, "deleted").is_empty());
+
+    // 1. Two hand commits in the same second: the edit (a run caches it),
+    // then the removal (read by extending the cache).
+    env.write(&path_b, &(env.read(&path_b) + "\nEdited.\n"));
+    env.at("2025-02-04T09:00:00Z");
+    env.git(&["commit", "-q", "-am", "edit b"]);
+    let edit_b = head(&env);
+    let r = incremental_equals_cold(&env, "step 1a");
+    assert_eq!(
+        audit_list(&r, "edited_after_finish"),
+        vec![(b.to_string(), edit_b)]
+    );
+    env.git(&["rm", "-q", &path_b]);
+    env.git(&["commit", "-q", "-m", "remove b"]);
+    let rm_b = head(&env);
+    let r = incremental_equals_cold(&env, "step 1b");
+    assert_eq!(r["summary"]["total"], 1);
+    assert_eq!(
+        audit_list(&r, "deleted"),
+        vec![(b.to_string(), rm_b.clone())]
+    );
+    assert!(audit_list(&r, "edited_after_finish").is_empty());
+
+    // 2. A code commit and a deployment of it.
+    commit_code(&mut env, "2025-02-05T08:00:00Z", "src/c.rs");
+    let c = tool_deploy(
+        &mut env,
+        "c",
+        "2025-02-05T09:00:00Z",
+        "2025-02-05T09:10:00Z",
+    );
+    let r = incremental_equals_cold(&env, "step 2");
+    assert_eq!(r["summary"]["total"], 2);
+
+    // 3. D started, committed by hand with a later clock than its finish.
+    env.at("2025-02-06T09:00:00Z");
+    env.ok(&["start", "--service", "d", "--env", "production"]);
+    env.at("2025-02-09T00:00:00Z");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "start d by hand"]);
+    env.at("2025-02-06T09:30:00Z");
+    env.ok(&["finish", "--commit"]);
+    let r = incremental_equals_cold(&env, "step 3");
+    assert_eq!(r["summary"]["total"], 3);
+    assert!(audit_list(&r, "edited_after_finish").is_empty());
+
+    // 4. C moved by hand: not a deletion, not an edit.
+    let path_c = format!("deployments/checklists/2025/02/{c}.md");
+    env.write("deployments/checklists/moved/.keep", "");
+    env.at("2025-02-07T09:00:00Z");
+    env.git(&[
+        "mv",
+        &path_c,
+        &format!("deployments/checklists/moved/{c}.md"),
+    ]);
+    env.git(&["commit", "-q", "-m", "move c"]);
+    let r = incremental_equals_cold(&env, "step 4");
+    assert_eq!(
+        audit_list(&r, "deleted"),
+        vec![(b.to_string(), rm_b.clone())]
+    );
+
+    // 5. A branch edits A (finished) while main adds code; merged.
+    let path_a = format!("deployments/checklists/2025/02/{a}.md");
+    env.git(&["checkout", "-q", "-b", "side"]);
+    env.write(&path_a, &(env.read(&path_a) + "\nEdited on a branch.\n"));
+    env.at("2025-02-08T09:00:00Z");
+    env.git(&["commit", "-q", "-am", "edit a on side"]);
+    let edit_a = head(&env);
+    env.git(&["checkout", "-q", "main"]);
+    commit_code(&mut env, "2025-02-08T09:00:00Z", "src/m.rs");
+    env.git(&["merge", "-q", "--no-ff", "-m", "merge side", "side"]);
+    let merge = head(&env);
+    let r = incremental_equals_cold(&env, "step 5");
+    // The current version came in with the merge (against its first
+    // parent); the branch's commit made the same blob: one version, named
+    // by the newer commit, the merge.
+    assert_ne!(edit_a, merge);
+    assert_eq!(
+        audit_list(&r, "edited_after_finish"),
+        vec![(a.clone(), merge.clone())]
+    );
+
+    // 6. The tool rolls C back (two files in one commit, diffed).
+    env.at("2025-02-08T10:00:00Z");
+    env.ok(&["rollback", "--of", &c, "--reason", "bad", "--commit"]);
+    let r = incremental_equals_cold(&env, "step 6");
+    // C is marked rolled-back; the rollback record itself is a success.
+    assert_eq!(r["summary"]["by_status"]["rolled-back"], 1);
+    assert_eq!(r["summary"]["total"], 4);
+    assert_eq!(
+        audit_list(&r, "edited_after_finish"),
+        vec![(a.clone(), merge.clone())]
+    );
+
+    // 7. A broken record, committed, then moved: the warning names where
+    // it is now.
+    env.write(
+        "deployments/checklists/2025/02/bad.md",
+        "---\nid: [unclosed\n---\n",
+    );
+    env.at("2025-02-08T11:00:00Z");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "bad record"]);
+    incremental_equals_cold(&env, "step 7a");
+    env.git(&[
+        "mv",
+        "deployments/checklists/2025/02/bad.md",
+        "deployments/checklists/2025/02/worse.md",
+    ]);
+    env.git(&["commit", "-q", "-m", "rename bad record"]);
+    let r = incremental_equals_cold(&env, "step 7b");
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains("2025/02/worse.md") && !warnings.contains("bad.md"),
+        "{warnings}"
+    );
+    // The same bytes at another path: moved, not deleted.
+    assert_eq!(
+        audit_list(&r, "deleted"),
+        vec![(b.to_string(), rm_b.clone())]
+    );
+    // A markdown file without frontmatter, added and removed, was never a
+    // record: not a deletion either.
+    env.write("deployments/checklists/README.md", "# Records\n");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "readme"]);
+    env.git(&["rm", "-q", "deployments/checklists/README.md"]);
+    env.git(&["commit", "-q", "-m", "no readme"]);
+    let r = incremental_equals_cold(&env, "step 8");
+    assert_eq!(audit_list(&r, "deleted"), vec![(b.to_string(), rm_b)]);
 }
