@@ -1286,3 +1286,215 @@ fn incremental_runs_equal_cold_runs() {
     let r = incremental_equals_cold(&env, "step 8");
     assert_eq!(audit_list(&r, "deleted"), vec![(b.to_string(), rm_b)]);
 }
+
+/// Writes a finished record of api production with the tool (`record
+/// --commit`), deployed at commit `sha`, committed at its finish.
+fn tool_record(env: &mut TestEnv, operator: &str, status: &str, times: (&str, &str), sha: &str) {
+    env.at(times.1);
+    env.ok(&[
+        "record",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--operator",
+        operator,
+        "--status",
+        status,
+        "--started",
+        times.0,
+        "--finished",
+        times.1,
+        "--sha",
+        sha,
+        "--commit",
+    ]);
+}
+
+/// The filters choose the deployments measured; the previous success
+/// (lead time's baseline) and the next success (recovery) come from every
+/// deployment of the service and environment.
+///
+/// | code | author time | deployment (api production)        | operator | status  |
+/// |------|-------------|------------------------------------|----------|---------|
+/// | c1   | 01-06 00:00 | D1 01-06 01:00–01:10 @c1           | alice    | success |
+/// | c2   | 01-07 00:00 | D2 01-07 01:00–01:10 @c2           | bob      | success |
+/// | c3   | 01-08 00:00 | F  01-08 01:00–01:10 @c3           | bob      | failed  |
+/// |      |             | D3 01-08 02:00–02:10 @c3           | alice    | success |
+/// | c4   | 01-09 00:00 | D4 01-09 01:00–01:10 @c4           | alice    | success |
+///
+/// Pairs of the whole ledger: D2 c2 = 01:10 − 00:00 = 4200; D3 c3 = 02:10 −
+/// 00:00 = 7800; D4 c4 = 4200 (D1: no baseline). F's recovery: D3 02:10 −
+/// F 01:10 = 3600.
+#[test]
+fn filters_keep_the_baselines_and_recoveries_of_the_whole_ledger() {
+    let mut env = TestEnv::new();
+    let c1 = commit_code(&mut env, "2025-01-06T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "alice",
+        "success",
+        ("2025-01-06T01:00:00Z", "2025-01-06T01:10:00Z"),
+        &c1,
+    );
+    let c2 = commit_code(&mut env, "2025-01-07T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "bob",
+        "success",
+        ("2025-01-07T01:00:00Z", "2025-01-07T01:10:00Z"),
+        &c2,
+    );
+    let c3 = commit_code(&mut env, "2025-01-08T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "bob",
+        "failed",
+        ("2025-01-08T01:00:00Z", "2025-01-08T01:10:00Z"),
+        &c3,
+    );
+    tool_record(
+        &mut env,
+        "alice",
+        "success",
+        ("2025-01-08T02:00:00Z", "2025-01-08T02:10:00Z"),
+        &c3,
+    );
+    let c4 = commit_code(&mut env, "2025-01-09T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "alice",
+        "success",
+        ("2025-01-09T01:00:00Z", "2025-01-09T01:10:00Z"),
+        &c4,
+    );
+    env.at("2025-01-10T00:00:00Z");
+    let dora = |args: &[&str]| -> Value {
+        let mut all = vec!["--section", "dora"];
+        all.extend_from_slice(args);
+        json(&env, &all)["dora"]["production"].clone()
+    };
+    // (commits, median, skipped_no_baseline, recovered failures, unrecovered)
+    let figures = |d: &Value| {
+        (
+            d["lead_time"]["commits"].as_u64().expect("n"),
+            d["lead_time"]["median_seconds"].as_f64(),
+            d["lead_time"]["skipped_no_baseline"].as_u64().expect("n"),
+            d["recovery_time"]["failures"].as_u64().expect("n"),
+            d["recovery_time"]["unrecovered"].as_u64().expect("n"),
+        )
+    };
+    // Unfiltered: 4200 4200 7800 → median 4200; F recovered.
+    let all = dora(&[]);
+    assert_eq!(figures(&all), (3, Some(4200.0), 1, 1, 0));
+    assert_eq!(
+        all["recovery_time"]["median_seconds"].as_f64(),
+        Some(3600.0)
+    );
+    // alice: D1 (no baseline), D3 (baseline D2, bob's: 7800), D4 (4200):
+    // median (4200 + 7800) / 2 = 6000. (Among alice's only, D3's baseline
+    // would be D1 and c2 would count: 94200.) No failure of hers.
+    assert_eq!(
+        figures(&dora(&["--operator", "alice"])),
+        (2, Some(6000.0), 1, 0, 0)
+    );
+    // bob: D2 (baseline D1, alice's: 4200); F recovered by alice's D3.
+    let bob = dora(&["--operator", "bob"]);
+    assert_eq!(figures(&bob), (1, Some(4200.0), 0, 1, 0));
+    assert_eq!(
+        bob["recovery_time"]["median_seconds"].as_f64(),
+        Some(3600.0)
+    );
+    // Since 01-08: F, D3 (baseline D2: 7800), D4 (4200) → 6000; F recovered.
+    assert_eq!(
+        figures(&dora(&["--since", "2025-01-08"])),
+        (2, Some(6000.0), 0, 1, 0)
+    );
+    // Until 01-08 01:30 (exclusive): D1, D2, F; F's recovery (D3) lies
+    // after the window and still counts: 3600.
+    let early = dora(&["--until", "2025-01-08T01:30:00Z"]);
+    assert_eq!(figures(&early), (1, Some(4200.0), 1, 1, 0));
+    assert_eq!(
+        early["recovery_time"]["median_seconds"].as_f64(),
+        Some(3600.0)
+    );
+    // Change failure rate and frequency stay over the deployments measured:
+    // since 01-08, F of F, D3, D4 = 1/3.
+    let since = dora(&["--since", "2025-01-08"]);
+    assert_eq!(since["change_failure_rate"]["failed"], 1);
+    assert_eq!(since["change_failure_rate"]["total"], 3);
+}
+
+/// A rollback record ships an older version while its `git.commit` is HEAD
+/// when it was written: it is neither measured for lead time nor the
+/// baseline of the next deployment. It is a success, so it is the recovery
+/// of the deployment it rolled back.
+///
+/// | code | author time  | deployment (api production)                                   |
+/// |------|--------------|---------------------------------------------------------------|
+/// | c0   | 02-01 00:00  | D0 02-01 01:00–01:10 @c0 success                              |
+/// | c1   | 02-02 00:00  | D1 02-02 01:00–01:10 @c1, rolled back                         |
+/// | c2   | 02-03 00:00  | (never deployed)                                              |
+/// |      |              | R  `rollback` at 02-03 02:00: success, git.commit = HEAD = c2 |
+/// | c3   | 02-04 00:00  | D3 02-04 01:00–01:10 @c3 success                              |
+///
+/// Lead time: D0 no baseline; R skipped (a rollback); D1 is rolled-back,
+/// not a success; D3's baseline is D0 (@c0): c1 = 02-04 01:10 − 02-02 00:00
+/// = 177000, c2 = 90600, c3 = 4200 → median 90600, mean 271800 / 3 = 90600,
+/// p90 rank 3 → 177000. (With R as a baseline, D3 would count c3 only and R
+/// would count c1 and the never-deployed c2.) Recovery: D1 02-02 01:10 → R
+/// 02-03 02:00 = 89400. Change failure rate: D1 of D0, D1, R, D3 = 1/4.
+#[test]
+fn lead_time_leaves_rollback_records_out() {
+    let mut env = TestEnv::new();
+    let c0 = commit_code(&mut env, "2025-02-01T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "alice",
+        "success",
+        ("2025-02-01T01:00:00Z", "2025-02-01T01:10:00Z"),
+        &c0,
+    );
+    let c1 = commit_code(&mut env, "2025-02-02T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "alice",
+        "success",
+        ("2025-02-02T01:00:00Z", "2025-02-02T01:10:00Z"),
+        &c1,
+    );
+    commit_code(&mut env, "2025-02-03T00:00:00Z", "src/a.rs");
+    env.at("2025-02-03T02:00:00Z");
+    env.ok(&[
+        "rollback",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--reason",
+        "bad",
+        "--commit",
+    ]);
+    let c3 = commit_code(&mut env, "2025-02-04T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "alice",
+        "success",
+        ("2025-02-04T01:00:00Z", "2025-02-04T01:10:00Z"),
+        &c3,
+    );
+    env.at("2025-02-05T00:00:00Z");
+    let d = &json(&env, &["--section", "dora"])["dora"]["production"];
+    let l = &d["lead_time"];
+    assert_eq!(l["commits"], 3);
+    assert_eq!(l["deployments"], 1);
+    assert_eq!(l["skipped_no_baseline"], 1);
+    assert_eq!(l["skipped_rollback"], 1);
+    assert_eq!(l["median_seconds"].as_f64(), Some(90600.0));
+    assert_eq!(l["mean_seconds"].as_f64(), Some(90600.0));
+    assert_eq!(l["p90_seconds"].as_f64(), Some(177000.0));
+    let rt = &d["recovery_time"];
+    assert_eq!(rt["failures"], 1);
+    assert_eq!(rt["median_seconds"].as_f64(), Some(89400.0));
+    assert_eq!(d["change_failure_rate"]["value"].as_f64(), Some(0.25));
+}
