@@ -444,6 +444,12 @@ fn filters_json(o: &Options) -> Map<String, Value> {
     m
 }
 
+/// Whether a record is a rollback (`rollback.of` set): it ships an older
+/// version, so lead time neither measures it nor takes it as a baseline.
+pub fn is_rollback(r: &Record) -> bool {
+    r.rollback.as_ref().is_some_and(|b| b.of.is_some())
+}
+
 /// Whether a record passes the filters.
 pub fn selected(r: &Record, o: &Options) -> bool {
     let start = r.started_at.with_timezone(&Utc);
@@ -950,7 +956,7 @@ fn lead_time(
         let mut prev: Option<Option<u32>> = None;
         for r in rs.iter().filter(|r| r.status == Status::Success) {
             let measured = selected(r, o);
-            if r.rollback.as_ref().is_some_and(|b| b.of.is_some()) {
+            if is_rollback(r) {
                 out.skipped_rollback += usize::from(measured);
                 continue;
             }

@@ -82,21 +82,17 @@ pub fn run(args: Args) -> Result<()> {
 
 /// One line saying what the dashboard covers.
 fn scope(f: &FilterArgs, tz: &ReportTz) -> String {
-    let mut parts: Vec<String> = [
-        ("service", &f.service),
-        ("environment", &f.environment),
-        ("status", &f.status),
-        ("strategy", &f.strategy),
-        ("operator", &f.operator),
-        ("since", &f.since),
-        ("until", &f.until),
-    ]
-    .into_iter()
-    .filter_map(|(name, v)| v.as_ref().map(|v| format!("{name} {v}")))
-    .collect();
-    if parts.is_empty() {
-        parts.push("all deployments".into());
-    }
-    parts.push(format!("times in {tz}"));
-    parts.join(" · ")
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    render::dashboard::scope(
+        &[
+            ("service", v(&f.service)),
+            ("environment", v(&f.environment)),
+            ("status", v(&f.status)),
+            ("strategy", v(&f.strategy)),
+            ("operator", v(&f.operator)),
+            ("since", v(&f.since)),
+            ("until", v(&f.until)),
+        ],
+        tz,
+    )
 }

@@ -1498,3 +1498,57 @@ fn lead_time_leaves_rollback_records_out() {
     assert_eq!(rt["median_seconds"].as_f64(), Some(89400.0));
     assert_eq!(d["change_failure_rate"]["value"].as_f64(), Some(0.25));
 }
+
+/// `analytics --format html` is the dashboard of `visualize --format html`
+/// (the same code, the same page for the same records), with the figures
+/// of the analytics report.
+#[test]
+fn html_is_the_visualize_dashboard() {
+    let b = build();
+    let html = b.env.ok(&["analytics", "--format", "html"]);
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains("Content-Security-Policy"), "self-contained");
+    // Success rate 8/9 = 88.9% → "89%"; lead time median 17550 s = 4 h 52 m
+    // (every_section_by_hand).
+    assert!(
+        html.contains(r#"<div class="label">Success rate</div><div class="value">89%</div>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            r#"<div class="label">Lead time (median)</div><div class="value">4h 52m</div>"#
+        ),
+        "{html}"
+    );
+    assert_eq!(html, b.env.ok(&["visualize", "--format", "html"]));
+    let production = b
+        .env
+        .ok(&["analytics", "--format", "html", "--env", "production"]);
+    assert!(production.contains("environment production · times in UTC"));
+    assert_eq!(
+        production,
+        b.env
+            .ok(&["visualize", "--format", "html", "--env", "production"])
+    );
+    // alice's production successes: D1 (no baseline), D3 (C2 95400, Cw
+    // 23400), D5 (empty range) → median 59400 s = 16 h 30 m, as in JSON.
+    let alice = b
+        .env
+        .ok(&["analytics", "--format", "html", "--operator", "alice"]);
+    assert!(
+        alice.contains(r#"<div class="value">16h 30m</div>"#),
+        "{alice}"
+    );
+    let r = json(&b.env, &["--operator", "alice", "--section", "dora"]);
+    assert_eq!(
+        r["dora"]["production"]["lead_time"]["median_seconds"].as_f64(),
+        Some(59400.0)
+    );
+    let err = b
+        .env
+        .fails(&["analytics", "--format", "html", "--section", "dora"], 2);
+    assert!(
+        err.contains("--section does not apply to --format html"),
+        "{err}"
+    );
+}
