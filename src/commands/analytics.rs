@@ -61,7 +61,8 @@ pub struct Args {
     #[arg(long = "dora-env", value_name = "ENV")]
     pub dora_environments: Vec<String>,
     /// Time zone of hours, days and periods: UTC, an offset (+02:00) or an IANA name
-    #[arg(long, default_value = "UTC")]
+    // An offset west of UTC starts with `-` (`--tz -05:30`): not a flag.
+    #[arg(long, default_value = "UTC", allow_hyphen_values = true)]
     pub tz: String,
     /// The revision whose records are read
     #[arg(long, default_value = "HEAD")]

@@ -39,7 +39,8 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub last: usize,
     /// html: time zone of the heatmap and the weeks (UTC, +02:00, Europe/Paris)
-    #[arg(long, default_value = "UTC")]
+    // An offset west of UTC starts with `-` (`--tz -05:30`): not a flag.
+    #[arg(long, default_value = "UTC", allow_hyphen_values = true)]
     pub tz: String,
     #[command(flatten)]
     pub dora: DoraArgs,

@@ -1552,3 +1552,36 @@ fn html_is_the_visualize_dashboard() {
         "{err}"
     );
 }
+
+/// Offsets west of UTC start with `-`, which must not read as a flag
+/// (`--tz -0530`, as the README shows).
+#[test]
+fn offsets_west_of_utc_are_values() {
+    let b = build();
+    // 09:00 UTC (S1, D5, D6) is 03:30 at −05:30: the peak hour is 3.
+    for tz in ["-0530", "-05:30"] {
+        let r = json(&b.env, &["--tz", tz, "--section", "peak_hours"]);
+        assert_eq!(r["peak_hours"][0]["hour"], 3, "{tz}");
+        assert_eq!(r["peak_hours"][0]["count"], 3, "{tz}");
+        assert_eq!(r["filters"]["tz"], "-05:30", "{tz}");
+    }
+    let html = b
+        .env
+        .ok(&["visualize", "--format", "html", "--tz", "-0530"]);
+    assert!(html.contains("times in -05:30"), "{html}");
+    // A time with a negative offset is one value too: since 01-21 00:00 at
+    // −05:00 = 05:00 UTC → D2, D3, S2, D4, W2, D5, D6, U = 8.
+    let r = json(
+        &b.env,
+        &[
+            "--since",
+            "2025-01-21T00:00:00-05:00",
+            "--section",
+            "summary",
+        ],
+    );
+    assert_eq!(r["summary"]["total"], 8);
+    // A flag right after --tz is no zone: said so.
+    let err = b.env.fails(&["analytics", "--tz", "--committed-only"], 1);
+    assert!(err.contains("--tz needs a value"), "{err}");
+}
