@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::report_fmt::{duration, number, points, rate, signed, tier};
+use super::report_fmt::{duration, number, points, rate, signed, signed_duration, tier};
 use crate::analytics::{Period, Report};
 
 fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
@@ -140,6 +140,8 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
                     rate(b.success_rate),
                     c.map(|c| points(c.success_rate)).unwrap_or_default(),
                     duration(b.median_duration_seconds),
+                    c.map(|c| signed_duration(c.median_duration_seconds))
+                        .unwrap_or_default(),
                 ]
             })
             .collect();
@@ -152,6 +154,7 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
                 "success",
                 "Δ success",
                 "median duration",
+                "Δ median",
             ],
             &rows,
         );

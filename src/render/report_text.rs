@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::report_fmt::{duration, number, points, rate, signed, tier};
+use super::report_fmt::{duration, number, points, rate, signed, signed_duration, tier};
 use crate::analytics::{Dora, Report};
 
 struct Style {
@@ -303,12 +303,14 @@ pub fn render(report: &Report, sections: &[&str], color: bool) -> String {
                     st.rate(b.success_rate),
                     c.map(|c| points(c.success_rate)).unwrap_or_default(),
                     duration(b.median_duration_seconds),
+                    c.map(|c| signed_duration(c.median_duration_seconds))
+                        .unwrap_or_default(),
                 ]
             })
             .collect();
         table(
             &mut out,
-            &["period", "count", "Δ", "success", "Δ", "median"],
+            &["period", "count", "Δ", "success", "Δ", "median", "Δ"],
             &rows,
         );
     }

@@ -600,6 +600,25 @@ fn text_and_markdown_reports() {
     let trends = b.env.ok(&["analytics", "--section", "trends"]);
     assert!(trends.contains("2025-W04"), "{trends}");
     assert!(!trends.contains("SUMMARY"), "{trends}");
+    // W04 against W03 (every_section_by_hand): count 10 (+9), success
+    // 87.5% (−12.5 points), median 750 s = 12m 30s, +450 s = +7m 30s.
+    let w04 = trends
+        .lines()
+        .find(|l| l.contains("2025-W04"))
+        .expect("W04 row");
+    let cells: Vec<&str> = w04.split_whitespace().collect();
+    assert_eq!(
+        cells,
+        ["2025-W04", "10", "+9", "87.5%", "-12.5", "pt", "12m", "30s", "+7m", "30s"],
+        "{trends}"
+    );
+    let md_trends = b
+        .env
+        .ok(&["analytics", "--section", "trends", "--format", "markdown"]);
+    assert!(
+        md_trends.contains("| 2025-W04 | 10 | +9 | 87.5% | -12.5 pt | 12m 30s | +7m 30s |"),
+        "{md_trends}"
+    );
     let md = b.env.ok(&["analytics", "--format", "markdown"]);
     assert!(md.contains("## Deployment analytics"), "{md}");
     assert!(
