@@ -108,6 +108,9 @@ pub struct Options {
     /// `[services.X] paths`: lead time counts only commits touching them.
     pub service_paths: BTreeMap<String, Vec<String>>,
     pub stale_after_hours: u64,
+    /// The configured phases (config `phases`): the order of the phase
+    /// durations.
+    pub phases: Vec<String>,
     /// The commit the records were read at (None: no commit yet).
     pub rev: Option<String>,
     pub committed_only: bool,
@@ -127,6 +130,9 @@ impl Options {
             dora_environments: vec!["production".into()],
             service_paths: BTreeMap::new(),
             stale_after_hours: 24,
+            phases: ["planning", "execution", "validation"]
+                .map(String::from)
+                .to_vec(),
             rev: None,
             committed_only: false,
         }
@@ -217,7 +223,70 @@ pub struct Spread {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Durations {
     pub total: Spread,
-    pub phases: BTreeMap<String, Spread>,
+    pub phases: PhaseSpreads,
+}
+
+/// The spread of each phase, in the configured phase order (phases not in
+/// the configuration after them, by name); a JSON object in that order.
+#[derive(Debug, Clone, Default)]
+pub struct PhaseSpreads(pub Vec<(String, Spread)>);
+
+impl PhaseSpreads {
+    pub fn get(&self, name: &str) -> Option<&Spread> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, s)| s)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, (String, Spread)> {
+        self.0.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a PhaseSpreads {
+    type Item = &'a (String, Spread);
+    type IntoIter = std::slice::Iter<'a, (String, Spread)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl std::ops::Index<&str> for PhaseSpreads {
+    type Output = Spread;
+    fn index(&self, name: &str) -> &Spread {
+        self.get(name).expect("no such phase")
+    }
+}
+
+impl Serialize for PhaseSpreads {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for PhaseSpreads {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Ordered;
+        impl<'de> serde::de::Visitor<'de> for Ordered {
+            type Value = PhaseSpreads;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of phase names to spreads")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PhaseSpreads, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(PhaseSpreads(out))
+            }
+        }
+        d.deserialize_map(Ordered)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -503,7 +572,7 @@ pub fn compute(records: &[RecordInput], history: &History, options: &Options) ->
         environments: groups(&picked, |r| Some(r.environment.clone())),
         services: groups(&picked, |r| Some(r.service.clone())),
         strategies: groups(&picked, |r| r.strategy.clone()),
-        durations: durations(&picked),
+        durations: durations(&picked, &options.phases),
         trends: trends(&picked, options),
         dora,
         audit: audit(&all, history, options),
@@ -645,7 +714,9 @@ fn spread(mut values: Vec<f64>) -> Spread {
     }
 }
 
-fn durations(picked: &[&Record]) -> Durations {
+/// Total and per-phase durations; phases in the order of `configured`,
+/// unknown ones after, by name.
+fn durations(picked: &[&Record], configured: &[String]) -> Durations {
     let total = spread(picked.iter().filter_map(|r| finished_duration(r)).collect());
     let mut phases: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for r in picked {
@@ -658,9 +729,17 @@ fn durations(picked: &[&Record]) -> Durations {
             }
         }
     }
+    let mut ordered: Vec<(String, Spread)> = Vec::with_capacity(phases.len());
+    for name in configured {
+        if let Some(v) = phases.remove(name) {
+            ordered.push((name.clone(), spread(v)));
+        }
+    }
+    // The rest: BTreeMap order, by name.
+    ordered.extend(phases.into_iter().map(|(k, v)| (k, spread(v))));
     Durations {
         total,
-        phases: phases.into_iter().map(|(k, v)| (k, spread(v))).collect(),
+        phases: PhaseSpreads(ordered),
     }
 }
 

@@ -162,6 +162,7 @@ pub fn run(args: Args) -> Result<()> {
         .map(|(k, v)| (k.clone(), v.paths.clone()))
         .collect();
     options.stale_after_hours = config.stale_after_hours;
+    options.phases = config.phases.clone();
     options.rev = analytics::resolve_rev(&repo, &args.rev)?;
     options.committed_only = args.committed_only;
     let load_options = LoadOptions {

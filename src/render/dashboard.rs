@@ -143,16 +143,18 @@ pub fn dashboard(
             }
         }
     }
-    let phases = durations
-        .into_iter()
-        .map(|(name, durations)| {
-            let spread = report.durations.phases.get(&name);
-            PhaseSpread {
-                median_seconds: spread.and_then(|s| s.median_seconds),
-                p90_seconds: spread.and_then(|s| s.p90_seconds),
-                name,
-                durations,
-            }
+    // In the report's order: the configured phases first.
+    let phases = report
+        .durations
+        .phases
+        .iter()
+        .filter_map(|(name, spread)| {
+            Some(PhaseSpread {
+                median_seconds: spread.median_seconds,
+                p90_seconds: spread.p90_seconds,
+                durations: durations.remove(name)?,
+                name: name.clone(),
+            })
         })
         .collect();
 

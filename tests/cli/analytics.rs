@@ -1604,3 +1604,79 @@ fn offsets_west_of_utc_are_values() {
     let err = b.env.fails(&["analytics", "--tz", "--committed-only"], 1);
     assert!(err.contains("--tz needs a value"), "{err}");
 }
+
+/// Phase durations follow the configured phases (config `phases`), then the
+/// phases the configuration does not name, by name; in JSON, text, markdown
+/// and the HTML dashboard alike.
+///
+/// Config: prepare, deploy, check (alphabetically: check, deploy, prepare).
+/// One record with phases check 60 s, zz 10 s, deploy 120 s, aaa 5 s,
+/// prepare 30 s → order prepare, deploy, check, aaa, zz.
+#[test]
+fn phase_durations_follow_the_configured_phases() {
+    let mut env = TestEnv::new();
+    env.write(
+        "deployments/ledger.toml",
+        "phases = [\"prepare\", \"deploy\", \"check\"]\n",
+    );
+    let phase = |name: &str, from: &str, to: &str, s: i64| {
+        format!("  - {{ name: {name}, started_at: 2025-01-06T{from}Z, finished_at: 2025-01-06T{to}Z, duration_seconds: {s} }}\n")
+    };
+    let mut text = String::from(
+        "---\nschema: 1\nid: DEP-2025-01-06-10-00-api-production\nservice: api\nenvironment: production\nstatus: success\noperator: a\nstarted_at: 2025-01-06T10:00:00Z\nfinished_at: 2025-01-06T10:03:45Z\nduration_seconds: 225\nphases:\n",
+    );
+    text += &phase("check", "10:00:00", "10:01:00", 60);
+    text += &phase("zz", "10:01:00", "10:01:10", 10);
+    text += &phase("deploy", "10:01:10", "10:03:10", 120);
+    text += &phase("aaa", "10:03:10", "10:03:15", 5);
+    text += &phase("prepare", "10:03:15", "10:03:45", 30);
+    text += "---\n# api\n";
+    env.write(&path_of("DEP-2025-01-06-10-00-api-production"), &text);
+    env.at("2025-01-07T00:00:00Z");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "record"]);
+    let order = ["prepare", "deploy", "check", "aaa", "zz"];
+    let r = json(&env, &["--section", "durations"]);
+    let keys: Vec<&str> = r["durations"]["phases"]
+        .as_object()
+        .expect("map")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, order);
+    assert_eq!(
+        r["durations"]["phases"]["deploy"]["median_seconds"].as_f64(),
+        Some(120.0)
+    );
+    let position = |hay: &str, needle: &str| {
+        hay.find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` in {hay}"))
+    };
+    let text = env.ok(&["analytics", "--section", "durations"]);
+    let at: Vec<usize> = order
+        .iter()
+        .map(|p| position(&text, &format!("  {p} ")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+    let md = env.ok(&[
+        "analytics",
+        "--section",
+        "durations",
+        "--format",
+        "markdown",
+    ]);
+    let at: Vec<usize> = order
+        .iter()
+        .map(|p| position(&md, &format!("| {p} |")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{md}");
+    // The dashboard's "Duration of each phase" chart: one row label per
+    // phase, in the same order.
+    let html = env.ok(&["analytics", "--format", "html"]);
+    let chart = &html[position(&html, "Duration of each phase")..];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|p| position(chart, &format!(">{p}<")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{chart}");
+}
