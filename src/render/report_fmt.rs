@@ -60,6 +60,16 @@ pub fn number(v: Option<f64>) -> String {
     }
 }
 
+/// The failures behind a recovery time: `2 recovered`, or `1 recovered, 1
+/// unrecovered` when some failure has no later success yet.
+pub fn recovered(r: &crate::analytics::RecoveryTime) -> String {
+    if r.unrecovered == 0 {
+        format!("{} recovered", r.failures)
+    } else {
+        format!("{} recovered, {} unrecovered", r.failures, r.unrecovered)
+    }
+}
+
 pub fn tier(t: Option<crate::analytics::Tier>) -> &'static str {
     t.map(|t| t.as_str()).unwrap_or("–")
 }

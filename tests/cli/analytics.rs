@@ -734,6 +734,70 @@ fn an_empty_repository_gives_an_empty_report() {
     assert_eq!(r["summary"]["total"], 0);
     assert!(r["rev"].is_null());
     assert!(r["summary"]["success_rate"].is_null());
+    // Said in words, not `deployments 0  ()`.
+    let text = env.ok(&["analytics", "--section", "summary"]);
+    assert!(
+        text.contains("deployments   0 (none recorded, or none match the filters)"),
+        "{text}"
+    );
+    assert!(!text.contains("()"), "{text}");
+    let md = env.ok(&["analytics", "--section", "summary", "--format", "markdown"]);
+    assert!(
+        md.contains("No deployments recorded, or none match the filters."),
+        "{md}"
+    );
+}
+
+/// Nine deployments of api production, one an hour from 00:00 to 08:00 on
+/// 2025-01-06 (10 minutes each), the last one failed.
+///
+/// - Peak hours: 9 hours with one deployment each; text and markdown show
+///   the top 8 (00:00–07:00, ties by the earlier hour) and say so.
+/// - Recovery: the failure (08:10) has no later success: 0 recovered, 1
+///   unrecovered (not "0 failures").
+#[test]
+fn text_and_markdown_say_what_they_leave_out() {
+    let mut env = TestEnv::new();
+    let h = head(&env);
+    for hour in 0..9 {
+        let status = if hour == 8 { "failed" } else { "success" };
+        tool_record(
+            &mut env,
+            "alice",
+            status,
+            (
+                &format!("2025-01-06T{hour:02}:00:00Z"),
+                &format!("2025-01-06T{hour:02}:10:00Z"),
+            ),
+            &h,
+        );
+    }
+    env.at("2025-01-07T00:00:00Z");
+    let text = env.ok(&["analytics", "--section", "peak_hours", "--section", "dora"]);
+    assert!(
+        text.contains("(top 8 of 9 hours with deployments)"),
+        "{text}"
+    );
+    assert!(text.contains("07:00") && !text.contains("08:00"), "{text}");
+    assert!(text.contains("(0 recovered, 1 unrecovered)"), "{text}");
+    let md = env.ok(&[
+        "analytics",
+        "--section",
+        "peak_hours",
+        "--section",
+        "dora",
+        "--format",
+        "markdown",
+    ]);
+    assert!(md.contains("Top 8 of 9 hours with deployments."), "{md}");
+    assert!(
+        md.contains(
+            "| Failed deployment recovery time | median – · mean – (0 recovered, 1 unrecovered) | – |"
+        ),
+        "{md}"
+    );
+    let r = json(&env, &["--section", "dora"]);
+    assert_eq!(r["dora"]["production"]["recovery_time"]["unrecovered"], 1);
 }
 
 #[test]
