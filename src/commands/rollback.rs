@@ -11,9 +11,9 @@ Examples:
       --reason \"error rate doubled\"
   deploy-ledger rollback --service api --env production --reason \"p99 latency\" --commit
 
-Writes a new record (status rolled-back, `rollback: { of, from_version,
-to_version, reason }`) and marks the rolled-back deployment `rolled-back` with
-`rolled_back_by`; both files or neither. The rollback starts and finishes now
+Writes a new record (status success: it restored the service; `rollback: {
+of, from_version, to_version, reason }`) and marks the rolled-back deployment
+`rolled-back` with `rolled_back_by`; both files or neither. The rollback starts and finishes now
 unless --started/--finished are given. Without --to-version, the version of
 the success before the rolled-back one is used.";
 
