@@ -18,7 +18,10 @@ use super::AuditEntry;
 use crate::git::history::{FileChange, ToolAction, ToolChange, Walk};
 use crate::record::{GitInfo, Phase, Record, Rollback, Status};
 
-const MAGIC: &[u8] = b"deploy-ledger analytics-cache 3\n";
+// 4: the same layout as 3, but the audit facts of a 3 were computed with
+// versions ordered by committer time (wrong when clocks disagree): not
+// reused.
+const MAGIC: &[u8] = b"deploy-ledger analytics-cache 4\n";
 pub const FILE: &str = "analytics-cache";
 
 /// One file under `deployments/checklists` at the tip, parsed.
