@@ -18,7 +18,10 @@ use super::AuditEntry;
 use crate::git::history::{FileChange, ToolAction, ToolChange, Walk};
 use crate::record::{GitInfo, Phase, Record, Rollback, Status};
 
-const MAGIC: &[u8] = b"deploy-ledger analytics-cache 3\n";
+// 4: the same layout as 3, but the audit facts of a 3 were computed with
+// versions ordered by committer time (wrong when clocks disagree): not
+// reused.
+const MAGIC: &[u8] = b"deploy-ledger analytics-cache 4\n";
 pub const FILE: &str = "analytics-cache";
 
 /// One file under `deployments/checklists` at the tip, parsed.
@@ -491,7 +494,13 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
     (r.at == bytes.len()).then_some(cache)
 }
 
-/// The parsed files of a cache by blob id, for reuse at another tip.
+/// The parsed files of a cache by blob id, for reuse at another tip. A
+/// broken file is left out (parsed again): its message names the path it
+/// was at, and the same blob may now be at another.
 pub fn by_blob(files: Vec<(String, Oid, Parsed)>) -> HashMap<Oid, Parsed> {
-    files.into_iter().map(|(_, b, p)| (b, p)).collect()
+    files
+        .into_iter()
+        .filter(|(_, _, p)| !matches!(p, Parsed::Broken(_)))
+        .map(|(_, b, p)| (b, p))
+        .collect()
 }

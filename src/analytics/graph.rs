@@ -153,6 +153,44 @@ impl Graph {
         emitted.retain(|i| flags[*i as usize] & HAVE == 0);
         emitted
     }
+
+    /// The generation number of each commit: 1 for a root (or a commit
+    /// whose parents a shallow clone cut off), else one more than its
+    /// highest parent. A commit's generation is above all its ancestors',
+    /// whatever the clocks say, so it orders the versions of a file from
+    /// newest to oldest (committer times can go backwards: replayed clocks,
+    /// rebases, other machines).
+    pub fn generations(&self) -> Vec<u32> {
+        let mut generation = vec![0u32; self.commits.len()];
+        // Depth first, iteratively (histories are deep): a commit is done
+        // when its parents are.
+        let mut stack: Vec<(u32, bool)> = Vec::new();
+        for start in 0..self.commits.len() as u32 {
+            if generation[start as usize] != 0 {
+                continue;
+            }
+            stack.push((start, false));
+            while let Some((i, parents_done)) = stack.pop() {
+                if generation[i as usize] != 0 {
+                    continue;
+                }
+                let parents = &self.commits[i as usize].parents;
+                if parents_done {
+                    let top = parents.iter().map(|p| generation[*p as usize]).max();
+                    generation[i as usize] = top.unwrap_or(0) + 1;
+                } else {
+                    stack.push((i, true));
+                    stack.extend(
+                        parents
+                            .iter()
+                            .filter(|p| generation[**p as usize] == 0)
+                            .map(|p| (*p, false)),
+                    );
+                }
+            }
+        }
+        generation
+    }
 }
 
 /// Reusable memory for [`Graph::range_with`].
@@ -230,6 +268,31 @@ mod tests {
         r.sort();
         assert_eq!(r, vec![1, 2], "d..c = b, c");
         assert!(g.range(2, 2).is_empty());
+    }
+
+    #[test]
+    fn generations_follow_the_graph_not_the_clock() {
+        // sample(): a=1; b, d = 2; c = 3; m = max(c, d) + 1 = 4.
+        assert_eq!(sample().generations(), vec![1, 2, 3, 2, 4]);
+        // A child added first, with an older clock, still comes after its
+        // parent: e (index 0, time 0) ← f (index 1, time 9).
+        let mut g2 = Graph::default();
+        g2.add(
+            oid(6),
+            Commit {
+                parents: vec![1],
+                ..Default::default()
+            },
+        );
+        g2.add(
+            oid(7),
+            Commit {
+                commit_time: 9,
+                ..Default::default()
+            },
+        );
+        assert_eq!(g2.generations(), vec![2, 1]);
+        assert!(Graph::default().generations().is_empty());
     }
 
     #[test]

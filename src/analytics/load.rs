@@ -361,8 +361,25 @@ fn audit_facts(
         }
         v
     };
+    // Newest first by the graph (a descendant before its ancestors), not by
+    // committer time, which can go backwards (a replayed clock, a rebase,
+    // another machine's clock); nor by index, which differs between a cold
+    // walk and one extending the cache. Ties (parallel branches): the later
+    // committer time, then the commit id, so every run orders them alike.
+    let generation = if versions.is_empty() {
+        Vec::new()
+    } else {
+        g.generations()
+    };
     let order = |vs: &mut Versions| {
-        vs.sort_by_key(|(i, _)| (std::cmp::Reverse(g.commits[*i as usize].commit_time), *i));
+        vs.sort_by_key(|(i, _)| {
+            let i = *i as usize;
+            (
+                std::cmp::Reverse(generation[i]),
+                std::cmp::Reverse(g.commits[i].commit_time),
+                oid_of[i],
+            )
+        });
     };
     // Records whose tool versions need their blobs: mixed sources, an id at
     // two paths, or a current status of rolled-back after a final version
@@ -472,6 +489,7 @@ fn audit_facts(
         }
     }
     let blobs: Vec<Oid> = jobs.iter().map(|j| j.2).collect();
+    let blobs_at_rev: HashSet<&str> = at_rev.values().map(String::as_str).collect();
     let found: Vec<Option<AuditEntry>> = repo.map_blobs(&blobs, |i, bytes| {
         let (path, newest, _, current) = jobs[i];
         let commit = Some(oid_hex(&oid_of[newest as usize]));
@@ -487,7 +505,17 @@ fn audit_facts(
                 commit,
             })
         } else {
-            let id = bytes.and_then(|b| parse(path, b)?.ok()).map(|r| r.id);
+            let last = jobs[i].2;
+            // The same bytes at another path: moved (even a broken record).
+            if blobs_at_rev.contains(oid_hex(&last).as_str()) {
+                return None;
+            }
+            let parsed = bytes.map(|b| parse(path, b));
+            // A markdown file without frontmatter was never a record.
+            if matches!(parsed, Some(None)) {
+                return None;
+            }
+            let id = parsed.flatten().and_then(|p| p.ok()).map(|r| r.id);
             // A record moved to another path is not deleted.
             if id.as_deref().is_some_and(|id| ids.contains(id)) {
                 return None;

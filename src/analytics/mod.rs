@@ -108,6 +108,9 @@ pub struct Options {
     /// `[services.X] paths`: lead time counts only commits touching them.
     pub service_paths: BTreeMap<String, Vec<String>>,
     pub stale_after_hours: u64,
+    /// The configured phases (config `phases`): the order of the phase
+    /// durations.
+    pub phases: Vec<String>,
     /// The commit the records were read at (None: no commit yet).
     pub rev: Option<String>,
     pub committed_only: bool,
@@ -127,6 +130,9 @@ impl Options {
             dora_environments: vec!["production".into()],
             service_paths: BTreeMap::new(),
             stale_after_hours: 24,
+            phases: ["planning", "execution", "validation"]
+                .map(String::from)
+                .to_vec(),
             rev: None,
             committed_only: false,
         }
@@ -217,7 +223,70 @@ pub struct Spread {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Durations {
     pub total: Spread,
-    pub phases: BTreeMap<String, Spread>,
+    pub phases: PhaseSpreads,
+}
+
+/// The spread of each phase, in the configured phase order (phases not in
+/// the configuration after them, by name); a JSON object in that order.
+#[derive(Debug, Clone, Default)]
+pub struct PhaseSpreads(pub Vec<(String, Spread)>);
+
+impl PhaseSpreads {
+    pub fn get(&self, name: &str) -> Option<&Spread> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, s)| s)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, (String, Spread)> {
+        self.0.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a PhaseSpreads {
+    type Item = &'a (String, Spread);
+    type IntoIter = std::slice::Iter<'a, (String, Spread)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl std::ops::Index<&str> for PhaseSpreads {
+    type Output = Spread;
+    fn index(&self, name: &str) -> &Spread {
+        self.get(name).expect("no such phase")
+    }
+}
+
+impl Serialize for PhaseSpreads {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for PhaseSpreads {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Ordered;
+        impl<'de> serde::de::Visitor<'de> for Ordered {
+            type Value = PhaseSpreads;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of phase names to spreads")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PhaseSpreads, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(PhaseSpreads(out))
+            }
+        }
+        d.deserialize_map(Ordered)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -287,6 +356,9 @@ pub struct LeadTime {
     pub skipped_missing_commit: usize,
     /// Commits authored at or after the deployment finished.
     pub dropped_non_positive: usize,
+    /// Rollback records (`rollback.of`): they ship an older version, so
+    /// they are neither measured nor a baseline.
+    pub skipped_rollback: usize,
     pub tier: Option<Tier>,
 }
 
@@ -441,6 +513,12 @@ fn filters_json(o: &Options) -> Map<String, Value> {
     m
 }
 
+/// Whether a record is a rollback (`rollback.of` set): it ships an older
+/// version, so lead time neither measures it nor takes it as a baseline.
+pub fn is_rollback(r: &Record) -> bool {
+    r.rollback.as_ref().is_some_and(|b| b.of.is_some())
+}
+
 /// Whether a record passes the filters.
 pub fn selected(r: &Record, o: &Options) -> bool {
     let start = r.started_at.with_timezone(&Utc);
@@ -466,13 +544,17 @@ pub fn compute(records: &[RecordInput], history: &History, options: &Options) ->
         .filter(|r| selected(&r.record, options))
         .map(|r| &r.record)
         .collect();
+    // Every record of the environment, whatever the filters: the filters
+    // choose which deployments are measured, but a lead time's baseline and
+    // a failure's recovery are the deployments around it (SPEC §5: the
+    // previous and next success of the same service and environment).
     let dora = options
         .dora_environments
         .iter()
         .map(|env| {
-            let in_env: Vec<&Record> = picked
+            let in_env: Vec<&Record> = all
                 .iter()
-                .copied()
+                .map(|r| &r.record)
                 .filter(|r| &r.environment == env)
                 .collect();
             (env.clone(), dora(&in_env, history, options, &mut warnings))
@@ -490,7 +572,7 @@ pub fn compute(records: &[RecordInput], history: &History, options: &Options) ->
         environments: groups(&picked, |r| Some(r.environment.clone())),
         services: groups(&picked, |r| Some(r.service.clone())),
         strategies: groups(&picked, |r| r.strategy.clone()),
-        durations: durations(&picked),
+        durations: durations(&picked, &options.phases),
         trends: trends(&picked, options),
         dora,
         audit: audit(&all, history, options),
@@ -632,7 +714,9 @@ fn spread(mut values: Vec<f64>) -> Spread {
     }
 }
 
-fn durations(picked: &[&Record]) -> Durations {
+/// Total and per-phase durations; phases in the order of `configured`,
+/// unknown ones after, by name.
+fn durations(picked: &[&Record], configured: &[String]) -> Durations {
     let total = spread(picked.iter().filter_map(|r| finished_duration(r)).collect());
     let mut phases: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for r in picked {
@@ -645,9 +729,17 @@ fn durations(picked: &[&Record]) -> Durations {
             }
         }
     }
+    let mut ordered: Vec<(String, Spread)> = Vec::with_capacity(phases.len());
+    for name in configured {
+        if let Some(v) = phases.remove(name) {
+            ordered.push((name.clone(), spread(v)));
+        }
+    }
+    // The rest: BTreeMap order, by name.
+    ordered.extend(phases.into_iter().map(|(k, v)| (k, spread(v))));
     Durations {
         total,
-        phases: phases.into_iter().map(|(k, v)| (k, spread(v))).collect(),
+        phases: PhaseSpreads(ordered),
     }
 }
 
@@ -761,12 +853,15 @@ fn tier_failure_rate(rate: f64) -> Tier {
     }
 }
 
+/// The DORA metrics of one environment: `in_env` holds all its records,
+/// of which the filters select those measured.
 fn dora(in_env: &[&Record], history: &History, o: &Options, warnings: &mut Vec<String>) -> Dora {
-    let (ok, n) = tally(in_env.iter().copied());
+    let measured: Vec<&Record> = in_env.iter().copied().filter(|r| selected(r, o)).collect();
+    let (ok, n) = tally(measured.iter().copied());
     let failed = n - ok;
     let cfr = ratio(failed, n);
     Dora {
-        deployment_frequency: frequency(in_env, o),
+        deployment_frequency: frequency(&measured, o),
         lead_time: lead_time(in_env, history, o, warnings),
         change_failure_rate: ChangeFailureRate {
             value: cfr,
@@ -774,7 +869,7 @@ fn dora(in_env: &[&Record], history: &History, o: &Options, warnings: &mut Vec<S
             total: n,
             tier: cfr.map(tier_failure_rate),
         },
-        recovery_time: recovery(in_env),
+        recovery_time: recovery(in_env, o),
         thresholds: "DORA 2023".into(),
     }
 }
@@ -892,7 +987,14 @@ fn by_service<'a>(in_env: &[&'a Record]) -> BTreeMap<&'a str, Vec<&'a Record>> {
 ///   does not count it again);
 /// - commits that change only `deployments/` are left out; with
 ///   `[services.X] paths`, only commits touching one of those paths count;
-/// - lead time = `finished_at` − author time; values ≤ 0 are dropped.
+/// - lead time = `finished_at` − author time; values ≤ 0 are dropped;
+/// - the filters choose the deployments measured; baselines (and which
+///   commits were already shipped) come from every deployment of the
+///   service and environment, so a filtered report measures a subset of
+///   the unfiltered report's pairs;
+/// - a rollback record (`rollback.of`) ships an older version, whatever its
+///   `git.commit` says (HEAD when it was written): neither measured nor a
+///   baseline.
 fn lead_time(
     in_env: &[&Record],
     history: &History,
@@ -910,6 +1012,7 @@ fn lead_time(
         skipped_no_baseline: 0,
         skipped_missing_commit: 0,
         dropped_non_positive: 0,
+        skipped_rollback: 0,
         tier: None,
     };
     for (service, rs) in by_service(in_env) {
@@ -931,19 +1034,26 @@ fn lead_time(
         // first one, Some(None) when its commit is unknown.
         let mut prev: Option<Option<u32>> = None;
         for r in rs.iter().filter(|r| r.status == Status::Success) {
+            let measured = selected(r, o);
+            if is_rollback(r) {
+                out.skipped_rollback += usize::from(measured);
+                continue;
+            }
             let this = r.git.commit.as_deref().and_then(|c| g.get(c));
-            if this.is_none() {
+            if this.is_none() && measured {
                 out.skipped_missing_commit += 1;
             }
             let baseline = prev;
             prev = Some(this);
             let (Some(Some(from)), Some(to)) = (baseline, this) else {
-                if this.is_some() {
+                if this.is_some() && measured {
                     out.skipped_no_baseline += 1;
                 }
                 continue;
             };
-            out.deployments += 1;
+            // A deployment not measured still ships its commits: walked,
+            // so that a later one does not count them again.
+            out.deployments += usize::from(measured);
             let finished = end_time(r).timestamp();
             for c in g.range_with(from, to, &mut scratch) {
                 let commit = &g.commits[c as usize];
@@ -951,6 +1061,7 @@ fn lead_time(
                     || !commit.code
                     || mask.is_some_and(|m| commit.touches & m == 0)
                     || std::mem::replace(&mut counted[c as usize], true)
+                    || !measured
                 {
                     continue;
                 }
@@ -977,14 +1088,16 @@ fn lead_time(
     out
 }
 
-/// Failed deployment recovery time: each failed or rolled-back deployment,
-/// to the next success of the same service (by end time).
-fn recovery(in_env: &[&Record]) -> RecoveryTime {
+/// Failed deployment recovery time: each failed or rolled-back deployment
+/// the filters select, to the next success of the same service (by end
+/// time) among all its records. A rollback record is a success: it is the
+/// recovery of what it rolled back (service restored).
+fn recovery(in_env: &[&Record], o: &Options) -> RecoveryTime {
     let mut values = Vec::new();
     let mut unrecovered = 0;
     for rs in by_service(in_env).values() {
         for (i, r) in rs.iter().enumerate() {
-            if outcome(r.status) != Some(false) {
+            if outcome(r.status) != Some(false) || !selected(r, o) {
                 continue;
             }
             let failed_at = end_time(r);

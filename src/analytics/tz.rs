@@ -38,6 +38,13 @@ impl FromStr for ReportTz {
         } else if let Ok(zone) = t.parse::<chrono_tz::Tz>() {
             return Ok(ReportTz::Named(zone));
         }
+        if t.starts_with("--") {
+            // `--tz --format json`: the next flag was taken as the zone.
+            return Err(Error::user_hint(
+                format!("`{s}` is not a time zone (--tz needs a value)"),
+                "e.g. --tz -05:30, --tz +0200 or --tz Europe/Paris",
+            ));
+        }
         Err(Error::user_hint(
             format!("`{s}` is not a time zone"),
             "pass an offset like +02:00 or an IANA name like Europe/Paris (default: UTC)",

@@ -15,6 +15,7 @@ Examples:
   deploy-ledger analytics --section trends --period month  # what `mise run deployment-trends` runs
   deploy-ledger analytics --section dora --format json | jq '.dora.production.lead_time'
   deploy-ledger analytics --format markdown >> \"$GITHUB_STEP_SUMMARY\"
+  deploy-ledger analytics --format html --env production > dashboard.html
   deploy-ledger analytics --rev origin/main --committed-only
 
 Records are read from git at --rev (default HEAD), plus the work tree's
@@ -28,6 +29,8 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    /// the self-contained dashboard of `visualize --format html`
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,7 +61,8 @@ pub struct Args {
     #[arg(long = "dora-env", value_name = "ENV")]
     pub dora_environments: Vec<String>,
     /// Time zone of hours, days and periods: UTC, an offset (+02:00) or an IANA name
-    #[arg(long, default_value = "UTC")]
+    // An offset west of UTC starts with `-` (`--tz -05:30`): not a flag.
+    #[arg(long, default_value = "UTC", allow_hyphen_values = true)]
     pub tz: String,
     /// The revision whose records are read
     #[arg(long, default_value = "HEAD")]
@@ -101,6 +105,12 @@ fn parse_bound(flag: &str, text: &str, tz: &ReportTz, end: bool) -> Result<DateT
 
 pub fn run(args: Args) -> Result<()> {
     // Validate everything before reading anything.
+    if args.format == Format::Html && !args.sections.is_empty() {
+        return Err(Error::usage(
+            "--section does not apply to --format html: the dashboard is one page",
+            "leave out --section, or use --format text, json or markdown",
+        ));
+    }
     let tz: ReportTz = args.tz.parse()?;
     let since = args
         .since
@@ -152,8 +162,44 @@ pub fn run(args: Args) -> Result<()> {
         .map(|(k, v)| (k.clone(), v.paths.clone()))
         .collect();
     options.stale_after_hours = config.stale_after_hours;
+    options.phases = config.phases.clone();
     options.rev = analytics::resolve_rev(&repo, &args.rev)?;
     options.committed_only = args.committed_only;
+    let load_options = LoadOptions {
+        rev: args.rev.clone(),
+        committed_only: args.committed_only,
+        service_paths: config
+            .services
+            .values()
+            .flat_map(|s| s.paths.iter().cloned())
+            .collect(),
+    };
+    if args.format == Format::Html {
+        // The dashboard needs the records themselves, not only the report:
+        // no memo.
+        let loaded = load_with_progress(&repo, &load_options)?;
+        for w in &loaded.warnings {
+            crate::output::warn(w);
+        }
+        let scope = crate::render::dashboard::scope(
+            &[
+                ("service", options.services.join(", ")),
+                ("environment", options.environments.join(", ")),
+                ("operator", options.operators.join(", ")),
+                ("since", args.since.clone().unwrap_or_default()),
+                ("until", args.until.clone().unwrap_or_default()),
+            ],
+            &options.tz,
+        );
+        let dashboard = crate::render::dashboard::dashboard(
+            &loaded.records,
+            &loaded.history,
+            &options,
+            "Deployments".into(),
+            scope,
+        );
+        return crate::output::print(&crate::render::html::render(&dashboard)?);
+    }
     let memo = options.rev.as_deref().map(|rev| {
         let work_tree = repo
             .workdir()
@@ -171,21 +217,7 @@ pub fn run(args: Args) -> Result<()> {
     let report = match memorised {
         Some(report) => report,
         None => {
-            let progress = crate::render::report_text::Progress::new();
-            progress.set("reading the ledger from git");
-            let loaded = analytics::load(
-                &repo,
-                &LoadOptions {
-                    rev: args.rev.clone(),
-                    committed_only: args.committed_only,
-                    service_paths: config
-                        .services
-                        .values()
-                        .flat_map(|s| s.paths.iter().cloned())
-                        .collect(),
-                },
-            )?;
-            progress.finish();
+            let loaded = load_with_progress(&repo, &load_options)?;
             let mut report = analytics::compute(&loaded.records, &loaded.history, &options);
             let mut warnings = loaded.warnings;
             warnings.append(&mut report.warnings);
@@ -216,7 +248,17 @@ pub fn run(args: Args) -> Result<()> {
         Format::Markdown => {
             crate::output::print(&crate::render::report_markdown::render(&report, &sections))
         }
+        Format::Html => unreachable!("the dashboard is printed above"),
     }
+}
+
+/// Loads the ledger, with a spinner on a terminal when it takes a while.
+fn load_with_progress(repo: &Repo, options: &LoadOptions) -> Result<analytics::Loaded> {
+    let progress = crate::render::report_text::Progress::new();
+    progress.set("reading the ledger from git");
+    let loaded = analytics::load(repo, options);
+    progress.finish();
+    loaded
 }
 
 /// The configuration of the work tree; in a bare repository, the

@@ -168,6 +168,7 @@ pub fn analytics_input(
         .map(|(k, v)| (k.clone(), v.paths.clone()))
         .collect();
     options.stale_after_hours = ledger.config.stale_after_hours;
+    options.phases = ledger.config.phases.clone();
     options.rev = loaded.rev.clone();
     Ok(AnalyticsInput {
         records: loaded

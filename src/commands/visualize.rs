@@ -39,7 +39,8 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub last: usize,
     /// html: time zone of the heatmap and the weeks (UTC, +02:00, Europe/Paris)
-    #[arg(long, default_value = "UTC")]
+    // An offset west of UTC starts with `-` (`--tz -05:30`): not a flag.
+    #[arg(long, default_value = "UTC", allow_hyphen_values = true)]
     pub tz: String,
     #[command(flatten)]
     pub dora: DoraArgs,
@@ -82,21 +83,17 @@ pub fn run(args: Args) -> Result<()> {
 
 /// One line saying what the dashboard covers.
 fn scope(f: &FilterArgs, tz: &ReportTz) -> String {
-    let mut parts: Vec<String> = [
-        ("service", &f.service),
-        ("environment", &f.environment),
-        ("status", &f.status),
-        ("strategy", &f.strategy),
-        ("operator", &f.operator),
-        ("since", &f.since),
-        ("until", &f.until),
-    ]
-    .into_iter()
-    .filter_map(|(name, v)| v.as_ref().map(|v| format!("{name} {v}")))
-    .collect();
-    if parts.is_empty() {
-        parts.push("all deployments".into());
-    }
-    parts.push(format!("times in {tz}"));
-    parts.join(" · ")
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    render::dashboard::scope(
+        &[
+            ("service", v(&f.service)),
+            ("environment", v(&f.environment)),
+            ("status", v(&f.status)),
+            ("strategy", v(&f.strategy)),
+            ("operator", v(&f.operator)),
+            ("since", v(&f.since)),
+            ("until", v(&f.until)),
+        ],
+        tz,
+    )
 }

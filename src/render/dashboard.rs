@@ -50,6 +50,21 @@ pub fn dora_figures(report: &Report) -> Vec<DoraFigures> {
         .collect()
 }
 
+/// One line saying what a dashboard covers: the filters given (`name
+/// value`, empty values left out) and the time zone.
+pub fn scope(filters: &[(&str, String)], tz: &analytics::ReportTz) -> String {
+    let mut parts: Vec<String> = filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(name, v)| format!("{name} {v}"))
+        .collect();
+    if parts.is_empty() {
+        parts.push("all deployments".into());
+    }
+    parts.push(format!("times in {tz}"));
+    parts.join(" · ")
+}
+
 /// When a deployment ended, as the report orders them.
 fn end_time(r: &Record) -> DateTime<FixedOffset> {
     r.finished_at
@@ -128,16 +143,18 @@ pub fn dashboard(
             }
         }
     }
-    let phases = durations
-        .into_iter()
-        .map(|(name, durations)| {
-            let spread = report.durations.phases.get(&name);
-            PhaseSpread {
-                median_seconds: spread.and_then(|s| s.median_seconds),
-                p90_seconds: spread.and_then(|s| s.p90_seconds),
-                name,
-                durations,
-            }
+    // In the report's order: the configured phases first.
+    let phases = report
+        .durations
+        .phases
+        .iter()
+        .filter_map(|(name, spread)| {
+            Some(PhaseSpread {
+                median_seconds: spread.median_seconds,
+                p90_seconds: spread.p90_seconds,
+                durations: durations.remove(name)?,
+                name: name.clone(),
+            })
         })
         .collect();
 
@@ -303,7 +320,8 @@ fn lead_time_per_bucket(
             }
             let mut subset: Vec<RecordInput> = these.iter().map(|r| (*r).clone()).collect();
             // Each service's baseline: its last success ending before the
-            // first of this bucket's.
+            // first of this bucket's, not a rollback record (the report
+            // takes none as a baseline).
             let mut first_end: BTreeMap<&str, DateTime<FixedOffset>> = BTreeMap::new();
             for r in &these {
                 let e = end_time(&r.record);
@@ -313,10 +331,11 @@ fn lead_time_per_bucket(
                     .or_insert(e);
             }
             for (service, first) in first_end {
-                if let Some(base) = successes
-                    .iter()
-                    .rfind(|r| r.record.service == service && end_time(&r.record) < first)
-                {
+                if let Some(base) = successes.iter().rfind(|r| {
+                    r.record.service == service
+                        && end_time(&r.record) < first
+                        && !analytics::is_rollback(&r.record)
+                }) {
                     subset.push((*base).clone());
                 }
             }

@@ -34,6 +34,15 @@ pub fn signed(v: i64) -> String {
     }
 }
 
+/// A change of duration: `+7m 30s`, `-45s`, `±0s`.
+pub fn signed_duration(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.round() == 0.0 => "±0s".into(),
+        Some(v) if v > 0.0 => format!("+{}", duration(Some(v))),
+        v => duration(v),
+    }
+}
+
 /// A change of rate in points: `+12.5 pt`.
 pub fn points(v: Option<f64>) -> String {
     match v {
@@ -48,6 +57,16 @@ pub fn number(v: Option<f64>) -> String {
         Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
         Some(v) => format!("{v:.2}"),
         None => "–".into(),
+    }
+}
+
+/// The failures behind a recovery time: `2 recovered`, or `1 recovered, 1
+/// unrecovered` when some failure has no later success yet.
+pub fn recovered(r: &crate::analytics::RecoveryTime) -> String {
+    if r.unrecovered == 0 {
+        format!("{} recovered", r.failures)
+    } else {
+        format!("{} recovered, {} unrecovered", r.failures, r.unrecovered)
     }
 }
 
@@ -68,5 +87,9 @@ mod tests {
         assert_eq!(signed(-2), "-2");
         assert_eq!(points(Some(0.125)), "+12.5 pt");
         assert_eq!(points(Some(-0.0004)), "±0.0 pt");
+        assert_eq!(signed_duration(Some(450.0)), "+7m 30s");
+        assert_eq!(signed_duration(Some(-45.0)), "-45s");
+        assert_eq!(signed_duration(Some(0.2)), "±0s");
+        assert_eq!(signed_duration(None), "–");
     }
 }

@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::report_fmt::{duration, number, points, rate, signed, tier};
+use super::report_fmt::{duration, number, points, rate, recovered, signed, signed_duration, tier};
+use super::report_text::PEAK_HOURS_SHOWN;
 use crate::analytics::{Period, Report};
 
 fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
@@ -48,6 +49,9 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
     if has("summary") {
         let s = &report.summary;
         let _ = writeln!(out, "### Summary\n");
+        if s.total == 0 {
+            let _ = writeln!(out, "No deployments recorded, or none match the filters.\n");
+        }
         let mut rows = vec![
             vec!["deployments".to_string(), s.total.to_string()],
             vec!["success rate".to_string(), rate(s.success_rate)],
@@ -105,10 +109,10 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
                     vec![
                         "Failed deployment recovery time".into(),
                         format!(
-                            "median {} · mean {} ({} failures)",
+                            "median {} · mean {} ({})",
                             duration(r.median_seconds),
                             duration(r.mean_seconds),
-                            r.failures
+                            recovered(r)
                         ),
                         tier(r.tier).into(),
                     ],
@@ -140,6 +144,8 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
                     rate(b.success_rate),
                     c.map(|c| points(c.success_rate)).unwrap_or_default(),
                     duration(b.median_duration_seconds),
+                    c.map(|c| signed_duration(c.median_duration_seconds))
+                        .unwrap_or_default(),
                 ]
             })
             .collect();
@@ -152,16 +158,24 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
                 "success",
                 "Δ success",
                 "median duration",
+                "Δ median",
             ],
             &rows,
         );
     }
     if has("peak_hours") && !report.peak_hours.is_empty() {
         let _ = writeln!(out, "### Peak hours ({tz})\n");
+        if report.peak_hours.len() > PEAK_HOURS_SHOWN {
+            let _ = writeln!(
+                out,
+                "Top {PEAK_HOURS_SHOWN} of {} hours with deployments.\n",
+                report.peak_hours.len()
+            );
+        }
         let rows: Vec<Vec<String>> = report
             .peak_hours
             .iter()
-            .take(8)
+            .take(PEAK_HOURS_SHOWN)
             .map(|h| {
                 vec![
                     format!("{:02}:00", h.hour),

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::report_fmt::{duration, number, points, rate, signed, tier};
+use super::report_fmt::{duration, number, points, rate, recovered, signed, signed_duration, tier};
 use crate::analytics::{Dora, Report};
 
 struct Style {
@@ -93,6 +93,9 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// The busiest hours shown (JSON has all).
+pub const PEAK_HOURS_SHOWN: usize = 8;
+
 pub fn render(report: &Report, sections: &[&str], color: bool) -> String {
     let st = Style { color };
     let mut out = String::new();
@@ -130,12 +133,19 @@ pub fn render(report: &Report, sections: &[&str], color: bool) -> String {
             .iter()
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
-        let _ = writeln!(
-            out,
-            "  deployments   {}  ({})",
-            s.total,
-            statuses.join(", ")
-        );
+        if s.total == 0 {
+            let _ = writeln!(
+                out,
+                "  deployments   0 (none recorded, or none match the filters)"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  deployments   {}  ({})",
+                s.total,
+                statuses.join(", ")
+            );
+        }
         let _ = writeln!(out, "  success rate  {}", st.rate(s.success_rate));
         let _ = writeln!(
             out,
@@ -149,11 +159,18 @@ pub fn render(report: &Report, sections: &[&str], color: bool) -> String {
     }
     if has("peak_hours") && !report.peak_hours.is_empty() {
         section(&mut out, &format!("PEAK HOURS ({tz})"));
+        if report.peak_hours.len() > PEAK_HOURS_SHOWN {
+            let _ = writeln!(
+                out,
+                "  (top {PEAK_HOURS_SHOWN} of {} hours with deployments)",
+                report.peak_hours.len()
+            );
+        }
         let max = report.peak_hours.first().map(|h| h.count).unwrap_or(0);
         let rows: Vec<Vec<String>> = report
             .peak_hours
             .iter()
-            .take(8)
+            .take(PEAK_HOURS_SHOWN)
             .map(|h| {
                 vec![
                     format!("{:02}:00", h.hour),
@@ -303,12 +320,14 @@ pub fn render(report: &Report, sections: &[&str], color: bool) -> String {
                     st.rate(b.success_rate),
                     c.map(|c| points(c.success_rate)).unwrap_or_default(),
                     duration(b.median_duration_seconds),
+                    c.map(|c| signed_duration(c.median_duration_seconds))
+                        .unwrap_or_default(),
                 ]
             })
             .collect();
         table(
             &mut out,
-            &["period", "count", "Δ", "success", "Δ", "median"],
+            &["period", "count", "Δ", "success", "Δ", "median", "Δ"],
             &rows,
         );
     }
@@ -396,10 +415,10 @@ fn dora(out: &mut String, d: &Dora) {
         vec![
             "recovery time".to_string(),
             format!(
-                "median {}, mean {} ({} failures)",
+                "median {}, mean {} ({})",
                 duration(r.median_seconds),
                 duration(r.mean_seconds),
-                r.failures
+                recovered(r)
             ),
             tier(r.tier).to_string(),
         ],

@@ -600,6 +600,25 @@ fn text_and_markdown_reports() {
     let trends = b.env.ok(&["analytics", "--section", "trends"]);
     assert!(trends.contains("2025-W04"), "{trends}");
     assert!(!trends.contains("SUMMARY"), "{trends}");
+    // W04 against W03 (every_section_by_hand): count 10 (+9), success
+    // 87.5% (−12.5 points), median 750 s = 12m 30s, +450 s = +7m 30s.
+    let w04 = trends
+        .lines()
+        .find(|l| l.contains("2025-W04"))
+        .expect("W04 row");
+    let cells: Vec<&str> = w04.split_whitespace().collect();
+    assert_eq!(
+        cells,
+        ["2025-W04", "10", "+9", "87.5%", "-12.5", "pt", "12m", "30s", "+7m", "30s"],
+        "{trends}"
+    );
+    let md_trends = b
+        .env
+        .ok(&["analytics", "--section", "trends", "--format", "markdown"]);
+    assert!(
+        md_trends.contains("| 2025-W04 | 10 | +9 | 87.5% | -12.5 pt | 12m 30s | +7m 30s |"),
+        "{md_trends}"
+    );
     let md = b.env.ok(&["analytics", "--format", "markdown"]);
     assert!(md.contains("## Deployment analytics"), "{md}");
     assert!(
@@ -715,6 +734,70 @@ fn an_empty_repository_gives_an_empty_report() {
     assert_eq!(r["summary"]["total"], 0);
     assert!(r["rev"].is_null());
     assert!(r["summary"]["success_rate"].is_null());
+    // Said in words, not `deployments 0  ()`.
+    let text = env.ok(&["analytics", "--section", "summary"]);
+    assert!(
+        text.contains("deployments   0 (none recorded, or none match the filters)"),
+        "{text}"
+    );
+    assert!(!text.contains("()"), "{text}");
+    let md = env.ok(&["analytics", "--section", "summary", "--format", "markdown"]);
+    assert!(
+        md.contains("No deployments recorded, or none match the filters."),
+        "{md}"
+    );
+}
+
+/// Nine deployments of api production, one an hour from 00:00 to 08:00 on
+/// 2025-01-06 (10 minutes each), the last one failed.
+///
+/// - Peak hours: 9 hours with one deployment each; text and markdown show
+///   the top 8 (00:00–07:00, ties by the earlier hour) and say so.
+/// - Recovery: the failure (08:10) has no later success: 0 recovered, 1
+///   unrecovered (not "0 failures").
+#[test]
+fn text_and_markdown_say_what_they_leave_out() {
+    let mut env = TestEnv::new();
+    let h = head(&env);
+    for hour in 0..9 {
+        let status = if hour == 8 { "failed" } else { "success" };
+        tool_record(
+            &mut env,
+            "alice",
+            status,
+            (
+                &format!("2025-01-06T{hour:02}:00:00Z"),
+                &format!("2025-01-06T{hour:02}:10:00Z"),
+            ),
+            &h,
+        );
+    }
+    env.at("2025-01-07T00:00:00Z");
+    let text = env.ok(&["analytics", "--section", "peak_hours", "--section", "dora"]);
+    assert!(
+        text.contains("(top 8 of 9 hours with deployments)"),
+        "{text}"
+    );
+    assert!(text.contains("07:00") && !text.contains("08:00"), "{text}");
+    assert!(text.contains("(0 recovered, 1 unrecovered)"), "{text}");
+    let md = env.ok(&[
+        "analytics",
+        "--section",
+        "peak_hours",
+        "--section",
+        "dora",
+        "--format",
+        "markdown",
+    ]);
+    assert!(md.contains("Top 8 of 9 hours with deployments."), "{md}");
+    assert!(
+        md.contains(
+            "| Failed deployment recovery time | median – · mean – (0 recovered, 1 unrecovered) | – |"
+        ),
+        "{md}"
+    );
+    let r = json(&env, &["--section", "dora"]);
+    assert_eq!(r["dora"]["production"]["recovery_time"]["unrecovered"], 1);
 }
 
 #[test]
@@ -779,11 +862,15 @@ fn the_cache_never_serves_stale_figures() {
     let next = json(&b.env, &["--committed-only"]);
     assert_eq!(next["summary"]["total"], 11);
     assert_eq!(next["dora"]["production"]["lead_time"]["commits"], 7);
-    // And it equals a run without any cache.
+    // And it equals a run without any cache (nor the report memo, which
+    // would serve the same report without reading the cache).
+    let memo = b.env.path(".git/deploy-ledger/analytics-memo");
     std::fs::remove_file(&cache).expect("rm cache");
+    std::fs::remove_file(&memo).expect("rm memo");
     assert_eq!(next, json(&b.env, &["--committed-only"]));
     // A damaged cache is ignored.
     std::fs::write(&cache, b"deploy-ledger analytics-cache 2\ngarbage").expect("write");
+    std::fs::remove_file(&memo).expect("rm memo");
     assert_eq!(next, json(&b.env, &["--committed-only"]));
     // An older --rev does not see the new record.
     let older = json(&b.env, &["--committed-only", "--rev", "HEAD~2"]);
@@ -1014,4 +1101,646 @@ fn the_report_memo_serves_only_unchanged_reports() {
     assert_eq!(again, committed);
     std::fs::remove_file(&memo).expect("rm memo");
     assert_eq!(run(&b.env, &[]).0, committed);
+}
+
+/// The ids of the audit list `key` (`edited_after_finish`, `deleted`) with
+/// the commit named.
+fn audit_list(r: &Value, key: &str) -> Vec<(String, String)> {
+    r["audit"][key]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|x| {
+            (
+                x["id"].as_str().expect("id").to_string(),
+                x["commit"].as_str().expect("commit").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The versions of a record are ordered by the commit graph, not by
+/// committer time: here the tool's commits carry a replayed clock
+/// (DEPLOY_LEDGER_NOW, March 4) while the hand commits carry another.
+///
+/// | record | commits, oldest first (committer time)                          | edited after finish? |
+/// |--------|------------------------------------------------------------------|----------------------|
+/// | W      | start by hand (03-10), `finish --commit` (03-04 10:20)           | no                   |
+/// | V      | `start --commit` (03-04 11:00), a note by hand (03-10), `finish --commit` (03-04 11:20) | no |
+/// | Y      | `start --commit` (03-04 12:00), `finish --commit` (12:20), an edit by hand (03-01) | yes, the edit |
+///
+/// By committer time the hand commits of W and V would be their newest
+/// versions (and the version before, the tool's, final): two false
+/// findings; and Y's edit would look older than its finish: a finding
+/// missed.
+#[test]
+fn audit_orders_versions_by_the_graph_not_the_clock() {
+    let mut env = TestEnv::new();
+    env.at("2025-03-04T10:00:00Z");
+    env.ok(&["start", "--service", "w", "--env", "production"]);
+    env.at("2025-03-10T00:00:00Z");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "start w by hand"]);
+    env.at("2025-03-04T10:20:00Z");
+    env.ok(&["finish", "--commit"]);
+
+    env.at("2025-03-04T11:00:00Z");
+    env.ok(&["start", "--service", "v", "--env", "production", "--commit"]);
+    let v = "DEP-2025-03-04-11-00-v-production";
+    let path_v = format!("deployments/checklists/2025/03/{v}.md");
+    env.write(&path_v, &(env.read(&path_v) + "\nA note.\n"));
+    env.at("2025-03-10T00:00:00Z");
+    env.git(&["commit", "-q", "-am", "note on v"]);
+    env.at("2025-03-04T11:20:00Z");
+    env.ok(&["finish", "--id", v, "--commit"]);
+
+    let y = tool_deploy(
+        &mut env,
+        "y",
+        "2025-03-04T12:00:00Z",
+        "2025-03-04T12:20:00Z",
+    );
+    let path_y = format!("deployments/checklists/2025/03/{y}.md");
+    env.write(&path_y, &(env.read(&path_y) + "\nEdited by hand.\n"));
+    env.at("2025-03-01T00:00:00Z");
+    env.git(&["commit", "-q", "-am", "edit y"]);
+    let edit_y = head(&env);
+
+    env.at("2025-03-10T01:00:00Z");
+    for run in ["cold", "warm"] {
+        let r = json(&env, &["--committed-only", "--section", "audit"]);
+        assert_eq!(
+            audit_list(&r, "edited_after_finish"),
+            vec![(y.clone(), edit_y.clone())],
+            "{run}"
+        );
+    }
+}
+
+/// Runs the report from the cache the previous run left (an incremental
+/// walk when HEAD moved), then without cache or memo (cold), and asserts
+/// they are the same report; returns it.
+fn incremental_equals_cold(env: &TestEnv, step: &str) -> Value {
+    let incremental = json(env, &["--committed-only"]);
+    for file in ["analytics-cache", "analytics-memo"] {
+        let _ = std::fs::remove_file(env.path(&format!(".git/deploy-ledger/{file}")));
+    }
+    let cold = json(env, &["--committed-only"]);
+    assert_eq!(incremental, cold, "{step}: incremental and cold differ");
+    cold
+}
+
+/// After each kind of change below, a run that extends the cache gives
+/// exactly the report of a cold run. Several commits share a second (the
+/// ties the walk's order must not decide) and the clock goes backwards.
+///
+/// | step | change                                                        | audit after it                |
+/// |------|---------------------------------------------------------------|-------------------------------|
+/// | 0    | A by the tool; B committed by hand; a code commit             | –                             |
+/// | 1a   | B edited by hand                                              | B edited                      |
+/// | 1b   | B removed by hand, in the same second as the edit             | B deleted (by the removal)    |
+/// | 2    | code commit K1, then C by the tool at K1                      | B deleted                     |
+/// | 3    | D started (not committed), committed by hand at a later clock, finished by the tool | unchanged |
+/// | 4    | C moved to another folder by hand (a move, not a deletion)    | unchanged                     |
+/// | 5    | a branch edits A, main adds code, merged                      | A edited (by the merge)       |
+/// | 6    | `rollback --commit` of C (C rolled-back, a new success R)     | unchanged (not an edit)       |
+/// | 7    | a broken record committed, then moved                         | warning names the new path; not deleted |
+/// | 8    | a markdown file without frontmatter added, then removed       | not a deletion                |
+#[test]
+fn incremental_runs_equal_cold_runs() {
+    let mut env = TestEnv::new();
+    let a = tool_deploy(
+        &mut env,
+        "a",
+        "2025-02-03T09:00:00Z",
+        "2025-02-03T09:10:00Z",
+    );
+    let h = head(&env);
+    let b = "DEP-2025-02-03-10-00-b-production";
+    let dep_b = Dep {
+        id: b,
+        service: "b",
+        env: "production",
+        status: "success",
+        operator: "bob",
+        started: "2025-02-03T10:00:00Z",
+        finished: Some("2025-02-03T10:10:00Z"),
+        seconds: Some(600),
+        commit: &h,
+    };
+    let path_b = path_of(b);
+    env.write(&path_b, &record_text(&dep_b));
+    env.at("2025-02-03T10:11:00Z");
+    env.git(&["add", &path_b]);
+    env.git(&["commit", "-q", "-m", "b by hand"]);
+    commit_code(&mut env, "2025-02-03T11:00:00Z", "src/a.rs");
+    let r = incremental_equals_cold(&env, "step 0");
+    assert_eq!(r["summary"]["total"], 2);
+    assert!(audit_list(&r, "deleted").is_empty());
+
+    // 1. Two hand commits in the same second: the edit (a run caches it),
+    // then the removal (read by extending the cache).
+    env.write(&path_b, &(env.read(&path_b) + "\nEdited.\n"));
+    env.at("2025-02-04T09:00:00Z");
+    env.git(&["commit", "-q", "-am", "edit b"]);
+    let edit_b = head(&env);
+    let r = incremental_equals_cold(&env, "step 1a");
+    assert_eq!(
+        audit_list(&r, "edited_after_finish"),
+        vec![(b.to_string(), edit_b)]
+    );
+    env.git(&["rm", "-q", &path_b]);
+    env.git(&["commit", "-q", "-m", "remove b"]);
+    let rm_b = head(&env);
+    let r = incremental_equals_cold(&env, "step 1b");
+    assert_eq!(r["summary"]["total"], 1);
+    assert_eq!(
+        audit_list(&r, "deleted"),
+        vec![(b.to_string(), rm_b.clone())]
+    );
+    assert!(audit_list(&r, "edited_after_finish").is_empty());
+
+    // 2. A code commit and a deployment of it.
+    commit_code(&mut env, "2025-02-05T08:00:00Z", "src/c.rs");
+    let c = tool_deploy(
+        &mut env,
+        "c",
+        "2025-02-05T09:00:00Z",
+        "2025-02-05T09:10:00Z",
+    );
+    let r = incremental_equals_cold(&env, "step 2");
+    assert_eq!(r["summary"]["total"], 2);
+
+    // 3. D started, committed by hand with a later clock than its finish.
+    env.at("2025-02-06T09:00:00Z");
+    env.ok(&["start", "--service", "d", "--env", "production"]);
+    env.at("2025-02-09T00:00:00Z");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "start d by hand"]);
+    env.at("2025-02-06T09:30:00Z");
+    env.ok(&["finish", "--commit"]);
+    let r = incremental_equals_cold(&env, "step 3");
+    assert_eq!(r["summary"]["total"], 3);
+    assert!(audit_list(&r, "edited_after_finish").is_empty());
+
+    // 4. C moved by hand: not a deletion, not an edit.
+    let path_c = format!("deployments/checklists/2025/02/{c}.md");
+    env.write("deployments/checklists/moved/.keep", "");
+    env.at("2025-02-07T09:00:00Z");
+    env.git(&[
+        "mv",
+        &path_c,
+        &format!("deployments/checklists/moved/{c}.md"),
+    ]);
+    env.git(&["commit", "-q", "-m", "move c"]);
+    let r = incremental_equals_cold(&env, "step 4");
+    assert_eq!(
+        audit_list(&r, "deleted"),
+        vec![(b.to_string(), rm_b.clone())]
+    );
+
+    // 5. A branch edits A (finished) while main adds code; merged.
+    let path_a = format!("deployments/checklists/2025/02/{a}.md");
+    env.git(&["checkout", "-q", "-b", "side"]);
+    env.write(&path_a, &(env.read(&path_a) + "\nEdited on a branch.\n"));
+    env.at("2025-02-08T09:00:00Z");
+    env.git(&["commit", "-q", "-am", "edit a on side"]);
+    let edit_a = head(&env);
+    env.git(&["checkout", "-q", "main"]);
+    commit_code(&mut env, "2025-02-08T09:00:00Z", "src/m.rs");
+    env.git(&["merge", "-q", "--no-ff", "-m", "merge side", "side"]);
+    let merge = head(&env);
+    let r = incremental_equals_cold(&env, "step 5");
+    // The current version came in with the merge (against its first
+    // parent); the branch's commit made the same blob: one version, named
+    // by the newer commit, the merge.
+    assert_ne!(edit_a, merge);
+    assert_eq!(
+        audit_list(&r, "edited_after_finish"),
+        vec![(a.clone(), merge.clone())]
+    );
+
+    // 6. The tool rolls C back (two files in one commit, diffed).
+    env.at("2025-02-08T10:00:00Z");
+    env.ok(&["rollback", "--of", &c, "--reason", "bad", "--commit"]);
+    let r = incremental_equals_cold(&env, "step 6");
+    // C is marked rolled-back; the rollback record itself is a success.
+    assert_eq!(r["summary"]["by_status"]["rolled-back"], 1);
+    assert_eq!(r["summary"]["total"], 4);
+    assert_eq!(
+        audit_list(&r, "edited_after_finish"),
+        vec![(a.clone(), merge.clone())]
+    );
+
+    // 7. A broken record, committed, then moved: the warning names where
+    // it is now.
+    env.write(
+        "deployments/checklists/2025/02/bad.md",
+        "---\nid: [unclosed\n---\n",
+    );
+    env.at("2025-02-08T11:00:00Z");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "bad record"]);
+    incremental_equals_cold(&env, "step 7a");
+    env.git(&[
+        "mv",
+        "deployments/checklists/2025/02/bad.md",
+        "deployments/checklists/2025/02/worse.md",
+    ]);
+    env.git(&["commit", "-q", "-m", "rename bad record"]);
+    let r = incremental_equals_cold(&env, "step 7b");
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains("2025/02/worse.md") && !warnings.contains("bad.md"),
+        "{warnings}"
+    );
+    // The same bytes at another path: moved, not deleted.
+    assert_eq!(
+        audit_list(&r, "deleted"),
+        vec![(b.to_string(), rm_b.clone())]
+    );
+    // A markdown file without frontmatter, added and removed, was never a
+    // record: not a deletion either.
+    env.write("deployments/checklists/README.md", "# Records\n");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "readme"]);
+    env.git(&["rm", "-q", "deployments/checklists/README.md"]);
+    env.git(&["commit", "-q", "-m", "no readme"]);
+    let r = incremental_equals_cold(&env, "step 8");
+    assert_eq!(audit_list(&r, "deleted"), vec![(b.to_string(), rm_b)]);
+}
+
+/// Writes a finished record of api production with the tool (`record
+/// --commit`), deployed at commit `sha`, committed at its finish.
+fn tool_record(env: &mut TestEnv, operator: &str, status: &str, times: (&str, &str), sha: &str) {
+    env.at(times.1);
+    env.ok(&[
+        "record",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--operator",
+        operator,
+        "--status",
+        status,
+        "--started",
+        times.0,
+        "--finished",
+        times.1,
+        "--sha",
+        sha,
+        "--commit",
+    ]);
+}
+
+/// The filters choose the deployments measured; the previous success
+/// (lead time's baseline) and the next success (recovery) come from every
+/// deployment of the service and environment.
+///
+/// | code | author time | deployment (api production)        | operator | status  |
+/// |------|-------------|------------------------------------|----------|---------|
+/// | c1   | 01-06 00:00 | D1 01-06 01:00–01:10 @c1           | alice    | success |
+/// | c2   | 01-07 00:00 | D2 01-07 01:00–01:10 @c2           | bob      | success |
+/// | c3   | 01-08 00:00 | F  01-08 01:00–01:10 @c3           | bob      | failed  |
+/// |      |             | D3 01-08 02:00–02:10 @c3           | alice    | success |
+/// | c4   | 01-09 00:00 | D4 01-09 01:00–01:10 @c4           | alice    | success |
+///
+/// Pairs of the whole ledger: D2 c2 = 01:10 − 00:00 = 4200; D3 c3 = 02:10 −
+/// 00:00 = 7800; D4 c4 = 4200 (D1: no baseline). F's recovery: D3 02:10 −
+/// F 01:10 = 3600.
+#[test]
+fn filters_keep_the_baselines_and_recoveries_of_the_whole_ledger() {
+    let mut env = TestEnv::new();
+    let c1 = commit_code(&mut env, "2025-01-06T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "alice",
+        "success",
+        ("2025-01-06T01:00:00Z", "2025-01-06T01:10:00Z"),
+        &c1,
+    );
+    let c2 = commit_code(&mut env, "2025-01-07T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "bob",
+        "success",
+        ("2025-01-07T01:00:00Z", "2025-01-07T01:10:00Z"),
+        &c2,
+    );
+    let c3 = commit_code(&mut env, "2025-01-08T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "bob",
+        "failed",
+        ("2025-01-08T01:00:00Z", "2025-01-08T01:10:00Z"),
+        &c3,
+    );
+    tool_record(
+        &mut env,
+        "alice",
+        "success",
+        ("2025-01-08T02:00:00Z", "2025-01-08T02:10:00Z"),
+        &c3,
+    );
+    let c4 = commit_code(&mut env, "2025-01-09T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "alice",
+        "success",
+        ("2025-01-09T01:00:00Z", "2025-01-09T01:10:00Z"),
+        &c4,
+    );
+    env.at("2025-01-10T00:00:00Z");
+    let dora = |args: &[&str]| -> Value {
+        let mut all = vec!["--section", "dora"];
+        all.extend_from_slice(args);
+        json(&env, &all)["dora"]["production"].clone()
+    };
+    // (commits, median, skipped_no_baseline, recovered failures, unrecovered)
+    let figures = |d: &Value| {
+        (
+            d["lead_time"]["commits"].as_u64().expect("n"),
+            d["lead_time"]["median_seconds"].as_f64(),
+            d["lead_time"]["skipped_no_baseline"].as_u64().expect("n"),
+            d["recovery_time"]["failures"].as_u64().expect("n"),
+            d["recovery_time"]["unrecovered"].as_u64().expect("n"),
+        )
+    };
+    // Unfiltered: 4200 4200 7800 → median 4200; F recovered.
+    let all = dora(&[]);
+    assert_eq!(figures(&all), (3, Some(4200.0), 1, 1, 0));
+    assert_eq!(
+        all["recovery_time"]["median_seconds"].as_f64(),
+        Some(3600.0)
+    );
+    // alice: D1 (no baseline), D3 (baseline D2, bob's: 7800), D4 (4200):
+    // median (4200 + 7800) / 2 = 6000. (Among alice's only, D3's baseline
+    // would be D1 and c2 would count: 94200.) No failure of hers.
+    assert_eq!(
+        figures(&dora(&["--operator", "alice"])),
+        (2, Some(6000.0), 1, 0, 0)
+    );
+    // bob: D2 (baseline D1, alice's: 4200); F recovered by alice's D3.
+    let bob = dora(&["--operator", "bob"]);
+    assert_eq!(figures(&bob), (1, Some(4200.0), 0, 1, 0));
+    assert_eq!(
+        bob["recovery_time"]["median_seconds"].as_f64(),
+        Some(3600.0)
+    );
+    // Since 01-08: F, D3 (baseline D2: 7800), D4 (4200) → 6000; F recovered.
+    assert_eq!(
+        figures(&dora(&["--since", "2025-01-08"])),
+        (2, Some(6000.0), 0, 1, 0)
+    );
+    // Until 01-08 01:30 (exclusive): D1, D2, F; F's recovery (D3) lies
+    // after the window and still counts: 3600.
+    let early = dora(&["--until", "2025-01-08T01:30:00Z"]);
+    assert_eq!(figures(&early), (1, Some(4200.0), 1, 1, 0));
+    assert_eq!(
+        early["recovery_time"]["median_seconds"].as_f64(),
+        Some(3600.0)
+    );
+    // Change failure rate and frequency stay over the deployments measured:
+    // since 01-08, F of F, D3, D4 = 1/3.
+    let since = dora(&["--since", "2025-01-08"]);
+    assert_eq!(since["change_failure_rate"]["failed"], 1);
+    assert_eq!(since["change_failure_rate"]["total"], 3);
+}
+
+/// A rollback record ships an older version while its `git.commit` is HEAD
+/// when it was written: it is neither measured for lead time nor the
+/// baseline of the next deployment. It is a success, so it is the recovery
+/// of the deployment it rolled back.
+///
+/// | code | author time  | deployment (api production)                                   |
+/// |------|--------------|---------------------------------------------------------------|
+/// | c0   | 02-01 00:00  | D0 02-01 01:00–01:10 @c0 success                              |
+/// | c1   | 02-02 00:00  | D1 02-02 01:00–01:10 @c1, rolled back                         |
+/// | c2   | 02-03 00:00  | (never deployed)                                              |
+/// |      |              | R  `rollback` at 02-03 02:00: success, git.commit = HEAD = c2 |
+/// | c3   | 02-04 00:00  | D3 02-04 01:00–01:10 @c3 success                              |
+///
+/// Lead time: D0 no baseline; R skipped (a rollback); D1 is rolled-back,
+/// not a success; D3's baseline is D0 (@c0): c1 = 02-04 01:10 − 02-02 00:00
+/// = 177000, c2 = 90600, c3 = 4200 → median 90600, mean 271800 / 3 = 90600,
+/// p90 rank 3 → 177000. (With R as a baseline, D3 would count c3 only and R
+/// would count c1 and the never-deployed c2.) Recovery: D1 02-02 01:10 → R
+/// 02-03 02:00 = 89400. Change failure rate: D1 of D0, D1, R, D3 = 1/4.
+#[test]
+fn lead_time_leaves_rollback_records_out() {
+    let mut env = TestEnv::new();
+    let c0 = commit_code(&mut env, "2025-02-01T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "alice",
+        "success",
+        ("2025-02-01T01:00:00Z", "2025-02-01T01:10:00Z"),
+        &c0,
+    );
+    let c1 = commit_code(&mut env, "2025-02-02T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "alice",
+        "success",
+        ("2025-02-02T01:00:00Z", "2025-02-02T01:10:00Z"),
+        &c1,
+    );
+    commit_code(&mut env, "2025-02-03T00:00:00Z", "src/a.rs");
+    env.at("2025-02-03T02:00:00Z");
+    env.ok(&[
+        "rollback",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--reason",
+        "bad",
+        "--commit",
+    ]);
+    let c3 = commit_code(&mut env, "2025-02-04T00:00:00Z", "src/a.rs");
+    tool_record(
+        &mut env,
+        "alice",
+        "success",
+        ("2025-02-04T01:00:00Z", "2025-02-04T01:10:00Z"),
+        &c3,
+    );
+    env.at("2025-02-05T00:00:00Z");
+    let d = &json(&env, &["--section", "dora"])["dora"]["production"];
+    let l = &d["lead_time"];
+    assert_eq!(l["commits"], 3);
+    assert_eq!(l["deployments"], 1);
+    assert_eq!(l["skipped_no_baseline"], 1);
+    assert_eq!(l["skipped_rollback"], 1);
+    assert_eq!(l["median_seconds"].as_f64(), Some(90600.0));
+    assert_eq!(l["mean_seconds"].as_f64(), Some(90600.0));
+    assert_eq!(l["p90_seconds"].as_f64(), Some(177000.0));
+    let rt = &d["recovery_time"];
+    assert_eq!(rt["failures"], 1);
+    assert_eq!(rt["median_seconds"].as_f64(), Some(89400.0));
+    assert_eq!(d["change_failure_rate"]["value"].as_f64(), Some(0.25));
+}
+
+/// `analytics --format html` is the dashboard of `visualize --format html`
+/// (the same code, the same page for the same records), with the figures
+/// of the analytics report.
+#[test]
+fn html_is_the_visualize_dashboard() {
+    let b = build();
+    let html = b.env.ok(&["analytics", "--format", "html"]);
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains("Content-Security-Policy"), "self-contained");
+    // Success rate 8/9 = 88.9% → "89%"; lead time median 17550 s = 4 h 52 m
+    // (every_section_by_hand).
+    assert!(
+        html.contains(r#"<div class="label">Success rate</div><div class="value">89%</div>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            r#"<div class="label">Lead time (median)</div><div class="value">4h 52m</div>"#
+        ),
+        "{html}"
+    );
+    assert_eq!(html, b.env.ok(&["visualize", "--format", "html"]));
+    let production = b
+        .env
+        .ok(&["analytics", "--format", "html", "--env", "production"]);
+    assert!(production.contains("environment production · times in UTC"));
+    assert_eq!(
+        production,
+        b.env
+            .ok(&["visualize", "--format", "html", "--env", "production"])
+    );
+    // alice's production successes: D1 (no baseline), D3 (C2 95400, Cw
+    // 23400), D5 (empty range) → median 59400 s = 16 h 30 m, as in JSON.
+    let alice = b
+        .env
+        .ok(&["analytics", "--format", "html", "--operator", "alice"]);
+    assert!(
+        alice.contains(r#"<div class="value">16h 30m</div>"#),
+        "{alice}"
+    );
+    let r = json(&b.env, &["--operator", "alice", "--section", "dora"]);
+    assert_eq!(
+        r["dora"]["production"]["lead_time"]["median_seconds"].as_f64(),
+        Some(59400.0)
+    );
+    let err = b
+        .env
+        .fails(&["analytics", "--format", "html", "--section", "dora"], 2);
+    assert!(
+        err.contains("--section does not apply to --format html"),
+        "{err}"
+    );
+}
+
+/// Offsets west of UTC start with `-`, which must not read as a flag
+/// (`--tz -0530`, as the README shows).
+#[test]
+fn offsets_west_of_utc_are_values() {
+    let b = build();
+    // 09:00 UTC (S1, D5, D6) is 03:30 at −05:30: the peak hour is 3.
+    for tz in ["-0530", "-05:30"] {
+        let r = json(&b.env, &["--tz", tz, "--section", "peak_hours"]);
+        assert_eq!(r["peak_hours"][0]["hour"], 3, "{tz}");
+        assert_eq!(r["peak_hours"][0]["count"], 3, "{tz}");
+        assert_eq!(r["filters"]["tz"], "-05:30", "{tz}");
+    }
+    let html = b
+        .env
+        .ok(&["visualize", "--format", "html", "--tz", "-0530"]);
+    assert!(html.contains("times in -05:30"), "{html}");
+    // A time with a negative offset is one value too: since 01-21 00:00 at
+    // −05:00 = 05:00 UTC → D2, D3, S2, D4, W2, D5, D6, U = 8.
+    let r = json(
+        &b.env,
+        &[
+            "--since",
+            "2025-01-21T00:00:00-05:00",
+            "--section",
+            "summary",
+        ],
+    );
+    assert_eq!(r["summary"]["total"], 8);
+    // A flag right after --tz is no zone: said so.
+    let err = b.env.fails(&["analytics", "--tz", "--committed-only"], 1);
+    assert!(err.contains("--tz needs a value"), "{err}");
+}
+
+/// Phase durations follow the configured phases (config `phases`), then the
+/// phases the configuration does not name, by name; in JSON, text, markdown
+/// and the HTML dashboard alike.
+///
+/// Config: prepare, deploy, check (alphabetically: check, deploy, prepare).
+/// One record with phases check 60 s, zz 10 s, deploy 120 s, aaa 5 s,
+/// prepare 30 s → order prepare, deploy, check, aaa, zz.
+#[test]
+fn phase_durations_follow_the_configured_phases() {
+    let mut env = TestEnv::new();
+    env.write(
+        "deployments/ledger.toml",
+        "phases = [\"prepare\", \"deploy\", \"check\"]\n",
+    );
+    let phase = |name: &str, from: &str, to: &str, s: i64| {
+        format!("  - {{ name: {name}, started_at: 2025-01-06T{from}Z, finished_at: 2025-01-06T{to}Z, duration_seconds: {s} }}\n")
+    };
+    let mut text = String::from(
+        "---\nschema: 1\nid: DEP-2025-01-06-10-00-api-production\nservice: api\nenvironment: production\nstatus: success\noperator: a\nstarted_at: 2025-01-06T10:00:00Z\nfinished_at: 2025-01-06T10:03:45Z\nduration_seconds: 225\nphases:\n",
+    );
+    text += &phase("check", "10:00:00", "10:01:00", 60);
+    text += &phase("zz", "10:01:00", "10:01:10", 10);
+    text += &phase("deploy", "10:01:10", "10:03:10", 120);
+    text += &phase("aaa", "10:03:10", "10:03:15", 5);
+    text += &phase("prepare", "10:03:15", "10:03:45", 30);
+    text += "---\n# api\n";
+    env.write(&path_of("DEP-2025-01-06-10-00-api-production"), &text);
+    env.at("2025-01-07T00:00:00Z");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "record"]);
+    let order = ["prepare", "deploy", "check", "aaa", "zz"];
+    let r = json(&env, &["--section", "durations"]);
+    let keys: Vec<&str> = r["durations"]["phases"]
+        .as_object()
+        .expect("map")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, order);
+    assert_eq!(
+        r["durations"]["phases"]["deploy"]["median_seconds"].as_f64(),
+        Some(120.0)
+    );
+    let position = |hay: &str, needle: &str| {
+        hay.find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` in {hay}"))
+    };
+    let text = env.ok(&["analytics", "--section", "durations"]);
+    let at: Vec<usize> = order
+        .iter()
+        .map(|p| position(&text, &format!("  {p} ")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+    let md = env.ok(&[
+        "analytics",
+        "--section",
+        "durations",
+        "--format",
+        "markdown",
+    ]);
+    let at: Vec<usize> = order
+        .iter()
+        .map(|p| position(&md, &format!("| {p} |")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{md}");
+    // The dashboard's "Duration of each phase" chart: one row label per
+    // phase, in the same order.
+    let html = env.ok(&["analytics", "--format", "html"]);
+    let chart = &html[position(&html, "Duration of each phase")..];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|p| position(chart, &format!(">{p}<")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{chart}");
 }
