@@ -15,13 +15,13 @@ use std::path::Path;
 
 use super::graph::{Commit, Oid};
 use super::AuditEntry;
-use crate::git::history::{FileChange, ToolAction, ToolChange, Walk};
+use crate::git::history::{ToolAction, ToolChange, Walk};
 use crate::record::{GitInfo, Phase, Record, Rollback, Status};
 
 // 4: the same layout as 3, but the audit facts of a 3 were computed with
 // versions ordered by committer time (wrong when clocks disagree): not
-// reused.
-const MAGIC: &[u8] = b"deploy-ledger analytics-cache 4\n";
+// reused. 5: record-file changes and tool commits listed sparsely.
+const MAGIC: &[u8] = b"deploy-ledger analytics-cache 5\n";
 pub const FILE: &str = "analytics-cache";
 
 /// One file under `deployments/checklists` at the tip, parsed.
@@ -48,6 +48,15 @@ pub struct Cache {
 struct W(Vec<u8>);
 
 impl W {
+    /// Moves what is buffered to `out` once it is large: the cache of a
+    /// large ledger is written as it is encoded, never held whole.
+    fn spill(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        if self.0.len() >= 1 << 20 {
+            out.write_all(&self.0)?;
+            self.0.clear();
+        }
+        Ok(())
+    }
     fn u8(&mut self, v: u8) {
         self.0.push(v);
     }
@@ -166,7 +175,9 @@ impl W {
 
 /// Writes the cache (atomically: a temp file renamed over the old one).
 pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
-    let mut w = W(Vec::with_capacity(1 << 20));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut w = W(Vec::with_capacity(2 << 20));
     w.0.extend_from_slice(MAGIC);
     w.str(&cache.tip);
     w.u32(cache.prefixes.len() as u32);
@@ -190,14 +201,16 @@ pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
         for p in &c.parents {
             w.u32(*p);
         }
+        w.spill(&mut tmp)?;
     }
     // The record-file changes, behind their length: a run at the cached tip
     // does not need them and skips them.
     let mut section = W(Vec::new());
-    for (i, changes) in cache.walk.changes.iter().enumerate() {
+    {
         let w = &mut section;
-        w.u32(changes.len() as u32);
-        for (path, blob) in changes {
+        w.u32(cache.walk.changes.len() as u32);
+        for (i, (path, blob)) in &cache.walk.changes {
+            w.u32(*i);
             w.str(path);
             match blob {
                 None => w.u8(0),
@@ -207,20 +220,22 @@ pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
                 }
             }
         }
-        match cache.walk.tool.get(i).and_then(Option::as_ref) {
-            None => w.u8(0),
-            Some(t) => {
-                let a = ToolAction::ALL
-                    .iter()
-                    .position(|a| *a == t.action)
-                    .unwrap_or(0);
-                w.u8(1 + a as u8);
-                w.str(&t.id);
-            }
+        w.u32(cache.walk.tool.len() as u32);
+        for (i, t) in &cache.walk.tool {
+            let a = ToolAction::ALL
+                .iter()
+                .position(|a| *a == t.action)
+                .unwrap_or(0);
+            w.u32(*i);
+            w.u8(a as u8);
+            w.str(&t.id);
         }
     }
     w.u64(section.0.len() as u64);
-    w.0.extend_from_slice(&section.0);
+    tmp.write_all(&w.0)?;
+    w.0.clear();
+    tmp.write_all(&section.0)?;
+    drop(section);
     w.u32(cache.files.len() as u32);
     for (path, blob, parsed) in &cache.files {
         w.str(path);
@@ -236,11 +251,10 @@ pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
                 w.record(r);
             }
         }
+        w.spill(&mut tmp)?;
     }
     w.entries(&cache.edited);
     w.entries(&cache.deleted);
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(&w.0)?;
     tmp.persist(dir.join(FILE)).map_err(|e| e.error)?;
     Ok(())
@@ -434,7 +448,7 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
         let code = r.flag()?;
         let touches = r.u64()?;
         let np = r.u32()?;
-        let mut parents = Vec::with_capacity(np as usize);
+        let mut parents = super::graph::Parents::with_capacity(np as usize);
         for _ in 0..np {
             let p = r.u32()?;
             if p as usize >= n {
@@ -457,26 +471,33 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
     if cache.tip == rev {
         r.take(len)?;
     } else {
-        cache.walk.changes.reserve(n);
-        cache.walk.tool.reserve(n);
-    }
-    for _ in 0..if cache.tip == rev { 0 } else { n } {
-        let k = r.u32()?;
-        let mut changes: Vec<FileChange> = Vec::with_capacity(k as usize);
+        let k = r.u32()? as usize;
+        cache.walk.changes.reserve(k.min(len));
         for _ in 0..k {
+            let i = r.u32()?;
             let path = r.str()?;
             let blob = if r.flag()? { Some(r.oid()?) } else { None };
-            changes.push((path, blob));
+            if i as usize >= n {
+                return None;
+            }
+            cache.walk.changes.push((i, (path, blob)));
         }
-        cache.walk.changes.push(changes);
-        let tool = match r.u8()? {
-            0 => None,
-            a => Some(ToolChange {
-                action: *ToolAction::ALL.get(usize::from(a) - 1)?,
-                id: r.str()?,
-            }),
-        };
-        cache.walk.tool.push(tool);
+        let k = r.u32()? as usize;
+        cache.walk.tool.reserve(k.min(len));
+        for _ in 0..k {
+            let i = r.u32()?;
+            let action = *ToolAction::ALL.get(usize::from(r.u8()?))?;
+            if i as usize >= n {
+                return None;
+            }
+            cache.walk.tool.push((
+                i,
+                ToolChange {
+                    id: r.str()?,
+                    action,
+                },
+            ));
+        }
     }
     for _ in 0..r.u32()? {
         let path = r.str()?;

@@ -25,6 +25,10 @@ pub fn oid_hex(oid: &Oid) -> String {
     oid.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A commit's parents: one or two nearly always, kept inline (one
+/// allocation per commit less over a history of 900,000 commits).
+pub type Parents = smallvec::SmallVec<[u32; 2]>;
+
 #[derive(Debug, Clone, Default)]
 pub struct Commit {
     /// Author time, seconds since the epoch.
@@ -33,7 +37,7 @@ pub struct Commit {
     pub commit_time: i64,
     /// Indices into [`Graph::commits`]; parents outside a shallow clone's
     /// history are left out.
-    pub parents: Vec<u32>,
+    pub parents: Parents,
     /// Whether the commit changes anything outside `deployments/` (against
     /// its first parent; a root commit: whether its tree has anything else).
     pub code: bool,
@@ -203,6 +207,7 @@ pub struct Scratch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use smallvec::smallvec;
 
     fn oid(n: u8) -> Oid {
         [n; 20]
@@ -222,7 +227,7 @@ mod tests {
             oid(2),
             Commit {
                 commit_time: 2,
-                parents: vec![a],
+                parents: smallvec![a],
                 ..Default::default()
             },
         );
@@ -230,7 +235,7 @@ mod tests {
             oid(3),
             Commit {
                 commit_time: 3,
-                parents: vec![b],
+                parents: smallvec![b],
                 ..Default::default()
             },
         );
@@ -238,7 +243,7 @@ mod tests {
             oid(4),
             Commit {
                 commit_time: 4,
-                parents: vec![a],
+                parents: smallvec![a],
                 ..Default::default()
             },
         );
@@ -246,7 +251,7 @@ mod tests {
             oid(5),
             Commit {
                 commit_time: 5,
-                parents: vec![c, d],
+                parents: smallvec![c, d],
                 ..Default::default()
             },
         );
@@ -280,7 +285,7 @@ mod tests {
         g2.add(
             oid(6),
             Commit {
-                parents: vec![1],
+                parents: smallvec![1],
                 ..Default::default()
             },
         );

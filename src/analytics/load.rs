@@ -323,13 +323,11 @@ fn audit_facts(
 ) -> (Vec<AuditEntry>, Vec<AuditEntry>) {
     let g = &walk.graph;
     let mut versions: HashMap<&str, Versions> = HashMap::new();
-    for (i, changes) in walk.changes.iter().enumerate() {
-        for (path, blob) in changes {
-            versions
-                .entry(path.as_str())
-                .or_default()
-                .push((i as u32, Version::Blob(*blob)));
-        }
+    for (i, (path, blob)) in &walk.changes {
+        versions
+            .entry(path.as_str())
+            .or_default()
+            .push((*i, Version::Blob(*blob)));
     }
     // Tool commits name a record id: its path(s) at `rev`. A tool commit for
     // a record no longer at `rev` changes no path the audit reads (a
@@ -339,8 +337,7 @@ fn audit_facts(
         paths_of_id.entry(r.id.as_str()).or_default().push(path);
     }
     let mut exact: HashSet<&str> = HashSet::new();
-    for (i, t) in walk.tool.iter().enumerate() {
-        let Some(t) = t else { continue };
+    for (i, t) in &walk.tool {
         let Some(paths) = paths_of_id.get(t.id.as_str()) else {
             continue;
         };
@@ -351,7 +348,7 @@ fn audit_facts(
             versions
                 .entry(path)
                 .or_default()
-                .push((i as u32, Version::Tool(t.action)));
+                .push((*i, Version::Tool(t.action)));
         }
     }
     let oid_of: Vec<Oid> = {

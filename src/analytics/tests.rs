@@ -215,7 +215,7 @@ fn negative_lead_times_are_dropped() {
         graph::Commit {
             author_time: 2_000_000_000,
             commit_time: 1,
-            parents: vec![c0],
+            parents: smallvec::smallvec![c0],
             code: true,
             touches: 0,
         },

@@ -3,7 +3,6 @@
 //! nothing is diffed with a pathspec.
 
 use rayon::prelude::*;
-use std::collections::HashMap;
 
 use super::Repo;
 use crate::analytics::graph::{Commit, Graph, Oid};
@@ -87,30 +86,29 @@ pub fn tool_change(summary: &[u8]) -> Option<ToolChange> {
 #[derive(Debug, Default)]
 pub struct Walk {
     pub graph: Graph,
-    /// Record-file changes of each commit (indexed like `graph.commits`),
-    /// found by comparing trees; empty for a trusted tool commit.
-    pub changes: Vec<Vec<FileChange>>,
-    /// The record a trusted tool commit changed (indexed like
-    /// `graph.commits`; None for every other commit).
-    pub tool: Vec<Option<ToolChange>>,
+    /// Record-file changes found by comparing trees, by commit index (as in
+    /// `graph.commits`), in commit order; none for a trusted tool commit.
+    pub changes: Vec<(u32, FileChange)>,
+    /// The record each trusted tool commit changed, by commit index.
+    pub tool: Vec<(u32, ToolChange)>,
     pub shallow: bool,
 }
 
 /// A commit as read in the first pass.
+/// Kept small: 900,000 of these are held while the trees are compared.
 struct Raw {
-    oid: git2::Oid,
     tree: git2::Oid,
-    parents: Vec<git2::Oid>,
+    parents: smallvec::SmallVec<[git2::Oid; 1]>,
     author_time: i64,
     commit_time: i64,
     /// The record a single-record tool commit names (one parent only).
-    tool: Option<ToolChange>,
+    tool: Option<Box<ToolChange>>,
 }
 
 /// The fields of a raw commit object the walk needs.
 struct CommitFields<'a> {
     tree: git2::Oid,
-    parents: Vec<git2::Oid>,
+    parents: smallvec::SmallVec<[git2::Oid; 1]>,
     author_time: i64,
     commit_time: i64,
     /// The first line of the message.
@@ -129,7 +127,7 @@ fn parse_commit(data: &[u8]) -> Option<CommitFields<'_>> {
         text.split_ascii_whitespace().next()?.parse().ok()
     };
     let mut tree = None;
-    let mut parents = Vec::new();
+    let mut parents = smallvec::SmallVec::new();
     let (mut author_time, mut commit_time) = (None, None);
     let mut rest = data;
     loop {
@@ -215,45 +213,49 @@ impl Repo {
     /// first, then the new ones.
     pub fn walk_history(&self, tip: &str, prefixes: &[String], base: Option<Walk>) -> Result<Walk> {
         let repo = &self.inner;
-        let mut raws: Vec<Raw> = Vec::new();
-        let mut seen: std::collections::HashSet<git2::Oid> = std::collections::HashSet::new();
         let started = std::time::Instant::now();
+        let base_len = base.as_ref().map_or(0, |b| b.graph.commits.len());
+        let mut walk = base.unwrap_or_default();
+        walk.shallow = repo.is_shallow();
+        walk.graph.prefixes = prefixes.iter().take(64).cloned().collect();
+        // Each new commit gets its index in `graph.index` as it is read (the
+        // one map of ids: no second set of what was seen).
+        let mut raws: Vec<Raw> = Vec::new();
+        let mut missing: std::collections::HashSet<git2::Oid> = std::collections::HashSet::new();
         let mut stack = vec![git2::Oid::from_str(tip)?];
         // Raw commit objects, parsed here: a commit object of libgit2 costs
         // a second parse and several allocations (PERF-NOTES 4).
         let odb = repo.odb()?;
-        let known = |oid: &git2::Oid| {
-            base.as_ref()
-                .and_then(|b| b.graph.index.get(&raw_oid(*oid)).copied())
-        };
         while let Some(oid) = stack.pop() {
-            if !seen.insert(oid) || known(&oid).is_some() {
+            let key = raw_oid(oid);
+            if walk.graph.index.contains_key(&key) || missing.contains(&oid) {
                 continue;
             }
             // A parent cut off by a shallow clone is not in the repository.
-            let Ok(object) = odb.read(oid) else {
-                continue;
-            };
-            let Some(c) = (object.kind() == git2::ObjectType::Commit)
-                .then(|| parse_commit(object.data()))
-                .flatten()
+            let Some(c) = odb
+                .read(oid)
+                .ok()
+                .filter(|o| o.kind() == git2::ObjectType::Commit)
+                .and_then(|o| {
+                    parse_commit(o.data()).map(|c| Raw {
+                        tool: if c.parents.len() == 1 {
+                            tool_change(c.summary).map(Box::new)
+                        } else {
+                            None
+                        },
+                        tree: c.tree,
+                        parents: c.parents,
+                        author_time: c.author_time,
+                        commit_time: c.commit_time,
+                    })
+                })
             else {
+                missing.insert(oid);
                 continue;
             };
+            walk.graph.index.insert(key, (base_len + raws.len()) as u32);
             stack.extend(c.parents.iter().rev().copied());
-            let tool = if c.parents.len() == 1 {
-                tool_change(c.summary)
-            } else {
-                None
-            };
-            raws.push(Raw {
-                oid,
-                tree: c.tree,
-                parents: c.parents,
-                author_time: c.author_time,
-                commit_time: c.commit_time,
-                tool,
-            });
+            raws.push(c);
         }
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
             eprintln!(
@@ -262,27 +264,17 @@ impl Repo {
                 raws.len()
             );
         }
-        drop(seen);
         drop(stack);
-        let base_len = base.as_ref().map_or(0, |b| b.graph.commits.len());
-        let mut walk = base.unwrap_or_default();
-        walk.shallow = repo.is_shallow();
-        walk.graph.prefixes = prefixes.iter().take(64).cloned().collect();
-        // Indices of the new commits continue after the base's.
-        let index: HashMap<git2::Oid, u32> = raws
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.oid, (base_len + i) as u32))
-            .collect();
+        let index = &walk.graph.index;
         // The first parent's tree: a new commit's, else (a commit of the
         // base, at the boundary) read once.
         let parent_trees: Vec<Option<git2::Oid>> = raws
             .iter()
             .map(|r| {
                 let p = r.parents.first()?;
-                match index.get(p) {
-                    Some(i) => Some(raws[*i as usize - base_len].tree),
-                    None => repo.find_commit(*p).ok().map(|c| c.tree_id()),
+                match index.get(&raw_oid(*p)) {
+                    Some(&i) if i as usize >= base_len => Some(raws[i as usize - base_len].tree),
+                    _ => repo.find_commit(*p).ok().map(|c| c.tree_id()),
                 }
             })
             .collect();
@@ -321,9 +313,8 @@ impl Repo {
         let diffs = diffs?;
         drop(parent_trees);
         walk.graph.commits.reserve(raws.len());
-        walk.changes.reserve(raws.len());
-        walk.tool.reserve(raws.len());
-        for (r, d) in raws.into_iter().zip(diffs) {
+        for (n, (r, d)) in raws.into_iter().zip(diffs).enumerate() {
+            let i = (base_len + n) as u32;
             let Compared {
                 code,
                 touches,
@@ -333,25 +324,19 @@ impl Repo {
             let parents = r
                 .parents
                 .iter()
-                .filter_map(|p| {
-                    index
-                        .get(p)
-                        .copied()
-                        .or_else(|| walk.graph.index.get(&raw_oid(*p)).copied())
-                })
+                .filter_map(|p| walk.graph.index.get(&raw_oid(*p)).copied())
                 .collect();
-            walk.graph.add(
-                raw_oid(r.oid),
-                Commit {
-                    author_time: r.author_time,
-                    commit_time: r.commit_time,
-                    parents,
-                    code,
-                    touches,
-                },
-            );
-            walk.changes.push(changes);
-            walk.tool.push(if trusted { r.tool } else { None });
+            walk.graph.commits.push(Commit {
+                author_time: r.author_time,
+                commit_time: r.commit_time,
+                parents,
+                code,
+                touches,
+            });
+            walk.changes.extend(changes.into_iter().map(|c| (i, c)));
+            if let (true, Some(t)) = (trusted, r.tool) {
+                walk.tool.push((i, *t));
+            }
         }
         Ok(walk)
     }
