@@ -105,8 +105,18 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
                 let (mine, other) = (repo.reopen()?, repo.reopen()?);
                 let (at, paths) = (&rev, &prefixes);
                 let (files, walk) = rayon::join(
-                    move || files_at(&mine, at, known),
-                    move || other.walk_history(at, paths, base),
+                    move || {
+                        let started = std::time::Instant::now();
+                        let files = files_at(&mine, at, known);
+                        Stopwatch::note("records at rev", started);
+                        files
+                    },
+                    move || {
+                        let started = std::time::Instant::now();
+                        let walk = other.walk_history(at, paths, base);
+                        Stopwatch::note("history walk", started);
+                        walk
+                    },
                 );
                 let (files, walk) = (files?, walk?);
                 clock.lap("records at rev and history walk");
@@ -548,6 +558,13 @@ impl Stopwatch {
         Stopwatch {
             on: std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some(),
             last: std::cell::Cell::new(std::time::Instant::now()),
+        }
+    }
+
+    /// A stage that ran beside another (its own time, not a lap).
+    fn note(what: &str, started: std::time::Instant) {
+        if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
+            eprintln!("timing:   {what}: {:.3} s", started.elapsed().as_secs_f64());
         }
     }
 
