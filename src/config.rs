@@ -104,8 +104,6 @@ impl Config {
         Ok(config)
     }
 
-
-
     /// Rejects a `[gitops]` section that could never record a deployment
     /// (no service, a name that is not a slug, a branch whose environment
     /// could never be one), naming the file and line that set it.
@@ -309,7 +307,6 @@ impl GitopsOrigins {
         }
     }
 }
-
 
 /// Phases are slugs (at least one); `record_path` stays inside the folder.
 fn check_values(
