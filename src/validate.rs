@@ -139,17 +139,16 @@ pub fn check_one(source: &Source, options: &Options) -> Option<(Vec<Problem>, Op
             ),
         ),
     }
-    // Required fields, each reported, before the typed view (which stops at
-    // the first).
-    let mut missing = false;
+    // Required fields, each reported; the checks below skip what is missing.
+    let mut unreadable: Vec<&str> = Vec::new();
     for key in ["id", "service", "environment", "status", "started_at"] {
         match doc.get(key) {
             None | Some(Value::Null) => {
-                missing = true;
+                unreadable.push(key);
                 push(1, "missing", format!("`{key}` is missing"));
             }
             Some(Value::Array(_) | Value::Object(_)) => {
-                missing = true;
+                unreadable.push(key);
                 push(
                     line_of(key),
                     "field",
@@ -157,7 +156,7 @@ pub fn check_one(source: &Source, options: &Options) -> Option<(Vec<Problem>, Op
                 );
             }
             Some(v) if crate::yaml::scalar_text(v).trim().is_empty() => {
-                missing = true;
+                unreadable.push(key);
                 push(line_of(key), "missing", format!("`{key}` is empty"));
             }
             Some(_) => {}
@@ -174,91 +173,274 @@ pub fn check_one(source: &Source, options: &Options) -> Option<(Vec<Problem>, Op
             }
         }
     }
-    if missing {
-        return Some((problems, None));
+    let (fields, clean) = Fields::read(&doc, &unreadable, &line_of, &mut push);
+    // The typed view stays the judge of what the other commands can read:
+    // should it refuse a record the lenient reading passed, say so.
+    if clean && unreadable.is_empty() {
+        if let Err(e) = Record::from_document(&doc) {
+            push(
+                line_of(&e.key),
+                "field",
+                format!("`{}` {}", e.key, e.message),
+            );
+        }
     }
-    let record = match Record::from_document(&doc) {
-        Ok(r) => r,
-        Err(e) => {
-            if e.key == "status" {
-                let words: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
-                push(
-                    line_of("status"),
-                    "status",
-                    format!("{} (use one of: {})", e.message, words.join(", ")),
-                );
-            } else {
-                push(
-                    line_of(&e.key),
+    check_id(&fields, path, &line_of, &mut push);
+    check_times(&fields, &doc, &line_of, &mut push);
+    if let (Some(hours), Some(Status::InProgress), Some(started)) =
+        (options.stale_after_hours, fields.status, fields.started_at)
+    {
+        let open = options.now - started.with_timezone(&Utc);
+        if open.num_hours() >= hours as i64 {
+            push(
+                line_of("status"),
+                "stale",
+                format!(
+                    "in progress for {} (stale after {hours}h): finish it or mark it cancelled",
+                    crate::render::regions::human_duration(open.num_seconds())
+                ),
+            );
+        }
+    }
+    let id = fields.id.map(|id| (id, line_of("id")));
+    Some((problems, id))
+}
+
+type Time = DateTime<FixedOffset>;
+
+/// The fields the checks read, each read on its own: unlike
+/// [`Record::from_document`], which stops at the first bad field, one bad
+/// field here only leaves out the checks that need it, so that a record's
+/// every problem is reported at once. None: missing or unreadable.
+#[derive(Debug, Default, PartialEq)]
+struct Fields {
+    id: Option<String>,
+    service: Option<String>,
+    environment: Option<String>,
+    status: Option<Status>,
+    started_at: Option<Time>,
+    finished_at: Option<Time>,
+    /// `finished_at` is written, readable or not.
+    finished_set: bool,
+    duration_seconds: Option<i64>,
+    /// How many items `phases` has, readable or not (for their lines).
+    phase_items: usize,
+    phases: Vec<PhaseAt>,
+}
+
+/// A readable phase and its place in the list.
+#[derive(Debug, PartialEq)]
+struct PhaseAt {
+    index: usize,
+    name: String,
+    started_at: Time,
+    finished_at: Option<Time>,
+    duration_seconds: Option<i64>,
+}
+
+impl Fields {
+    /// Reads what it can, reporting each unreadable field, and whether there
+    /// was none; `unreadable`: required keys reported already (missing,
+    /// empty, not a scalar).
+    fn read(
+        doc: &Document,
+        unreadable: &[&str],
+        line_of: &dyn Fn(&str) -> usize,
+        report: &mut dyn FnMut(usize, &'static str, String),
+    ) -> (Fields, bool) {
+        let mut clean = true;
+        let mut push = |line: usize, kind: &'static str, message: String| {
+            clean = false;
+            report(line, kind, message);
+        };
+        let d = doc.data();
+        // As Record::from_document reads text: `id: 1.10` is "1.10".
+        let text = |key: &str| -> Option<String> {
+            if unreadable.contains(&key) {
+                return None;
+            }
+            match d.get(key)? {
+                Value::Number(_) | Value::Bool(_) => doc
+                    .raw(key)
+                    .and_then(crate::yaml::raw_plain_scalar)
+                    .or_else(|| Some(crate::yaml::scalar_text(&d[key]))),
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            }
+        };
+        let mut f = Fields {
+            id: text("id"),
+            service: text("service"),
+            environment: text("environment"),
+            ..Fields::default()
+        };
+        if let Some(word) = text("status") {
+            match word.parse::<Status>() {
+                Ok(s) => f.status = Some(s),
+                Err(e) => {
+                    let words: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+                    push(
+                        line_of("status"),
+                        "status",
+                        format!("{e} (use one of: {})", words.join(", ")),
+                    );
+                }
+            }
+        }
+        let mut time = |key: &str, value: Option<&Value>, line: usize| match read_time(value) {
+            Ok(t) => t,
+            Err(why) => {
+                push(line, "field", format!("`{key}` {why}"));
+                None
+            }
+        };
+        if !unreadable.contains(&"started_at") {
+            f.started_at = time("started_at", d.get("started_at"), line_of("started_at"));
+        }
+        f.finished_at = time("finished_at", d.get("finished_at"), line_of("finished_at"));
+        f.finished_set = !matches!(d.get("finished_at"), None | Some(Value::Null));
+        match d.get("duration_seconds") {
+            None | Some(Value::Null) => {}
+            Some(v) => match v.as_i64() {
+                Some(n) => f.duration_seconds = Some(n),
+                None => push(
+                    line_of("duration_seconds"),
                     "field",
-                    format!("`{}` {}", e.key, e.message),
-                );
-            }
-            let id = doc
-                .get("id")
-                .map(|v| (crate::yaml::scalar_text(v), line_of("id")));
-            return Some((problems, id));
+                    "`duration_seconds` is not a whole number of seconds".into(),
+                ),
+            },
         }
-    };
-    check_id(&record, path, &line_of, &mut push);
-    check_times(&record, &doc, &line_of, &mut push);
-    if let Some(hours) = options.stale_after_hours {
-        if record.status == Status::InProgress {
-            let open = options.now - record.started_at.with_timezone(&Utc);
-            if open.num_hours() >= hours as i64 {
-                push(
-                    line_of("status"),
-                    "stale",
-                    format!(
-                        "in progress for {} (stale after {hours}h): finish it or mark it cancelled",
-                        crate::render::regions::human_duration(open.num_seconds())
-                    ),
-                );
-            }
+        if !matches!(d.get("git"), None | Some(Value::Null | Value::Object(_))) {
+            push(line_of("git"), "field", "`git` is not a mapping".into());
         }
+        match d.get("phases") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                f.phase_items = items.len();
+                for (index, item) in items.iter().enumerate() {
+                    let line = phase_line(doc, items.len(), index, line_of);
+                    let problem = |why: String| format!("`phases` {why}");
+                    let Value::Object(p) = item else {
+                        push(
+                            line,
+                            "field",
+                            problem(format!("item {} is not a mapping", index + 1)),
+                        );
+                        continue;
+                    };
+                    let name = match p.get("name") {
+                        None | Some(Value::Null | Value::Array(_) | Value::Object(_)) => {
+                            push(
+                                line,
+                                "field",
+                                problem(format!("item {} has no name", index + 1)),
+                            );
+                            continue;
+                        }
+                        Some(v) => crate::yaml::scalar_text(v),
+                    };
+                    let started = read_time(p.get("started_at"));
+                    let finished = read_time(p.get("finished_at"));
+                    for why in [&started, &finished]
+                        .into_iter()
+                        .filter_map(|t| t.as_ref().err())
+                    {
+                        push(line, "field", problem(why.clone()));
+                    }
+                    let (Ok(started), Ok(finished_at)) = (started, finished) else {
+                        continue;
+                    };
+                    let Some(started_at) = started else {
+                        push(
+                            line,
+                            "field",
+                            problem(format!("phase `{name}` has no started_at")),
+                        );
+                        continue;
+                    };
+                    f.phases.push(PhaseAt {
+                        index,
+                        name,
+                        started_at,
+                        finished_at,
+                        duration_seconds: p.get("duration_seconds").and_then(Value::as_i64),
+                    });
+                }
+            }
+            Some(_) => push(line_of("phases"), "field", "`phases` is not a list".into()),
+        }
+        (f, clean)
     }
-    Some((problems, Some((record.id.clone(), line_of("id")))))
+}
+
+/// A time field as Record::from_document reads it; Err: why it cannot be.
+fn read_time(value: Option<&Value>) -> Result<Option<Time>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => record::parse_time(s)
+            .map(Some)
+            .map_err(|_| format!("`{s}` is not an RFC 3339 time with an offset")),
+        Some(other) => Err(format!("`{other}` is not an RFC 3339 time")),
+    }
+}
+
+/// The line of phase `index` of `items`: each phase is one line of a block
+/// list in records the tool writes; else the line of `phases`.
+fn phase_line(
+    doc: &Document,
+    items: usize,
+    index: usize,
+    line_of: &dyn Fn(&str) -> usize,
+) -> usize {
+    let phases_line = line_of("phases");
+    match doc.raw("phases") {
+        Some(raw) if raw.lines().count() > items => phases_line + 1 + index,
+        _ => phases_line,
+    }
 }
 
 /// The id's shape, and that the file is named after it.
 fn check_id(
-    r: &Record,
+    f: &Fields,
     path: &str,
     line_of: &dyn Fn(&str) -> usize,
     push: &mut dyn FnMut(usize, &'static str, String),
 ) {
-    let base = format!(
-        "DEP-{}-{}-{}",
-        r.started_at.with_timezone(&Utc).format("%Y-%m-%d-%H-%M"),
-        r.service,
-        r.environment
-    );
+    let Some(id) = &f.id else { return };
     // A name that is not a slug is reported already; an id built from it
-    // would only repeat that.
-    let slugs = record::is_slug(&r.service) && record::is_slug(&r.environment);
-    let suffix_ok = !slugs
-        || r.id
-            .strip_prefix(&base)
-            .is_some_and(|rest| rest.is_empty() || is_collision_suffix(rest));
-    if !suffix_ok {
-        push(
-            line_of("id"),
-            "id",
-            format!(
-                "id `{}` does not match its start time, service and environment (expected `{base}`)",
-                r.id
-            ),
+    // would only repeat that. Without a readable start time there is no
+    // shape to compare with.
+    if let (Some(started), Some(service), Some(environment)) =
+        (f.started_at, &f.service, &f.environment)
+    {
+        let base = format!(
+            "DEP-{}-{service}-{environment}",
+            started.with_timezone(&Utc).format("%Y-%m-%d-%H-%M"),
         );
+        let slugs = record::is_slug(service) && record::is_slug(environment);
+        let suffix_ok = !slugs
+            || id
+                .strip_prefix(&base)
+                .is_some_and(|rest| rest.is_empty() || is_collision_suffix(rest));
+        if !suffix_ok {
+            push(
+                line_of("id"),
+                "id",
+                format!(
+                    "id `{id}` does not match its start time, service and environment (expected `{base}`)"
+                ),
+            );
+        }
     }
     let stem = Path::new(path)
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or_default();
-    if stem != r.id {
+    if stem != id {
         push(
             line_of("id"),
             "id",
-            format!("id `{}` differs from the file name `{stem}.md`", r.id),
+            format!("id `{id}` differs from the file name `{stem}.md`"),
         );
     }
 }
@@ -274,46 +456,37 @@ fn is_collision_suffix(rest: &str) -> bool {
 
 /// started ≤ each phase's start ≤ its finish ≤ the next phase's start ≤
 /// finished; durations agree with the times; the status agrees with
-/// `finished_at`.
+/// `finished_at`. Each check needs its fields readable.
 fn check_times(
-    r: &Record,
+    f: &Fields,
     doc: &Document,
     line_of: &dyn Fn(&str) -> usize,
     push: &mut dyn FnMut(usize, &'static str, String),
 ) {
-    let t = |d: DateTime<FixedOffset>| d.to_rfc3339();
-    let phases_line = line_of("phases");
-    // Each phase is one line of a block list in records the tool writes.
-    let phase_line = |i: usize| match doc.raw("phases") {
-        Some(raw) if raw.lines().count() > r.phases.len() => phases_line + 1 + i,
-        _ => phases_line,
-    };
-    match (r.status, r.finished_at) {
-        (Status::InProgress, Some(_)) => push(
+    let t = |d: Time| d.to_rfc3339();
+    let is_final = f.status.is_some_and(Status::is_final);
+    match f.status {
+        Some(Status::InProgress) if f.finished_set => push(
             line_of("finished_at"),
             "status",
             "status is in-progress but `finished_at` is set".into(),
         ),
-        (s, None) if s.is_final() => push(
+        Some(s) if s.is_final() && !f.finished_set => push(
             line_of("status"),
             "missing",
             format!("status is {s} but `finished_at` is missing"),
         ),
         _ => {}
     }
-    if let Some(f) = r.finished_at {
-        if f < r.started_at {
+    if let (Some(fin), Some(start)) = (f.finished_at, f.started_at) {
+        if fin < start {
             push(
                 line_of("finished_at"),
                 "time",
-                format!(
-                    "finished_at {} is before started_at {}",
-                    t(f),
-                    t(r.started_at)
-                ),
+                format!("finished_at {} is before started_at {}", t(fin), t(start)),
             );
-        } else if let Some(d) = r.duration_seconds {
-            let expected = (f - r.started_at).num_seconds();
+        } else if let Some(d) = f.duration_seconds {
+            let expected = (fin - start).num_seconds();
             if (d - expected).abs() > 1 {
                 push(
                     line_of("duration_seconds"),
@@ -323,7 +496,7 @@ fn check_times(
             }
         }
     }
-    if let Some(d) = r.duration_seconds {
+    if let Some(d) = f.duration_seconds {
         if d < 0 {
             push(
                 line_of("duration_seconds"),
@@ -332,38 +505,37 @@ fn check_times(
             );
         }
     }
-    let mut previous = r.started_at;
-    let mut previous_what = "started_at".to_string();
-    for (i, p) in r.phases.iter().enumerate() {
-        let line = phase_line(i);
-        if p.started_at < previous {
+    // The latest time so far and what it is.
+    let mut previous = f.started_at.map(|s| (s, "started_at".to_string()));
+    for p in &f.phases {
+        let line = phase_line(doc, f.phase_items, p.index, line_of);
+        if let Some((prev, what)) = previous.as_ref().filter(|(prev, _)| p.started_at < *prev) {
             push(
                 line,
                 "time",
                 format!(
-                    "phase `{}` starts at {}, before {previous_what} {}",
+                    "phase `{}` starts at {}, before {what} {}",
                     p.name,
                     t(p.started_at),
-                    t(previous)
+                    t(*prev)
                 ),
             );
         }
-        previous = p.started_at;
-        previous_what = format!("phase `{}` started", p.name);
-        if let Some(f) = p.finished_at {
-            if f < p.started_at {
+        previous = Some((p.started_at, format!("phase `{}` started", p.name)));
+        if let Some(fin) = p.finished_at {
+            if fin < p.started_at {
                 push(
                     line,
                     "time",
                     format!(
                         "phase `{}` finishes at {}, before it starts at {}",
                         p.name,
-                        t(f),
+                        t(fin),
                         t(p.started_at)
                     ),
                 );
             } else if let Some(d) = p.duration_seconds {
-                let expected = (f - p.started_at).num_seconds();
+                let expected = (fin - p.started_at).num_seconds();
                 if (d - expected).abs() > 1 {
                     push(
                         line,
@@ -375,9 +547,11 @@ fn check_times(
                     );
                 }
             }
-            previous = previous.max(f);
-            previous_what = format!("phase `{}` finished", p.name);
-        } else if i + 1 < r.phases.len() || r.status.is_final() {
+            // A finish before the start (reported above) is not the latest.
+            if fin >= p.started_at {
+                previous = Some((fin, format!("phase `{}` finished", p.name)));
+            }
+        } else if p.index + 1 < f.phase_items || is_final {
             push(
                 line,
                 "time",
@@ -388,16 +562,12 @@ fn check_times(
             );
         }
     }
-    if let Some(f) = r.finished_at {
-        if f < previous && f >= r.started_at {
+    if let (Some(fin), Some((prev, what))) = (f.finished_at, &previous) {
+        if fin < *prev && f.started_at.is_none_or(|s| fin >= s) {
             push(
                 line_of("finished_at"),
                 "time",
-                format!(
-                    "finished_at {} is before {previous_what} {}",
-                    t(f),
-                    t(previous)
-                ),
+                format!("finished_at {} is before {what} {}", t(fin), t(*prev)),
             );
         }
     }
@@ -468,6 +638,7 @@ mod tests {
 
     #[test]
     fn missing_fields_are_all_reported() {
+        // And what can be checked without them.
         let text = "---\nschema: 1\nid: DEP-x\nstatus: success\n---\n";
         let r = check_all(&[src("DEP-x.md", text)], &opts());
         let messages: Vec<&str> = r.problems.iter().map(|p| p.message.as_str()).collect();
@@ -476,7 +647,48 @@ mod tests {
             [
                 "`service` is missing",
                 "`environment` is missing",
-                "`started_at` is missing"
+                "`started_at` is missing",
+                "status is success but `finished_at` is missing"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_lenient_reading_agrees_with_the_record() {
+        let doc = Document::parse(GOOD, Path::new("x.md")).expect("parses");
+        let record = Record::from_document(&doc).expect("a record");
+        let (f, clean) = Fields::read(&doc, &[], &|_| 1, &mut |_, _, m| panic!("{m}"));
+        assert!(clean);
+        assert_eq!(f.id.as_deref(), Some(record.id.as_str()));
+        assert_eq!(f.status, Some(record.status));
+        assert_eq!(f.started_at, Some(record.started_at));
+        assert_eq!(f.finished_at, record.finished_at);
+        assert_eq!(f.duration_seconds, record.duration_seconds);
+        let names: Vec<&str> = f.phases.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["planning", "execution"]);
+    }
+
+    #[test]
+    fn each_bad_phase_is_reported_on_its_line() {
+        let text = GOOD
+            .replace("status: success", "status: bogus")
+            .replace(
+                "started_at: 2025-01-15T14:35:00Z, finished_at: 2025-01-15T14:45:00Z",
+                "started_at: soon, finished_at: 2025-01-15T14:45:00Z",
+            )
+            .replace("  - { name: planning", "  - oops\n  - { name: planning");
+        let r = check_all(
+            &[src("DEP-2025-01-15-14-30-api-production.md", &text)],
+            &opts(),
+        );
+        let lines: Vec<String> = r.problems.iter().map(ToString::to_string).collect();
+        let f = "DEP-2025-01-15-14-30-api-production.md";
+        assert_eq!(
+            lines,
+            [
+                format!("{f}:6: unknown status `bogus` (use one of: in-progress, success, failed, cancelled, rolled-back)"),
+                format!("{f}:11: `phases` item 1 is not a mapping"),
+                format!("{f}:13: `phases` `soon` is not an RFC 3339 time with an offset"),
             ]
         );
     }

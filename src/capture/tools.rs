@@ -45,19 +45,23 @@ pub fn versions(tools: &[String], timeout: Duration) -> (BTreeMap<String, String
 }
 
 fn version_of(tool: &str, timeout: Duration) -> Result<String, String> {
-    let mut child = Command::new(tool)
+    let mut command = Command::new(tool);
+    command
         .args(version_args(tool))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                "not found on PATH".to_string()
-            } else {
-                e.to_string()
-            }
-        })?;
+        .stderr(Stdio::piped());
+    // Its own process group, so that a timeout can end the tool's children
+    // too (a wrapper script's `sleep`), not only the tool.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command.spawn().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            "not found on PATH".to_string()
+        } else {
+            e.to_string()
+        }
+    })?;
     // Read output on threads: a tool that fills the pipe must not deadlock,
     // and a grandchild holding the pipe open must not block us past the timeout.
     let mut stdout = child.stdout.take().expect("stdout was piped");
@@ -76,7 +80,7 @@ fn version_of(tool: &str, timeout: Duration) -> Result<String, String> {
     });
     match child.wait_timeout(timeout).map_err(|e| e.to_string())? {
         None => {
-            let _ = child.kill();
+            kill_tree(&mut child);
             let _ = child.wait();
             Err(format!("no answer within {} ms", timeout.as_millis()))
         }
@@ -91,6 +95,20 @@ fn version_of(tool: &str, timeout: Duration) -> Result<String, String> {
             parse_version(&out).ok_or_else(|| "printed no version number".to_string())
         }
     }
+}
+
+/// Kills a timed-out tool and whatever it started in its process group.
+fn kill_tree(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        use rustix::process::{kill_process_group, Pid, Signal};
+        // The group's id is the child's pid (process_group(0)); the child is
+        // not reaped yet, so the id cannot have been reused.
+        if kill_process_group(Pid::from_child(child), Signal::KILL).is_ok() {
+            return;
+        }
+    }
+    let _ = child.kill();
 }
 
 /// The first dotted number in a tool's output (`Terraform v1.6.0` → 1.6.0).

@@ -244,6 +244,9 @@ fn write_mise(root: &Path, snippet: &str, force: bool, actions: &mut Actions) ->
         tasks.set_implicit(true);
         doc.insert("tasks", toml_edit::Item::Table(tasks));
     }
+    // What follows the file's last table (a comment under it) is printed
+    // after every table, so after the added tasks: it goes before them.
+    let trailing = doc.trailing().as_str().unwrap_or_default().to_string();
     let Some(tasks) = doc
         .get_mut("tasks")
         .and_then(toml_edit::Item::as_table_like_mut)
@@ -254,8 +257,9 @@ fn write_mise(root: &Path, snippet: &str, force: bool, actions: &mut Actions) ->
         });
     };
     let mut changed = false;
-    // Added tasks go after everything else of the file, in the snippet's
-    // order, under one comment line.
+    // Whether a task went after everything else of the file: the added
+    // ones do, in the snippet's order, under one comment line.
+    let mut appended = false;
     let mut position = 1_000_000;
     for (task, item) in wanted_tasks.iter() {
         let want_run = run_of(item);
@@ -267,26 +271,43 @@ fn write_mise(root: &Path, snippet: &str, force: bool, actions: &mut Actions) ->
         };
         if matches!(outcome, Outcome::Created | Outcome::Overwritten) {
             let mut item = item.clone();
-            if let Some(table) = item.as_table_mut() {
+            // An overwritten table keeps its place and its comments.
+            let kept = match (
+                tasks.get(task).and_then(toml_edit::Item::as_table),
+                item.as_table_mut(),
+            ) {
+                (Some(have), Some(table)) if outcome == Outcome::Overwritten => {
+                    if let Some(p) = have.position() {
+                        table.set_position(p);
+                    }
+                    *table.decor_mut() = have.decor().clone();
+                    true
+                }
+                _ => false,
+            };
+            if let Some(table) = item.as_table_mut().filter(|_| !kept) {
                 table.set_position(position);
                 position += 1;
-                let prefix = if changed {
-                    "\n"
+                let prefix = if appended {
+                    "\n".to_string()
                 } else {
-                    "\n# deployment-* tasks (deploy-ledger init --mise)\n"
+                    format!("{trailing}\n# deployment-* tasks (deploy-ledger init --mise)\n")
                 };
+                appended = true;
                 table.decor_mut().set_prefix(prefix);
             }
-            match (tasks.get_mut(task), outcome) {
-                // Keep the task where the user put it.
-                (Some(have), Outcome::Overwritten) => *have = item,
-                _ => {
+            match tasks.get_mut(task) {
+                Some(have) => *have = item,
+                None => {
                     tasks.insert(task, item);
                 }
             }
             changed = true;
         }
         actions.add(format!("{name} task {task}"), outcome);
+    }
+    if appended {
+        doc.set_trailing("");
     }
     if changed {
         actions.write(path, doc.to_string(), false);

@@ -320,6 +320,58 @@ fn tool_versions_with_a_hanging_and_a_missing_tool() {
 }
 
 #[test]
+fn a_timed_out_tool_is_killed_with_its_children() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let bin = env.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let late = env.dir.path().join("late");
+    // A wrapper script whose own child outlives it unless the group is killed.
+    let tool = bin.join("wraptool");
+    std::fs::write(
+        &tool,
+        format!(
+            "#!/bin/sh\n( sleep 3; echo late > '{}' ) &\nwait\n",
+            late.display()
+        ),
+    )
+    .expect("write");
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    env.write(
+        "deployments/ledger.toml",
+        "[capture]\ntools = [\"wraptool\"]\ntimeout_ms = 200\n",
+    );
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let started = std::time::Instant::now();
+    let out = env
+        .cmd()
+        .env("PATH", &path)
+        .args(["start", "--service", "api", "--env", "staging"])
+        .output()
+        .expect("runs");
+    let took = started.elapsed();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "start waited {took:?} for the tool"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("warning: tool `wraptool` left out: no answer within 200 ms"),
+        "{out:?}"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert!(
+        !late.exists(),
+        "the tool's child kept running after start returned"
+    );
+}
+
+#[test]
 fn only_the_variables_config_names_are_copied() {
     let env = TestEnv::new();
     env.write(

@@ -150,6 +150,45 @@ fn init_mise_keeps_the_users_file() {
 }
 
 #[test]
+fn init_mise_leaves_a_trailing_comment_where_it_was() {
+    let env = TestEnv::new();
+    let mine = "[tasks]\nbuild = \"cargo build\"\n\n[tools]\n# none\n";
+    env.write("mise.toml", mine);
+    env.ok(&["init", "--mise"]);
+    let text = env.read("mise.toml");
+    assert!(
+        text.starts_with(mine),
+        "the user's part is untouched:\n{text}"
+    );
+    assert_eq!(text.matches("# none").count(), 1, "{text}");
+    assert!(
+        text.ends_with("run = \"deploy-ledger list\"\n"),
+        "the tasks come last:\n{text}"
+    );
+    env.ok(&["init", "--mise"]);
+    assert_eq!(env.read("mise.toml"), text, "second run changes nothing");
+    // --force: an overwritten task keeps its place and its comment.
+    let mine = "# my finish\n[tasks.deployment-finish]\nrun = \"echo mine\"\n\n[tools]\n# none\n";
+    env.write("mise.toml", mine);
+    env.ok(&["init", "--mise", "--force"]);
+    let text = env.read("mise.toml");
+    assert!(
+        text.starts_with("# my finish\n[tasks.deployment-finish]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[tools]\n# none\n\n# deployment-* tasks"),
+        "{text}"
+    );
+    assert!(!text.contains("echo mine"), "{text}");
+    assert_eq!(
+        text.matches("[tasks.deployment-finish]").count(),
+        1,
+        "{text}"
+    );
+}
+
+#[test]
 fn init_mise_uses_a_hidden_mise_toml() {
     let env = TestEnv::new();
     env.write(".mise.toml", "[env]\nA = \"1\"\n");

@@ -92,7 +92,7 @@ fn every_problem_is_one_line_with_path_and_line() {
         "the good record has no problem:\n{stdout}"
     );
     assert!(
-        stderr.starts_with("error: 12 problems in 8 records checked\nhint: "),
+        stderr.starts_with("error: 14 problems in 8 records checked\nhint: "),
         "{stderr}"
     );
     insta::assert_snapshot!(stdout);
@@ -243,5 +243,44 @@ fn named_files_are_checked_against_the_others_ids() {
     assert!(
         err.contains("deployments/checklists/nope.md is not a record file at HEAD"),
         "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_status_or_start_time_hides_no_other_problem() {
+    let env = TestEnv::new();
+    let status = format!("{DIR}/wrong-name.md");
+    env.write(
+        &status,
+        "---\nschema: 1\nid: DEP-2025-01-12-08-00-api-production\nservice: api\nenvironment: Prod\nstatus: bogus\nstarted_at: 2025-01-12T08:00:00Z\nfinished_at: 2025-01-12T07:00:00Z\nduration_seconds: soon\nphases:\n  - { name: planning, started_at: 2025-01-12T08:10:00Z, finished_at: 2025-01-12T08:05:00Z }\n---\n",
+    );
+    let start = format!("{DIR}/other-name.md");
+    env.write(
+        &start,
+        "---\nschema: 1\nid: DEP-2025-01-12-09-00-api-production\nservice: api\nenvironment: production\nstatus: success\nstarted_at: 2025-13-45T99:00:00Z\nfinished_at: 2025-01-12T09:30:00Z\nphases:\n  - { name: planning, started_at: 2025-01-12T09:10:00Z, finished_at: 2025-01-12T09:05:00Z }\n  - { name: execution, started_at: 2025-01-12T09:00:00Z }\n---\n",
+    );
+    let out = env.run(&["validate", &status, &start]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "\
+{status}:3: id `DEP-2025-01-12-08-00-api-production` differs from the file name `wrong-name.md`
+{status}:5: environment `Prod` is not a slug (a-z, 0-9, `.`, `_`, `-`; at most 64)
+{status}:6: unknown status `bogus` (use one of: in-progress, success, failed, cancelled, rolled-back)
+{status}:8: finished_at 2025-01-12T07:00:00+00:00 is before started_at 2025-01-12T08:00:00+00:00
+{status}:9: `duration_seconds` is not a whole number of seconds
+{status}:11: phase `planning` finishes at 2025-01-12T08:05:00+00:00, before it starts at 2025-01-12T08:10:00+00:00
+{start}:3: id `DEP-2025-01-12-09-00-api-production` differs from the file name `other-name.md`
+{start}:7: `started_at` `2025-13-45T99:00:00Z` is not an RFC 3339 time with an offset
+{start}:10: phase `planning` finishes at 2025-01-12T09:05:00+00:00, before it starts at 2025-01-12T09:10:00+00:00
+{start}:11: phase `execution` starts at 2025-01-12T09:00:00+00:00, before phase `planning` started 2025-01-12T09:10:00+00:00
+{start}:11: phase `execution` has no finished_at but is not the open phase
+"
+        )
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("11 problems in 2 records checked"),
+        "{out:?}"
     );
 }
