@@ -25,7 +25,7 @@ command -v hyperfine >/dev/null || { echo "analytics.sh: needs hyperfine (cargo 
 
 repo_for() {
     case "$1" in
-    *[!0-9]*) echo "$1" ;;
+    *[!0-9]*) (cd "$1" && pwd) ;;
     *)
         local dir=$root/bench/out/ledger-$1-s42
         if [ ! -d "$dir/.git" ]; then
@@ -39,7 +39,9 @@ repo_for() {
 median() { python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$@"; }
 
 printf '%-28s %9s %9s %9s %9s %8s %8s %8s %9s\n' repo "git log" cold warm cache cold/git warm/git cache/git "peak MB"
+start=$(pwd)
 for arg in "$@"; do
+    cd "$start"
     repo=$(repo_for "$arg")
     cd "$repo"
     out=$(mktemp)

@@ -657,18 +657,7 @@ fn shallow_and_bare_clones() {
     ]);
     git(&["clone", "-q", "--bare", &url, &bare.to_string_lossy()]);
     let run = |dir: &std::path::Path, args: &[&str]| {
-        let out = b
-            .env
-            .cmd()
-            .current_dir(dir)
-            .args(args)
-            .output()
-            .expect("runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = crate::env::succeeds(b.env.cmd().current_dir(dir).args(args));
         String::from_utf8(out.stdout).expect("utf-8")
     };
     // Depth 3: D6's record commit, C6, the removal of X. Of the 7 production
@@ -1041,17 +1030,7 @@ fn the_report_memo_serves_only_unchanged_reports() {
     let run = |env: &TestEnv, args: &[&str]| -> (Value, String) {
         let mut all = vec!["analytics", "--format", "json"];
         all.extend_from_slice(args);
-        let out = env
-            .cmd()
-            .env("DEPLOY_LEDGER_TIMINGS", "1")
-            .args(&all)
-            .output()
-            .expect("runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = crate::env::succeeds(env.cmd().env("DEPLOY_LEDGER_TIMINGS", "1").args(&all));
         let json = serde_json::from_slice(&out.stdout).expect("json");
         (json, String::from_utf8_lossy(&out.stderr).into_owned())
     };

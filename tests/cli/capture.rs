@@ -412,15 +412,7 @@ fn operator_follows_git_config_global_then_the_os_account() {
         for (k, v) in vars {
             cmd.env(k, v);
         }
-        let out = cmd
-            .args(["start", "--service", service])
-            .output()
-            .expect("runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::env::succeeds(cmd.args(["start", "--service", service]));
         let path = env
             .records()
             .into_iter()

@@ -8,12 +8,7 @@ fn first_phase(env: &TestEnv, vars: &[(&str, &str)], service: &str) -> String {
     for (k, v) in vars {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::env::succeeds(&mut cmd);
     let id = format!("DEP-2025-01-15-14-30-{service}-staging");
     let v: serde_json::Value =
         serde_json::from_str(&env.ok(&["show", &id, "--json"])).expect("json");
@@ -50,17 +45,11 @@ fn precedence_user_then_repo_then_variables_then_flags() {
     env.at("2025-01-15T16:00:00Z");
     assert!(env.ok(&["status"]).contains("STALE (>1h)"));
     // Flags over variables.
-    let out = env
-        .cmd()
-        .env("DEPLOY_LEDGER_COMMIT", "false")
-        .env("DEPLOY_LEDGER_ENV", "staging")
-        .args(["start", "--service", "d", "--env", "production", "--commit"])
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::env::succeeds(
+        env.cmd()
+            .env("DEPLOY_LEDGER_COMMIT", "false")
+            .env("DEPLOY_LEDGER_ENV", "staging")
+            .args(["start", "--service", "d", "--env", "production", "--commit"]),
     );
     let log = env.git(&["log", "-1", "--format=%s"]);
     assert_eq!(

@@ -203,17 +203,14 @@ fn a_linked_work_tree_has_its_own_answer() {
         "other",
     ]);
     let start_in_linked = || {
-        let out = env
-            .cmd()
-            .current_dir(&wt)
-            .args(["start", "--service", "api", "--env", "staging", "--force"])
-            .output()
-            .expect("runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = crate::env::succeeds(env.cmd().current_dir(&wt).args([
+            "start",
+            "--service",
+            "api",
+            "--env",
+            "staging",
+            "--force",
+        ]));
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let (_, rest) = stdout.split_once('(').expect("a path");
         let path = rest.split_once(')').expect("a path").0.to_string();

@@ -7,6 +7,17 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+/// Runs `cmd`, asserting that it succeeds (its stderr in the failure).
+pub fn succeeds(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
     /// The repository the commands run in.

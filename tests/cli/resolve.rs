@@ -33,16 +33,10 @@ fn the_order_of_resolution() {
     env.ok(&["phase", "execution"]);
     assert_eq!(open_phase(&env, WEB), "execution");
     // DEPLOY_LEDGER_ID beats the pointer.
-    let out = env
-        .cmd()
-        .env("DEPLOY_LEDGER_ID", API)
-        .args(["phase", "execution"])
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::env::succeeds(
+        env.cmd()
+            .env("DEPLOY_LEDGER_ID", API)
+            .args(["phase", "execution"]),
     );
     assert_eq!(open_phase(&env, API), "execution");
     // --service/--env beat DEPLOY_LEDGER_ID.
