@@ -265,27 +265,31 @@ fn environment_precedence() {
     assert_eq!(env_of(&[], &[], "e"), "development", "else development");
 }
 
+/// Puts executable scripts `(name, text)` in a folder of their own, names
+/// them in `[capture] tools` with `timeout_ms`, and runs `start` with that
+/// folder first on PATH; returns the output and how long it took.
 #[cfg(unix)]
-#[test]
-fn tool_versions_with_a_hanging_and_a_missing_tool() {
+fn start_with_tools(
+    env: &TestEnv,
+    scripts: &[(&str, String)],
+    tools: &[&str],
+    timeout_ms: u64,
+) -> (std::process::Output, std::time::Duration) {
     use std::os::unix::fs::PermissionsExt;
-    let env = TestEnv::new();
     let bin = env.dir.path().join("bin");
     std::fs::create_dir_all(&bin).expect("mkdir");
-    for (name, script) in [
-        (
-            "faketool",
-            "#!/bin/sh\necho \"faketool version v3.4.5 (linux)\"\n",
-        ),
-        ("hangtool", "#!/bin/sh\nexec sleep 30\n"),
-    ] {
+    for (name, script) in scripts {
         let p = bin.join(name);
         std::fs::write(&p, script).expect("write");
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
+    let names: Vec<String> = tools.iter().map(|t| format!("\"{t}\"")).collect();
     env.write(
         "deployments/ledger.toml",
-        "[capture]\ntools = [\"faketool\", \"hangtool\", \"no-such-tool\"]\ntimeout_ms = 300\n",
+        &format!(
+            "[capture]\ntools = [{}]\ntimeout_ms = {timeout_ms}\n",
+            names.join(", ")
+        ),
     );
     let path = format!(
         "{}:{}",
@@ -299,7 +303,25 @@ fn tool_versions_with_a_hanging_and_a_missing_tool() {
         .args(["start", "--service", "api", "--env", "staging"])
         .output()
         .expect("runs");
-    let took = started.elapsed();
+    (out, started.elapsed())
+}
+
+#[cfg(unix)]
+#[test]
+fn tool_versions_with_a_hanging_and_a_missing_tool() {
+    let env = TestEnv::new();
+    let (out, took) = start_with_tools(
+        &env,
+        &[
+            (
+                "faketool",
+                "#!/bin/sh\necho \"faketool version v3.4.5 (linux)\"\n".into(),
+            ),
+            ("hangtool", "#!/bin/sh\nexec sleep 30\n".into()),
+        ],
+        &["faketool", "hangtool", "no-such-tool"],
+        300,
+    );
     assert!(out.status.success());
     assert!(
         took < std::time::Duration::from_secs(5),
@@ -319,41 +341,17 @@ fn tool_versions_with_a_hanging_and_a_missing_tool() {
     assert!(text.contains("🛠 faketool 3.4.5"), "badge: {text}");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_timed_out_tool_is_killed_with_its_children() {
-    use std::os::unix::fs::PermissionsExt;
     let env = TestEnv::new();
-    let bin = env.dir.path().join("bin");
-    std::fs::create_dir_all(&bin).expect("mkdir");
     let late = env.dir.path().join("late");
     // A wrapper script whose own child outlives it unless the group is killed.
-    let tool = bin.join("wraptool");
-    std::fs::write(
-        &tool,
-        format!(
-            "#!/bin/sh\n( sleep 3; echo late > '{}' ) &\nwait\n",
-            late.display()
-        ),
-    )
-    .expect("write");
-    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    env.write(
-        "deployments/ledger.toml",
-        "[capture]\ntools = [\"wraptool\"]\ntimeout_ms = 200\n",
+    let script = format!(
+        "#!/bin/sh\n( sleep 3; echo late > '{}' ) &\nwait\n",
+        late.display()
     );
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let started = std::time::Instant::now();
-    let out = env
-        .cmd()
-        .env("PATH", &path)
-        .args(["start", "--service", "api", "--env", "staging"])
-        .output()
-        .expect("runs");
-    let took = started.elapsed();
+    let (out, took) = start_with_tools(&env, &[("wraptool", script)], &["wraptool"], 200);
     assert!(out.status.success(), "{out:?}");
     assert!(
         took < std::time::Duration::from_secs(3),
