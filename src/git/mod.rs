@@ -425,6 +425,18 @@ impl Repo {
         let dirty_before = self
             .dirty_fingerprint()
             .filter(|f| in_ledger && dirty::lookup(&dirty_cache, f, workdir).is_some());
+        // One commit of this tool at a time: each reads HEAD and git's
+        // index, and writes both (parallel `start --commit`s lost each
+        // other's index entries).
+        let _serial = self.commit_lock()?;
+        // git's own lock: a commit now could not update the index after it.
+        let index_lock = repo.path().join("index.lock");
+        if index_lock.exists() {
+            return Err(Error::user_hint(
+                format!("git's index is locked ({})", index_lock.display()),
+                "another git command is running: wait for it to end, or remove that file if none is",
+            ));
+        }
         let parent = match repo.head() {
             Ok(head) => Some(head.peel_to_commit()?),
             Err(_) => None,
@@ -444,6 +456,13 @@ impl Repo {
         let tree = repo.find_tree(update.create_updated(repo, &base)?)?;
         let signature = self.signature()?;
         let parents: Vec<&git2::Commit> = parent.iter().collect();
+        // The index as it is on disk now (the handle may hold an older read,
+        // from before another process's commit).
+        let mut index = repo.index()?;
+        index.read(true)?;
+        for rel_path in rel_paths {
+            index.add_path(rel_path)?;
+        }
         let id = repo.commit(
             Some("HEAD"),
             &signature,
@@ -452,15 +471,50 @@ impl Repo {
             &tree,
             &parents,
         )?;
-        let mut index = repo.index()?;
-        for rel_path in rel_paths {
-            index.add_path(rel_path)?;
+        if let Err(e) = index.write() {
+            // The index would not match HEAD: take the commit back.
+            self.undo_commit(id, parent.as_ref().map(git2::Commit::id));
+            return Err(e.into());
         }
-        index.write()?;
         if let (Some(before), Some(after)) = (dirty_before, self.dirty_fingerprint()) {
             dirty::rekey(&dirty_cache, &before, &after);
         }
         Ok(id.to_string())
+    }
+
+    /// Holds `.git/deploy-ledger/commit-lock` (an OS lock, waited for).
+    fn commit_lock(&self) -> Result<std::fs::File> {
+        let dir = self.state_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let path = dir.join("commit-lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        file.lock().map_err(|e| Error::io(&path, e))?;
+        Ok(file)
+    }
+
+    /// Moves HEAD's branch (or a detached HEAD) from `made` back to
+    /// `parent`; deletes the branch `made` started. Best effort.
+    fn undo_commit(&self, made: git2::Oid, parent: Option<git2::Oid>) {
+        let Ok(mut target) = self.inner.find_reference("HEAD").and_then(|h| h.resolve()) else {
+            return;
+        };
+        if target.target() != Some(made) {
+            return;
+        }
+        let _ = match parent {
+            Some(p) => target
+                .set_target(
+                    p,
+                    "deploy-ledger: undo a commit whose index could not be written",
+                )
+                .map(drop),
+            None => target.delete(),
+        };
     }
 
     /// What the cached dirty answer depends on besides the files.

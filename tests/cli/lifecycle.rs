@@ -237,6 +237,61 @@ fn a_failed_commit_restores_the_record_and_the_pointer() {
 }
 
 #[test]
+fn a_locked_index_commits_nothing() {
+    let mut env = TestEnv::new();
+    env.ok(&["start", "--service", "api", "--commit"]);
+    let head = env.git(&["rev-parse", "HEAD"]);
+    let before = env.only_record();
+    // Another git command holds the index: committing now would leave the
+    // index behind HEAD, so the commit must not be made at all.
+    env.write(".git/index.lock", "");
+    env.at("2025-01-15T14:40:00Z");
+    let err = env.fails(&["phase", "execution", "--commit"], 1);
+    assert!(err.contains("git's index is locked"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    std::fs::remove_file(env.path(".git/index.lock")).expect("unlock");
+    assert_eq!(env.git(&["rev-parse", "HEAD"]), head, "no commit was made");
+    assert_eq!(env.only_record(), before, "record as it was");
+    assert_eq!(
+        env.git(&["status", "--porcelain"]),
+        "",
+        "index and HEAD agree"
+    );
+    env.ok(&["phase", "execution", "--commit"]);
+    assert_eq!(env.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn parallel_starts_with_commit_keep_every_record_in_the_index() {
+    let env = TestEnv::new();
+    let children: Vec<std::process::Child> = (1..=6)
+        .map(|n| {
+            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("deploy-ledger"));
+            env.apply_env(&mut cmd);
+            cmd.current_dir(&env.repo)
+                .args(["start", "--service", &format!("s{n}"), "--commit"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawns")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("waits");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Six commits, and the index has every record: nothing staged, nothing
+    // untracked (a lost index entry shows as `D` plus `??`).
+    assert_eq!(env.git(&["rev-list", "--count", "HEAD"]).trim(), "7");
+    assert_eq!(env.git(&["status", "--porcelain"]), "");
+    assert_eq!(env.records().len(), 6);
+}
+
+#[test]
 fn phase_and_finish_refuse_a_clock_before_the_open_phase() {
     let mut env = TestEnv::new();
     env.ok(&["start", "--service", "api"]);
