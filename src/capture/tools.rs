@@ -85,6 +85,11 @@ fn version_of(tool: &str, timeout: Duration) -> Result<String, String> {
             Err(format!("no answer within {} ms", timeout.as_millis()))
         }
         Some(_status) => {
+            // What the tool left running in its group (a background child
+            // holding the pipes open) would keep its output from us: end it.
+            // The group outlives the tool while it has members, so its id
+            // is not reused yet.
+            kill_tree(&mut child);
             let mut out = String::new();
             for _ in 0..2 {
                 if let Ok(s) = rx.recv_timeout(Duration::from_millis(200)) {
@@ -97,7 +102,7 @@ fn version_of(tool: &str, timeout: Duration) -> Result<String, String> {
     }
 }
 
-/// Kills a timed-out tool and whatever it started in its process group.
+/// Kills a tool and whatever it started in its process group.
 fn kill_tree(child: &mut std::process::Child) {
     #[cfg(unix)]
     {

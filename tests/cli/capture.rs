@@ -445,3 +445,28 @@ fn operator_follows_git_config_global_then_the_os_account() {
         "not the ~/.gitconfig that git ignores"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_tool_that_leaves_a_child_behind_keeps_its_version_and_loses_the_child() {
+    let env = TestEnv::new();
+    let late = env.dir.path().join("late");
+    // Prints its version, then leaves a background child holding the pipe.
+    let script = format!(
+        "#!/bin/sh\necho \"forky 1.0.0\"\n( sleep 3; echo late > '{}' ) &\n",
+        late.display()
+    );
+    let (out, took) = start_with_tools(&env, &[("forky", script)], &["forky"], 2000);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "start waited {took:?} for the child"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("forky"),
+        "{out:?}"
+    );
+    assert!(env.only_record().contains("tools: { forky: 1.0.0 }"));
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert!(!late.exists(), "the tool's child kept running");
+}
