@@ -86,10 +86,11 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
     if let Some(rev) = out.rev.clone() {
         let prefixes: Vec<String> = options.service_paths.iter().take(64).cloned().collect();
         let state = repo.state_dir();
+        // In a shallow clone the history moves under the same commits
+        // (`git fetch --deepen`): no cache is read or written there.
+        let shallow = repo.is_shallow();
         let cached = cache::read(&state, &rev).filter(|c| {
-            c.prefixes == prefixes
-                && c.walk.shallow == repo.is_shallow()
-                && repo.is_ancestor(&c.tip, &rev)
+            !shallow && !c.walk.shallow && c.prefixes == prefixes && repo.is_ancestor(&c.tip, &rev)
         });
         clock.lap("cache read");
         let (files, walk, audit, fresh) = match cached {
@@ -153,7 +154,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
             edited,
             deleted,
         };
-        if fresh {
+        if fresh && !shallow {
             // Best effort: a read-only .git only costs the next run time.
             let _ = cache::write(&state, &c);
             clock.lap("cache write");

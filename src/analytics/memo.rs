@@ -64,8 +64,18 @@ impl Memo {
         // The clock only moves `generated_at` and the stale list.
         o.now = DateTime::<Utc>::UNIX_EPOCH;
         let shallow = std::fs::read(repo.git_dir().join("shallow")).unwrap_or_default();
+        // Ignore files outside the work tree decide which records git lists
+        // as untracked (the stamp covers those inside it).
+        let ignores: Vec<String> = match work_tree {
+            Some(_) => repo
+                .global_ignore_files()
+                .iter()
+                .map(|p| format!("{}={}", p.display(), file_version(p)))
+                .collect(),
+            None => Vec::new(),
+        };
         let key = format!(
-            "{FORMAT}|{}|{}|{rev}|{}|{:x}|{o:?}",
+            "{FORMAT}|{}|{}|{rev}|{}|{:x}|{ignores:?}|{o:?}",
             env!("CARGO_PKG_VERSION"),
             build_id(),
             work_tree.is_some(),
@@ -151,7 +161,13 @@ fn now_ns() -> i64 {
 /// This build of the tool: a rebuilt binary may compute differently.
 fn build_id() -> String {
     std::env::current_exe()
-        .and_then(std::fs::metadata)
+        .map(|p| file_version(&p))
+        .unwrap_or_default()
+}
+
+/// A file's size and modification time ("absent" when it is not there).
+fn file_version(path: &Path) -> String {
+    std::fs::metadata(path)
         .map(|m| {
             let modified = m
                 .modified()
@@ -160,7 +176,7 @@ fn build_id() -> String {
                 .map_or(0, |d| d.as_nanos());
             format!("{}-{modified}", m.len())
         })
-        .unwrap_or_default()
+        .unwrap_or_else(|_| "absent".into())
 }
 
 /// FNV-1a, a stable hash of a small file's bytes.

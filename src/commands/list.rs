@@ -17,7 +17,8 @@ Examples:
   deploy-ledger list --json | jq '.[0].id'
 
 --since and --until take a date (YYYY-MM-DD, UTC, --until includes that day)
-or an RFC 3339 time, and compare with each deployment's start.";
+or an RFC 3339 time (an instant, which --until excludes), and compare with
+each deployment's start.";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
@@ -108,7 +109,7 @@ impl Filter {
 }
 
 /// A date (`2025-01-31`, midnight UTC; as an upper bound, the next midnight)
-/// or an RFC 3339 time (as an upper bound, inclusive).
+/// or an RFC 3339 time (as an upper bound, excluded: as in `analytics`).
 pub fn bound(text: &str, upper: bool) -> Result<DateTime<Utc>> {
     if let Ok(date) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
         let day = if upper {
@@ -118,15 +119,10 @@ pub fn bound(text: &str, upper: bool) -> Result<DateTime<Utc>> {
         };
         return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
     }
+    // A time is an instant; as an upper bound it is excluded, as in
+    // `analytics` (a date as an upper bound includes that day).
     crate::record::parse_time(text)
-        .map(|t| {
-            let t = t.with_timezone(&Utc);
-            if upper {
-                t + chrono::Duration::seconds(1)
-            } else {
-                t
-            }
-        })
+        .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
             Error::user_hint(
                 format!("`{text}` is not a date or an RFC 3339 time"),

@@ -43,6 +43,28 @@ impl Repo {
         })
     }
 
+    /// The ignore files outside the work tree that decide which files git
+    /// lists: `core.excludesFile`, else `$XDG_CONFIG_HOME/git/ignore` (or
+    /// `~/.config/git/ignore`).
+    pub fn global_ignore_files(&self) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        if let Ok(path) = self
+            .inner
+            .config()
+            .and_then(|c| c.get_path("core.excludesFile"))
+        {
+            files.push(path);
+        }
+        let xdg = std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+        if let Some(dir) = xdg {
+            files.push(dir.join("git").join("ignore"));
+        }
+        files
+    }
+
     /// The work tree's root; an error in a bare repository.
     pub fn workdir(&self) -> Result<&Path> {
         self.inner.workdir().ok_or_else(|| {

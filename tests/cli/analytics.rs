@@ -672,6 +672,27 @@ fn shallow_and_bare_clones() {
     assert_eq!(l["commits"], 0);
     let text = run(&shallow, &["analytics", "--section", "summary"]);
     assert!(text.contains("history: shallow"), "{text}");
+    // Deepened but still shallow: the history grew under the same commits.
+    // The report must be a cold run's (no cache or memo of the cut one).
+    let report = |dir: &std::path::Path| -> Value {
+        serde_json::from_str(&run(dir, &["analytics", "--format", "json"])).expect("json")
+    };
+    git(&[
+        "-C",
+        &shallow.to_string_lossy(),
+        "fetch",
+        "-q",
+        "--deepen",
+        "8",
+    ]);
+    let deeper = report(&shallow);
+    assert_eq!(deeper["audit"]["history"], "shallow");
+    let missing = deeper["dora"]["production"]["lead_time"]["skipped_missing_commit"]
+        .as_u64()
+        .expect("a count");
+    assert!(missing < 6, "more commits are known now: {missing}");
+    std::fs::remove_dir_all(shallow.join(".git/deploy-ledger")).expect("rm state");
+    assert_eq!(deeper, report(&shallow), "as a run without any cache");
     // Bare: the records at HEAD, no work tree.
     let r: Value =
         serde_json::from_str(&run(&bare, &["analytics", "--format", "json"])).expect("json");
@@ -1722,4 +1743,40 @@ fn phase_durations_follow_the_configured_phases() {
         .map(|p| position(chart, &format!(">{p}<")))
         .collect();
     assert!(at.windows(2).all(|w| w[0] < w[1]), "{chart}");
+}
+
+#[test]
+fn the_report_memo_follows_the_global_ignore_file() {
+    let env = TestEnv::new();
+    // An untracked record: it joins the report as uncommitted.
+    env.ok(&[
+        "record",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--started",
+        "2025-01-15T10:00:00Z",
+        "--finished",
+        "2025-01-15T10:10:00Z",
+        "--status",
+        "success",
+    ]);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let run = || -> (Value, String) {
+        let out = crate::env::succeeds(env.cmd().env("DEPLOY_LEDGER_TIMINGS", "1").args([
+            "analytics",
+            "--format",
+            "json",
+        ]));
+        let json = serde_json::from_slice(&out.stdout).expect("json");
+        (json, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    assert_eq!(run().0["summary"]["uncommitted"], 1);
+    assert!(run().1.contains("report memo: hit"));
+    // git's global ignore file now hides it: git no longer lists it.
+    env.write("../home/.config/git/ignore", "DEP-*.md\n");
+    let (hidden, e) = run();
+    assert!(e.contains("report memo: miss"), "{e}");
+    assert_eq!(hidden["summary"]["total"], 0);
 }

@@ -108,8 +108,16 @@ fn list_filters() {
         ids(&["--since", "2025-01-14", "--until", "2025-01-14"]),
         ["DEP-2025-01-14-16-00-web-staging"]
     );
+    // A time is an instant, excluded as an upper bound (as in analytics).
     assert_eq!(
         ids(&["--until", "2025-01-15T10:00:00Z"]),
+        [
+            "DEP-2025-01-14-16-00-web-staging",
+            "DEP-2025-01-13-09-00-api-production"
+        ]
+    );
+    assert_eq!(
+        ids(&["--until", "2025-01-15T10:00:01Z"]),
         [
             "DEP-2025-01-15-10-00-api-production",
             "DEP-2025-01-14-16-00-web-staging",
