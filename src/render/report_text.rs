@@ -54,7 +54,8 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
                 (false, '\x1b') => esc = true,
                 (true, 'm') => esc = false,
                 (true, _) => {}
-                _ => n += 1,
+                // Columns on a terminal: 山 takes two, a combining mark none.
+                _ => n += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0),
             }
         }
         n
@@ -470,5 +471,23 @@ impl Progress {
 impl Default for Progress {
     fn default() -> Self {
         Progress::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn tables_align_by_display_width() {
+        let mut out = String::new();
+        let rows = vec![
+            vec!["山田太郎".to_string(), "12".to_string()],
+            vec!["bob".to_string(), "3".to_string()],
+        ];
+        super::table(&mut out, &["operator", "count"], &rows);
+        // Every line ends in the same terminal column (numbers right-aligned).
+        let widths: Vec<usize> = out.lines().map(UnicodeWidthStr::width).collect();
+        assert!(widths.windows(2).all(|w| w[0] == w[1]), "{out}");
     }
 }
