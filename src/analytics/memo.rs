@@ -79,7 +79,7 @@ impl Memo {
             env!("CARGO_PKG_VERSION"),
             build_id(),
             work_tree.is_some(),
-            fnv(&shallow),
+            digest(&shallow),
         );
         Memo {
             dir: repo.state_dir(),
@@ -179,9 +179,11 @@ fn file_version(path: &Path) -> String {
         .unwrap_or_else(|_| "absent".into())
 }
 
-/// FNV-1a, a stable hash of a small file's bytes.
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+/// A hash of a small file's bytes (the same build hashes the same way: the
+/// build is part of the key).
+fn digest(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
 }

@@ -11,26 +11,10 @@ fn ticked(text: &str) -> usize {
 fn concurrent_checks_all_apply() {
     let env = TestEnv::new();
     env.ok(&["start", "--service", "api", "--env", "staging"]);
-    let children: Vec<_> = (1..=8)
-        .map(|n| {
-            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("deploy-ledger"));
-            env.apply_env(&mut cmd);
-            cmd.current_dir(&env.repo)
-                .args(["check", &n.to_string()])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawns")
-        })
+    let children = (1..=8)
+        .map(|n| env.spawn(&["check", &n.to_string()]))
         .collect();
-    for child in children {
-        let out = child.wait_with_output().expect("waits");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    crate::env::all_succeed(children);
     assert_eq!(ticked(&env.only_record()), 8, "{}", env.only_record());
     assert!(!env.path(".git/deploy-ledger/lock").exists(), "released");
 }
@@ -40,24 +24,12 @@ fn concurrent_phase_and_checks_all_apply() {
     let mut env = TestEnv::new();
     env.ok(&["start", "--service", "api", "--env", "staging"]);
     env.at("2025-01-15T14:40:00Z");
-    let spawn = |args: &[&str]| {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("deploy-ledger"));
-        env.apply_env(&mut cmd);
-        cmd.current_dir(&env.repo)
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("spawns")
-    };
-    let children = vec![
-        spawn(&["phase", "execution"]),
-        spawn(&["check", "1"]),
-        spawn(&["check", "2"]),
-        spawn(&["check", "3"]),
-    ];
-    for mut child in children {
-        assert!(child.wait().expect("waits").success());
-    }
+    crate::env::all_succeed(vec![
+        env.spawn(&["phase", "execution"]),
+        env.spawn(&["check", "1"]),
+        env.spawn(&["check", "2"]),
+        env.spawn(&["check", "3"]),
+    ]);
     let text = env.only_record();
     assert_eq!(ticked(&text), 3, "{text}");
     assert!(

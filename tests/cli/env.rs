@@ -18,6 +18,18 @@ pub fn succeeds(cmd: &mut Command) -> Output {
     out
 }
 
+/// Waits for `children`, asserting that each succeeded.
+pub fn all_succeed(children: Vec<std::process::Child>) {
+    for child in children {
+        let out = child.wait_with_output().expect("waits");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
     /// The repository the commands run in.
@@ -85,6 +97,19 @@ impl TestEnv {
         self.apply_env(&mut cmd);
         cmd.current_dir(&self.repo);
         Command::from_std(cmd)
+    }
+
+    /// Starts deploy-ledger with `args` in the background (for commands run
+    /// at once); stderr is kept for [`all_succeed`].
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("deploy-ledger"));
+        self.apply_env(&mut cmd);
+        cmd.current_dir(&self.repo)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawns")
     }
 
     /// Runs deploy-ledger with `args` and returns its output (any exit code).

@@ -264,26 +264,10 @@ fn a_locked_index_commits_nothing() {
 #[test]
 fn parallel_starts_with_commit_keep_every_record_in_the_index() {
     let env = TestEnv::new();
-    let children: Vec<std::process::Child> = (1..=6)
-        .map(|n| {
-            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("deploy-ledger"));
-            env.apply_env(&mut cmd);
-            cmd.current_dir(&env.repo)
-                .args(["start", "--service", &format!("s{n}"), "--commit"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawns")
-        })
+    let children = (1..=6)
+        .map(|n| env.spawn(&["start", "--service", &format!("s{n}"), "--commit"]))
         .collect();
-    for child in children {
-        let out = child.wait_with_output().expect("waits");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    crate::env::all_succeed(children);
     // Six commits, and the index has every record: nothing staged, nothing
     // untracked (a lost index entry shows as `D` plus `??`).
     assert_eq!(env.git(&["rev-list", "--count", "HEAD"]).trim(), "7");
