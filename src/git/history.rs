@@ -225,38 +225,87 @@ impl Repo {
         let mut stack = vec![git2::Oid::from_str(tip)?];
         // Raw commit objects, parsed here: a commit object of libgit2 costs
         // a second parse and several allocations (PERF-NOTES 4).
-        let odb = repo.odb()?;
-        while let Some(oid) = stack.pop() {
-            let key = raw_oid(oid);
-            if walk.graph.index.contains_key(&key) || missing.contains(&oid) {
-                continue;
-            }
-            // A parent cut off by a shallow clone is not in the repository.
-            let Some(c) = odb
-                .read(oid)
-                .ok()
-                .filter(|o| o.kind() == git2::ObjectType::Commit)
-                .and_then(|o| {
-                    parse_commit(o.data()).map(|c| Raw {
-                        tool: if c.parents.len() == 1 {
-                            tool_change(c.summary).map(Box::new)
-                        } else {
-                            None
-                        },
-                        tree: c.tree,
-                        parents: c.parents,
-                        author_time: c.author_time,
-                        commit_time: c.commit_time,
+        let odb = match own_odb(repo, 1) {
+            Some(odb) => odb,
+            None => repo.odb()?,
+        };
+        let path = repo.path().to_path_buf();
+        let prefixes = &walk.graph.prefixes;
+        let pool = RepoPool::new(&path);
+        // The trees are compared while the walk goes on (the walk is
+        // sequential, the comparisons are not): each full chunk of commits
+        // whose first parents are read goes to another core. A commit whose
+        // parent is not read yet (a merge's other side) or is in `base` waits
+        // for the end.
+        let results: std::sync::Mutex<Vec<(usize, Result<Compared>)>> = Default::default();
+        let mut deferred: Vec<usize> = Vec::new();
+        let mut sent = 0;
+        let index = &mut walk.graph.index;
+        rayon::scope(|scope| {
+            while let Some(oid) = stack.pop() {
+                let key = raw_oid(oid);
+                if index.contains_key(&key) || missing.contains(&oid) {
+                    continue;
+                }
+                // A parent cut off by a shallow clone is not in the repository.
+                let Some(c) = odb
+                    .read(oid)
+                    .ok()
+                    .filter(|o| o.kind() == git2::ObjectType::Commit)
+                    .and_then(|o| {
+                        parse_commit(o.data()).map(|c| Raw {
+                            tool: if c.parents.len() == 1 {
+                                tool_change(c.summary).map(Box::new)
+                            } else {
+                                None
+                            },
+                            tree: c.tree,
+                            parents: c.parents,
+                            author_time: c.author_time,
+                            commit_time: c.commit_time,
+                        })
                     })
-                })
-            else {
-                missing.insert(oid);
-                continue;
-            };
-            walk.graph.index.insert(key, (base_len + raws.len()) as u32);
-            stack.extend(c.parents.iter().rev().copied());
-            raws.push(c);
-        }
+                else {
+                    missing.insert(oid);
+                    continue;
+                };
+                index.insert(key, (base_len + raws.len()) as u32);
+                stack.extend(c.parents.iter().rev().copied());
+                raws.push(c);
+                if raws.len() - sent > COMPARE_CHUNK {
+                    let mut jobs = Vec::with_capacity(COMPARE_CHUNK);
+                    for n in sent..sent + COMPARE_CHUNK {
+                        let r = &raws[n];
+                        let parent = match r.parents.first() {
+                            None => None,
+                            Some(p) => match index.get(&raw_oid(*p)) {
+                                Some(&i) if i as usize >= base_len => {
+                                    Some(raws[i as usize - base_len].tree)
+                                }
+                                _ => {
+                                    deferred.push(n);
+                                    continue;
+                                }
+                            },
+                        };
+                        jobs.push(Job {
+                            at: n,
+                            tree: r.tree,
+                            parent,
+                            trusted: r.tool.is_some(),
+                        });
+                    }
+                    sent += COMPARE_CHUNK;
+                    let (pool, results) = (&pool, &results);
+                    scope.spawn(move |_| {
+                        let out = compare_all(pool, &jobs, prefixes);
+                        if let Ok(mut r) = results.lock() {
+                            r.extend(out);
+                        }
+                    });
+                }
+            }
+        });
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
             eprintln!(
                 "timing:   commits read: {:.3} s ({} commits)",
@@ -265,53 +314,46 @@ impl Repo {
             );
         }
         drop(stack);
+        // What is left: the last chunk and the commits that waited, whose
+        // first parent's tree is now known (or read once, from `base`).
         let index = &walk.graph.index;
-        // The first parent's tree: a new commit's, else (a commit of the
-        // base, at the boundary) read once.
-        let parent_trees: Vec<Option<git2::Oid>> = raws
-            .iter()
-            .map(|r| {
-                let p = r.parents.first()?;
-                match index.get(&raw_oid(*p)) {
-                    Some(&i) if i as usize >= base_len => Some(raws[i as usize - base_len].tree),
-                    _ => repo.find_commit(*p).ok().map(|c| c.tree_id()),
-                }
-            })
-            .collect();
-        let path = repo.path().to_path_buf();
-        let prefixes = &walk.graph.prefixes;
-        // Contiguous chunks: a commit's parent is usually the next one, so
-        // a small per-chunk cache of parsed trees halves the tree reads.
-        let chunk = (raws.len() / (rayon::current_num_threads() * 4)).max(256);
-        // No per-commit Result kept: the first error stops the walk.
-        let diffs: Result<Vec<Compared>> = raws
-            .par_chunks(chunk)
-            .zip(parent_trees.par_chunks(chunk))
-            .flat_map_iter(|(part, trees)| {
-                let local = git2::Repository::open(&path);
-                let mut out = Vec::with_capacity(part.len());
-                match &local {
-                    Err(e) => out.push(Err(git2::Error::from_str(e.message()).into())),
-                    Ok(local) => {
-                        let mut cache = TreeCache::default();
-                        for (r, parent_tree) in part.iter().zip(trees) {
-                            let trusted = r.tool.is_some();
-                            out.push(compare(
-                                local,
-                                r.tree,
-                                *parent_tree,
-                                prefixes,
-                                trusted,
-                                &mut cache,
-                            ));
+        let rest: Vec<Job> = deferred
+            .into_iter()
+            .chain(sent..raws.len())
+            .map(|n| {
+                let r = &raws[n];
+                let parent = r
+                    .parents
+                    .first()
+                    .and_then(|p| match index.get(&raw_oid(*p)) {
+                        Some(&i) if i as usize >= base_len => {
+                            Some(raws[i as usize - base_len].tree)
                         }
-                    }
+                        _ => repo.find_commit(*p).ok().map(|c| c.tree_id()),
+                    });
+                Job {
+                    at: n,
+                    tree: r.tree,
+                    parent,
+                    trusted: r.tool.is_some(),
                 }
-                out
             })
             .collect();
-        let diffs = diffs?;
-        drop(parent_trees);
+        let chunk = (rest.len() / (rayon::current_num_threads() * 4)).max(256);
+        let late: Vec<(usize, Result<Compared>)> = rest
+            .par_chunks(chunk)
+            .flat_map_iter(|jobs| compare_all(&pool, jobs, prefixes))
+            .collect();
+        let mut compared: Vec<Option<Compared>> = Vec::new();
+        compared.resize_with(raws.len(), || None);
+        let early = results.into_inner().unwrap_or_default();
+        for (n, c) in early.into_iter().chain(late) {
+            // The first error stops the walk.
+            compared[n] = Some(c?);
+        }
+        let diffs = compared
+            .into_iter()
+            .map(|c| c.expect("every commit is compared once"));
         walk.graph.commits.reserve(raws.len());
         for (n, (r, d)) in raws.into_iter().zip(diffs).enumerate() {
             let i = (base_len + n) as u32;
@@ -362,7 +404,7 @@ impl Repo {
         let path = self.inner.path().to_path_buf();
         jobs.par_iter()
             .map_init(
-                || git2::Repository::open(&path).ok(),
+                || open_for_thread(&path).ok(),
                 |repo, (commit, file)| {
                     let repo = repo.as_ref()?;
                     let c = repo.find_commit(git2::Oid::from_bytes(commit).ok()?).ok()?;
@@ -459,7 +501,7 @@ impl Repo {
         ids.par_iter()
             .enumerate()
             .map_init(
-                || git2::Repository::open(&path).ok(),
+                || open_for_thread(&path).ok(),
                 |repo, (i, id)| {
                     // The object's own bytes, not a copy.
                     let odb = repo.as_ref().and_then(|r| r.odb().ok());
@@ -471,6 +513,117 @@ impl Repo {
             )
             .collect()
     }
+}
+
+/// An object database of the walk's own. libgit2 shares one structure per
+/// pack file, with its lock and delta cache, between every handle that opens
+/// it under the same path; the walk (sequential, on the critical path) and
+/// the comparisons and record reads on the other core then wait on each
+/// other. Opened as `<git dir>/./objects`, the walk's packs are its own:
+/// 30% less time for the two together on a 10,000-record ledger (the pack
+/// indexes are mapped twice). None where git's environment moves the object
+/// folder, or the path is not UTF-8: the repository's own database is used.
+fn own_odb(repo: &git2::Repository, name: usize) -> Option<git2::Odb<'static>> {
+    if ["GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some())
+    {
+        return None;
+    }
+    let common = repo.commondir();
+    if !common.join("objects").is_dir() {
+        return None;
+    }
+    let mut apart = common.to_path_buf();
+    for _ in 0..name {
+        apart.push(".");
+    }
+    apart.push("objects");
+    let odb = git2::Odb::new().ok()?;
+    odb.add_disk_alternate(apart.to_str()?).ok()?;
+    Some(odb)
+}
+
+/// A handle on the repository at `path` whose packs are the current
+/// thread's own (see [`own_odb`]): the threads reading objects at once do not
+/// wait on each other's pack locks.
+fn open_for_thread(path: &std::path::Path) -> Result<git2::Repository> {
+    let repo = git2::Repository::open(path)?;
+    if let Some(odb) = own_odb(&repo, 2 + rayon::current_thread_index().unwrap_or(0)) {
+        repo.set_odb(&odb)?;
+    }
+    Ok(repo)
+}
+
+/// Commits per comparison task while the walk goes on.
+const COMPARE_CHUNK: usize = 2048;
+
+/// One commit's trees to compare: `at` is its place in the walk.
+struct Job {
+    at: usize,
+    tree: git2::Oid,
+    parent: Option<git2::Oid>,
+    trusted: bool,
+}
+
+/// Repository handles for the comparison tasks (a handle is not `Sync`: one
+/// per task at a time, reused).
+struct RepoPool<'p> {
+    path: &'p std::path::Path,
+    /// Idle handles by the thread they were opened for.
+    idle: std::sync::Mutex<Vec<(Option<usize>, git2::Repository)>>,
+}
+
+impl<'p> RepoPool<'p> {
+    fn new(path: &'p std::path::Path) -> Self {
+        RepoPool {
+            path,
+            idle: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn take(&self) -> Result<git2::Repository> {
+        let me = rayon::current_thread_index();
+        let idle = self.idle.lock().ok().and_then(|mut v| {
+            let at = v.iter().position(|(t, _)| *t == me)?;
+            Some(v.swap_remove(at).1)
+        });
+        match idle {
+            Some(r) => Ok(r),
+            None => open_for_thread(self.path),
+        }
+    }
+
+    fn give(&self, repo: git2::Repository) {
+        if let Ok(mut v) = self.idle.lock() {
+            v.push((rayon::current_thread_index(), repo));
+        }
+    }
+}
+
+/// Compares each job's trees (contiguous jobs: a commit's parent is usually
+/// the next one, so a small cache of parsed trees halves the tree reads).
+fn compare_all(
+    pool: &RepoPool,
+    jobs: &[Job],
+    prefixes: &[String],
+) -> Vec<(usize, Result<Compared>)> {
+    let repo = match pool.take() {
+        Ok(r) => r,
+        // One error is enough: the walk stops at the first.
+        Err(e) => return jobs.first().map(|j| (j.at, Err(e))).into_iter().collect(),
+    };
+    let out = {
+        let mut cache = TreeCache::default();
+        jobs.iter()
+            .map(|j| {
+                let c = compare(&repo, j.tree, j.parent, prefixes, j.trusted, &mut cache);
+                (j.at, c)
+            })
+            .collect()
+    };
+    pool.give(repo);
+    out
 }
 
 /// What a commit changed against its first parent.
