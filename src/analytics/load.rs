@@ -256,7 +256,12 @@ fn files_at(
         .cloned()
         .collect();
     let blobs: Vec<Oid> = missing.iter().map(|(_, b)| *b).collect();
-    let parsed: Vec<(Oid, cache::Parsed)> = repo.map_blobs(&blobs, |i, bytes| {
+    // A clean work tree holds the same bytes: read there when they hash to
+    // the blob id (exact, whatever the revision), else from git.
+    let root = repo.workdir().ok();
+    let files: Vec<&str> = missing.iter().map(|(p, _)| p.as_str()).collect();
+    let work_tree = root.map(|r| (r, files.as_slice()));
+    let parsed: Vec<(Oid, cache::Parsed)> = repo.map_blobs_from(&blobs, work_tree, |i, bytes| {
         let (path, blob) = &missing[i];
         let p = match bytes.and_then(|b| parse(path, b)) {
             None => Parsed::NotARecord,

@@ -218,7 +218,11 @@ pub fn run(args: Args) -> Result<()> {
         Some(report) => report,
         None => {
             let loaded = load_with_progress(&repo, &load_options)?;
+            let started = std::time::Instant::now();
             let mut report = analytics::compute(&loaded.records, &loaded.history, &options);
+            if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
+                eprintln!("timing: report: {:.3} s", started.elapsed().as_secs_f64());
+            }
             let mut warnings = loaded.warnings;
             warnings.append(&mut report.warnings);
             report.warnings = warnings;

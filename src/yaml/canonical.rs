@@ -70,11 +70,13 @@ pub fn parse(text: &str) -> Option<Map<String, Value>> {
 
 /// Adds a key; None for a duplicate (the library rejects those).
 fn insert(map: &mut Map<String, Value>, key: String, value: Value) -> Option<()> {
-    if map.contains_key(&key) {
-        return None;
+    match map.entry(key) {
+        serde_json::map::Entry::Vacant(v) => {
+            v.insert(value);
+            Some(())
+        }
+        serde_json::map::Entry::Occupied(_) => None,
     }
-    map.insert(key, value);
-    Some(())
 }
 
 /// A plain key: a letter or `_`, then letters, digits, `_` or `-`.
@@ -202,13 +204,18 @@ fn plain(s: &str, flow: bool) -> Option<Value> {
             .ok()
             .map(|n| Value::Number(Number::from(n)));
     }
+    // A word (`judy`, `blue-green`) is a string: only a digit or the `i`
+    // and `n` of `inf` and `nan` can begin a number.
+    if first.is_alphabetic() && !matches!(first, 'i' | 'I' | 'n' | 'N') {
+        return Some(Value::String(s.to_string()));
+    }
     // Anything Rust or YAML could read as a number (floats, `1e5`, `inf`,
     // `0x1f`, `1_000`): the library decides.
-    let lower = s.to_ascii_lowercase();
+    let radix = |p: &str| s.len() > 2 && s.as_bytes()[..2].eq_ignore_ascii_case(p.as_bytes());
     if s.parse::<f64>().is_ok()
-        || lower.starts_with("0x")
-        || lower.starts_with("0o")
-        || lower.starts_with("0b")
+        || radix("0x")
+        || radix("0o")
+        || radix("0b")
         || (first.is_ascii_digit() && s.bytes().all(|b| b.is_ascii_digit() || b == b'_'))
     {
         return None;
@@ -295,6 +302,7 @@ mod tests {
             "a:\n- { x: 1 }\n- { x: 2 }\n",
             "a:\n  - b\n  - 2\n",
             "null: x\ntrue: y\nNo: z\n",
+            "a: Infinity\nb: NaN\nc: nope\nd: iota\ne: 0X1F\nf: 0b\ng: 0x\n",
         ] {
             assert!(
                 agrees(text),
