@@ -1780,3 +1780,42 @@ fn the_report_memo_follows_the_global_ignore_file() {
     assert!(e.contains("report memo: miss"), "{e}");
     assert_eq!(hidden["summary"]["total"], 0);
 }
+
+/// Records at `--rev` are the committed bytes: a clean work-tree file is
+/// read instead of the git object only when it hashes to the same blob, so
+/// a local edit, other line endings or an older `--rev` change nothing.
+#[test]
+fn records_at_rev_are_the_committed_bytes_whatever_the_work_tree_holds() {
+    let b = build();
+    let state = b.env.path(".git/deploy-ledger");
+    let fresh = |args: &[&str]| {
+        // No cache and no memo: the records are read again.
+        let _ = std::fs::remove_dir_all(&state);
+        json(&b.env, args)
+    };
+    let committed = fresh(&["--committed-only"]);
+    let older = fresh(&["--committed-only", "--rev", "HEAD~4"]);
+    // D1 by another operator in the work tree (not committed), and S2's
+    // file with CRLF line endings (the same record in other bytes).
+    let d1 = path_of(D1);
+    b.env.write(
+        &d1,
+        &b.env.read(&d1).replace("operator: alice", "operator: zed"),
+    );
+    let s2 = path_of(S2);
+    b.env.write(&s2, &b.env.read(&s2).replace('\n', "\r\n"));
+    assert_eq!(fresh(&["--committed-only"]), committed);
+    // HEAD~4 is before D1's edit: its D1 is not the work tree's bytes.
+    assert_eq!(fresh(&["--committed-only", "--rev", "HEAD~4"]), older);
+    assert!(!committed["operators"].to_string().contains("\"zed\""));
+    // The work tree's edit is the newer truth in a report of HEAD.
+    let local = fresh(&[]);
+    assert!(
+        local["operators"].to_string().contains("\"zed\""),
+        "{}",
+        local["operators"]
+    );
+    // 10 committed records, and U (uncommitted).
+    assert_eq!(committed["summary"]["total"], 10);
+    assert_eq!(local["summary"]["total"], 11);
+}
