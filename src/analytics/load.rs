@@ -83,6 +83,13 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
         ..Loaded::default()
     };
     let mut at_rev: HashMap<String, String> = HashMap::new();
+    // The work tree's changes are changes against HEAD (git's index says
+    // which files): they join a report of HEAD (or of a new repository), not
+    // one of another revision.
+    let head = repo.resolve_commit("HEAD").ok();
+    let with_work_tree = !options.committed_only && repo.workdir().is_ok() && head == out.rev;
+    // The work tree's changed record files, when found beside the walk.
+    let mut work_tree_changes: Option<Result<Vec<String>>> = None;
     if let Some(rev) = out.rev.clone() {
         let prefixes: Vec<String> = options.service_paths.iter().take(64).cloned().collect();
         let state = repo.state_dir();
@@ -104,8 +111,13 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
                 // once (the commit walk is sequential, the parsing is not).
                 // (A git2 handle is not `Sync`: one each.)
                 let (mine, other) = (repo.reopen()?, repo.reopen()?);
+                // The work tree's status too (it only needs the index).
+                let status = match with_work_tree {
+                    true => Some(repo.reopen()?),
+                    false => None,
+                };
                 let (at, paths) = (&rev, &prefixes);
-                let (files, walk) = rayon::join(
+                let (files, (walk, changed)) = rayon::join(
                     move || {
                         let started = std::time::Instant::now();
                         let files = files_at(&mine, at, known);
@@ -113,12 +125,18 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
                         files
                     },
                     move || {
-                        let started = std::time::Instant::now();
-                        let walk = other.walk_history(at, paths, base);
-                        Stopwatch::note("history walk", started);
-                        walk
+                        rayon::join(
+                            move || {
+                                let started = std::time::Instant::now();
+                                let walk = other.walk_history(at, paths, base);
+                                Stopwatch::note("history walk", started);
+                                walk
+                            },
+                            move || status.map(|s| s.changed_in_work_tree(CHECKLISTS_DIR)),
+                        )
                     },
                 );
+                work_tree_changes = changed;
                 let (files, walk) = (files?, walk?);
                 clock.lap("records at rev and history walk");
                 (files, walk, None, true)
@@ -178,21 +196,14 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
             })
             .collect();
     }
-    if !options.committed_only {
-        if let Ok(root) = repo.workdir() {
-            // The work tree's changes are changes against HEAD (git's index
-            // says which files): they join a report of HEAD (or of a new
-            // repository), not one of another revision.
-            let head = repo.resolve_commit("HEAD").ok();
-            if head == out.rev {
-                let files = if head.is_some() {
-                    repo.changed_in_work_tree(CHECKLISTS_DIR)?
-                } else {
-                    record_files(root)
-                };
-                work_tree(root, files, &at_rev, &mut out)?;
-            }
-        }
+    if with_work_tree {
+        let root = repo.workdir()?;
+        let files = match (head.is_some(), work_tree_changes) {
+            (true, Some(found)) => found?,
+            (true, None) => repo.changed_in_work_tree(CHECKLISTS_DIR)?,
+            (false, _) => record_files(root),
+        };
+        work_tree(root, files, &at_rev, &mut out)?;
     }
     out.records.sort_by(|a, b| a.path.cmp(&b.path));
     clock.lap("work tree");

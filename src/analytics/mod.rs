@@ -534,7 +534,6 @@ pub fn selected(r: &Record, o: &Options) -> bool {
 
 /// The report over `records` (already read) and `history`.
 pub fn compute(records: &[RecordInput], history: &History, options: &Options) -> Report {
-    let mut warnings = Vec::new();
     let all: Vec<&RecordInput> = records
         .iter()
         .filter(|r| !options.committed_only || r.committed)
@@ -548,19 +547,25 @@ pub fn compute(records: &[RecordInput], history: &History, options: &Options) ->
     // choose which deployments are measured, but a lead time's baseline and
     // a failure's recovery are the deployments around it (SPEC §5: the
     // previous and next success of the same service and environment).
-    let dora = options
-        .dora_environments
-        .iter()
-        .map(|env| {
-            let in_env: Vec<&Record> = all
-                .iter()
-                .map(|r| &r.record)
-                .filter(|r| &r.environment == env)
-                .collect();
-            (env.clone(), dora(&in_env, history, options, &mut warnings))
-        })
-        .collect();
-    Report {
+    // DORA (lead times walk the commit graph) and the other sections are
+    // computed at once, on two cores.
+    let dora_of = || {
+        let mut warnings = Vec::new();
+        let dora: BTreeMap<String, Dora> = options
+            .dora_environments
+            .iter()
+            .map(|env| {
+                let in_env: Vec<&Record> = all
+                    .iter()
+                    .map(|r| &r.record)
+                    .filter(|r| &r.environment == env)
+                    .collect();
+                (env.clone(), dora(&in_env, history, options, &mut warnings))
+            })
+            .collect();
+        (dora, warnings)
+    };
+    let rest = || Report {
         generated_at: format_time(options.now),
         rev: options.rev.clone(),
         filters: filters_json(options),
@@ -574,11 +579,15 @@ pub fn compute(records: &[RecordInput], history: &History, options: &Options) ->
         strategies: groups(&picked, |r| r.strategy.clone()),
         durations: durations(&picked, &options.phases),
         trends: trends(&picked, options),
-        dora,
+        dora: BTreeMap::new(),
         audit: audit(&all, history, options),
         recommendations: recommendations(&picked, options),
-        warnings,
-    }
+        warnings: Vec::new(),
+    };
+    let ((dora, warnings), mut report) = rayon::join(dora_of, rest);
+    report.dora = dora;
+    report.warnings = warnings;
+    report
 }
 
 fn summary(picked: &[&Record], all: &[&RecordInput], o: &Options) -> Summary {
