@@ -305,10 +305,16 @@ impl Repo {
                     });
                 }
             }
+            if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
+                eprintln!(
+                    "timing:   commit walk alone: {:.3} s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
         });
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
             eprintln!(
-                "timing:   commits read: {:.3} s ({} commits)",
+                "timing:   commits read and compared: {:.3} s ({} commits)",
                 started.elapsed().as_secs_f64(),
                 raws.len()
             );
