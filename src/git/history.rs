@@ -275,25 +275,10 @@ impl Repo {
                 if raws.len() - sent > COMPARE_CHUNK {
                     let mut jobs = Vec::with_capacity(COMPARE_CHUNK);
                     for n in sent..sent + COMPARE_CHUNK {
-                        let r = &raws[n];
-                        let parent = match r.parents.first() {
-                            None => None,
-                            Some(p) => match index.get(&raw_oid(*p)) {
-                                Some(&i) if i as usize >= base_len => {
-                                    Some(raws[i as usize - base_len].tree)
-                                }
-                                _ => {
-                                    deferred.push(n);
-                                    continue;
-                                }
-                            },
-                        };
-                        jobs.push(Job {
-                            at: n,
-                            tree: r.tree,
-                            parent,
-                            trusted: r.tool.is_some(),
-                        });
+                        match parent_tree(&raws, &*index, base_len, n) {
+                            Ok(parent) => jobs.push(Job::new(&raws[n], n, parent)),
+                            Err(_) => deferred.push(n),
+                        }
                     }
                     sent += COMPARE_CHUNK;
                     let (pool, results) = (&pool, &results);
@@ -327,22 +312,9 @@ impl Repo {
             .into_iter()
             .chain(sent..raws.len())
             .map(|n| {
-                let r = &raws[n];
-                let parent = r
-                    .parents
-                    .first()
-                    .and_then(|p| match index.get(&raw_oid(*p)) {
-                        Some(&i) if i as usize >= base_len => {
-                            Some(raws[i as usize - base_len].tree)
-                        }
-                        _ => repo.find_commit(*p).ok().map(|c| c.tree_id()),
-                    });
-                Job {
-                    at: n,
-                    tree: r.tree,
-                    parent,
-                    trusted: r.tool.is_some(),
-                }
+                let parent = parent_tree(&raws, index, base_len, n)
+                    .unwrap_or_else(|p| repo.find_commit(p).ok().map(|c| c.tree_id()));
+                Job::new(&raws[n], n, parent)
             })
             .collect();
         let chunk = (rest.len() / (rayon::current_num_threads() * 4)).max(256);
@@ -620,6 +592,34 @@ struct Job {
     trusted: bool,
 }
 
+impl Job {
+    fn new(raw: &Raw, at: usize, parent: Option<git2::Oid>) -> Job {
+        Job {
+            at,
+            tree: raw.tree,
+            parent,
+            trusted: raw.tool.is_some(),
+        }
+    }
+}
+
+/// The tree of `raws[n]`'s first parent when the walk has read it (None: a
+/// root commit); Err(parent) when it is not read (yet), or is in the base.
+fn parent_tree(
+    raws: &[Raw],
+    index: &crate::analytics::graph::OidMap<u32>,
+    base_len: usize,
+    n: usize,
+) -> std::result::Result<Option<git2::Oid>, git2::Oid> {
+    let Some(p) = raws[n].parents.first() else {
+        return Ok(None);
+    };
+    match index.get(&raw_oid(*p)) {
+        Some(&i) if i as usize >= base_len => Ok(Some(raws[i as usize - base_len].tree)),
+        _ => Err(*p),
+    }
+}
+
 /// Repository handles for the comparison tasks (a handle is not `Sync`: one
 /// per task at a time, reused).
 struct RepoPool<'p> {
@@ -667,15 +667,15 @@ fn compare_all(
         // One error is enough: the walk stops at the first.
         Err(e) => return jobs.first().map(|j| (j.at, Err(e))).into_iter().collect(),
     };
-    let out = {
-        let mut cache = TreeCache::default();
-        jobs.iter()
-            .map(|j| {
-                let c = compare(&repo, j.tree, j.parent, prefixes, j.trusted, &mut cache);
-                (j.at, c)
-            })
-            .collect()
-    };
+    let mut cache = TreeCache::default();
+    let out = jobs
+        .iter()
+        .map(|j| {
+            let c = compare(&repo, j.tree, j.parent, prefixes, j.trusted, &mut cache);
+            (j.at, c)
+        })
+        .collect();
+    drop(cache);
     pool.give(repo);
     out
 }

@@ -37,14 +37,7 @@ pub fn parse(text: &str) -> Option<Map<String, Value>> {
             // Indented, not a list item: a block mapping or a folded line.
             return None;
         }
-        if let Some((key, items)) = open.take() {
-            let v = if items.is_empty() {
-                Value::Null
-            } else {
-                Value::Array(items)
-            };
-            insert(&mut out, key, v)?;
-        }
+        close(&mut out, open.take())?;
         let (key, rest) = line.split_once(':')?;
         // A word YAML types (`null:`, `true:`) is a key of another text.
         if !is_key(key) || !matches!(plain(key, false), Some(Value::String(_))) {
@@ -57,15 +50,18 @@ pub fn parse(text: &str) -> Option<Map<String, Value>> {
         let rest = rest.strip_prefix(' ')?;
         insert(&mut out, key.to_string(), value(rest.trim_end())?)?;
     }
-    if let Some((key, items)) = open {
-        let v = if items.is_empty() {
-            Value::Null
-        } else {
-            Value::Array(items)
-        };
-        insert(&mut out, key, v)?;
-    }
+    close(&mut out, open)?;
     Some(out)
+}
+
+/// Adds the value of a `key:` line with no value of its own: the list items
+/// under it, or null when none followed.
+fn close(map: &mut Map<String, Value>, open: Option<(String, Vec<Value>)>) -> Option<()> {
+    match open {
+        None => Some(()),
+        Some((key, items)) if items.is_empty() => insert(map, key, Value::Null),
+        Some((key, items)) => insert(map, key, Value::Array(items)),
+    }
 }
 
 /// Adds a key; None for a duplicate (the library rejects those).

@@ -19,9 +19,6 @@ pub struct ParseError {
 
 /// Parses a YAML document that must be a mapping (a frontmatter block).
 pub fn parse_mapping(text: &str) -> Result<Map<String, Value>, ParseError> {
-    if text.trim().is_empty() {
-        return Ok(Map::new());
-    }
     // The style this program writes, read without the library (most of a
     // report's time on a large ledger); anything else goes to the library.
     if let Some(map) = canonical::parse(text) {
