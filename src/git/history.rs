@@ -237,7 +237,7 @@ impl Repo {
         // whose first parents are read goes to another core. A commit whose
         // parent is not read yet (a merge's other side) or is in `base` waits
         // for the end.
-        let results: std::sync::Mutex<Vec<(usize, Result<Compared>)>> = Default::default();
+        let results: std::sync::Mutex<Vec<Found>> = Default::default();
         let mut deferred: Vec<usize> = Vec::new();
         let mut sent = 0;
         let index = &mut walk.graph.index;
@@ -285,7 +285,7 @@ impl Repo {
                     scope.spawn(move |_| {
                         let out = compare_all(pool, &jobs, prefixes);
                         if let Ok(mut r) = results.lock() {
-                            r.extend(out);
+                            r.push(out);
                         }
                     });
                 }
@@ -318,29 +318,40 @@ impl Repo {
             })
             .collect();
         let chunk = (rest.len() / (rayon::current_num_threads() * 4)).max(256);
-        let late: Vec<(usize, Result<Compared>)> = rest
+        let late: Vec<Found> = rest
             .par_chunks(chunk)
-            .flat_map_iter(|jobs| compare_all(&pool, jobs, prefixes))
+            .map(|jobs| compare_all(&pool, jobs, prefixes))
             .collect();
-        let mut compared: Vec<Option<Compared>> = Vec::new();
-        compared.resize_with(raws.len(), || None);
-        let early = results.into_inner().unwrap_or_default();
-        for (n, c) in early.into_iter().chain(late) {
+        let mut found = results.into_inner().unwrap_or_default();
+        found.extend(late);
+        // Each commit's flags and touches by its place in the walk; the
+        // record changes in the walk's order (a commit's own in the order
+        // found: it is compared in one chunk, and the sort is stable).
+        let mut flags = vec![0u8; raws.len()];
+        let mut touches = vec![0u64; if prefixes.is_empty() { 0 } else { raws.len() }];
+        let mut changes = Vec::new();
+        for f in found {
             // The first error stops the walk.
-            compared[n] = Some(c?);
+            if let Some(e) = f.error {
+                return Err(e);
+            }
+            for (at, bits) in f.flags {
+                flags[at as usize] = bits;
+            }
+            for (at, t) in f.touches {
+                touches[at as usize] = t;
+            }
+            changes.extend(f.changes);
         }
-        let diffs = compared
-            .into_iter()
-            .map(|c| c.expect("every commit is compared once"));
+        changes.sort_by_key(|(at, _)| *at);
+        walk.changes.extend(
+            changes
+                .into_iter()
+                .map(|(at, c)| ((base_len + at as usize) as u32, c)),
+        );
         walk.graph.commits.reserve(raws.len());
-        for (n, (r, d)) in raws.into_iter().zip(diffs).enumerate() {
+        for (n, r) in raws.into_iter().enumerate() {
             let i = (base_len + n) as u32;
-            let Compared {
-                code,
-                touches,
-                changes,
-                trusted,
-            } = d;
             let parents = r
                 .parents
                 .iter()
@@ -350,11 +361,10 @@ impl Repo {
                 author_time: r.author_time,
                 commit_time: r.commit_time,
                 parents,
-                code,
-                touches,
+                code: flags[n] & Found::CODE != 0,
+                touches: touches.get(n).copied().unwrap_or(0),
             });
-            walk.changes.extend(changes.into_iter().map(|c| (i, c)));
-            if let (true, Some(t)) = (trusted, r.tool) {
+            if let (true, Some(t)) = (flags[n] & Found::TRUSTED != 0, r.tool) {
                 walk.tool.push((i, *t));
             }
         }
@@ -655,29 +665,61 @@ impl<'p> RepoPool<'p> {
     }
 }
 
+/// What the comparisons of a run of jobs found, by place in the walk, kept
+/// compact: 900,000 commits are compared at 100,000 records, and most change
+/// no record (a `Compared` each held 70 MB there).
+#[derive(Default)]
+struct Found {
+    /// The `CODE` and `TRUSTED` bits of each commit that has one.
+    flags: Vec<(u32, u8)>,
+    /// The touched prefixes of each commit that touches one.
+    touches: Vec<(u32, u64)>,
+    /// Record-file changes, in the order of the jobs.
+    changes: Vec<(u32, FileChange)>,
+    /// The first error: the jobs after it are not compared.
+    error: Option<crate::error::Error>,
+}
+
+impl Found {
+    const CODE: u8 = 1;
+    const TRUSTED: u8 = 2;
+}
+
 /// Compares each job's trees (contiguous jobs: a commit's parent is usually
 /// the next one, so a small cache of parsed trees halves the tree reads).
-fn compare_all(
-    pool: &RepoPool,
-    jobs: &[Job],
-    prefixes: &[String],
-) -> Vec<(usize, Result<Compared>)> {
+fn compare_all(pool: &RepoPool, jobs: &[Job], prefixes: &[String]) -> Found {
+    let mut found = Found::default();
     let repo = match pool.take() {
         Ok(r) => r,
-        // One error is enough: the walk stops at the first.
-        Err(e) => return jobs.first().map(|j| (j.at, Err(e))).into_iter().collect(),
+        Err(e) => {
+            found.error = Some(e);
+            return found;
+        }
     };
     let mut cache = TreeCache::default();
-    let out = jobs
-        .iter()
-        .map(|j| {
-            let c = compare(&repo, j.tree, j.parent, prefixes, j.trusted, &mut cache);
-            (j.at, c)
-        })
-        .collect();
+    for j in jobs {
+        match compare(&repo, j.tree, j.parent, prefixes, j.trusted, &mut cache) {
+            Ok(c) => {
+                let at = j.at as u32;
+                let bits =
+                    (u8::from(c.code) * Found::CODE) | (u8::from(c.trusted) * Found::TRUSTED);
+                if bits != 0 {
+                    found.flags.push((at, bits));
+                }
+                if c.touches != 0 {
+                    found.touches.push((at, c.touches));
+                }
+                found.changes.extend(c.changes.into_iter().map(|c| (at, c)));
+            }
+            Err(e) => {
+                found.error = Some(e);
+                break;
+            }
+        }
+    }
     drop(cache);
     pool.give(repo);
-    out
+    found
 }
 
 /// What a commit changed against its first parent.
