@@ -386,9 +386,21 @@ impl Ledger {
 
     /// Stale in-progress records: open longer than `stale_after_hours`.
     pub fn is_stale(&self, summary_started: DateTime<FixedOffset>, now: DateTime<Utc>) -> bool {
-        (now - summary_started.with_timezone(&Utc)).num_hours()
-            >= self.config.stale_after_hours as i64
+        open_too_long(
+            now - summary_started.with_timezone(&Utc),
+            self.config.stale_after_hours,
+        )
     }
+}
+
+/// Whether a record open for `age` is stale: open *longer* than `hours`
+/// (exactly `hours` is not yet), for `status`, `validate` and `analytics`.
+pub fn open_too_long(age: chrono::TimeDelta, hours: u64) -> bool {
+    // Hours beyond what a duration holds: never stale.
+    i64::try_from(hours)
+        .ok()
+        .and_then(chrono::TimeDelta::try_hours)
+        .is_some_and(|limit| age > limit)
 }
 
 /// A record file's text; errors name it by `rel` (as every other record

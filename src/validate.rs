@@ -191,7 +191,7 @@ pub fn check_one(source: &Source, options: &Options) -> Option<(Vec<Problem>, Op
         (options.stale_after_hours, fields.status, fields.started_at)
     {
         let open = options.now - started.with_timezone(&Utc);
-        if open.num_hours() >= hours as i64 {
+        if crate::ledger::open_too_long(open, hours) {
             push(
                 line_of("status"),
                 "stale",
