@@ -87,16 +87,30 @@ impl Graph {
     }
 
     /// The commits of `from..to` (reachable from `to`, not from `from`), as
-    /// `git rev-list from..to` would give them: a walk in committer-time
-    /// order painting both sides. When `to` is an ancestor of `from` (a
+    /// `git rev-list from..to` would give them: a walk painting both sides,
+    /// newest generation first. When `to` is an ancestor of `from` (a
     /// rollback to an older commit) the range is empty.
     pub fn range(&self, from: u32, to: u32) -> Vec<u32> {
-        self.range_with(from, to, &mut Scratch::default())
+        self.range_with(from, to, &self.generations(), &mut Scratch::default())
     }
 
-    /// [`Graph::range`] reusing `scratch` between calls (no allocation
-    /// proportional to the graph per call).
-    pub fn range_with(&self, from: u32, to: u32, scratch: &mut Scratch) -> Vec<u32> {
+    /// [`Graph::range`] with the graph's [`Graph::generations`], reusing
+    /// `scratch` between calls (no allocation proportional to the graph per
+    /// call).
+    ///
+    /// The walk takes commits by generation (then committer time), not by
+    /// committer time alone: a commit is taken only after every commit of
+    /// the walk that descends from it, so its paint is final when it is
+    /// taken and the walk can stop as soon as nothing wanted is left. By
+    /// committer time, a commit older than its parent (a skewed clock, a
+    /// replayed date) let the baseline's ancestors into the range.
+    pub fn range_with(
+        &self,
+        from: u32,
+        to: u32,
+        generations: &[u32],
+        scratch: &mut Scratch,
+    ) -> Vec<u32> {
         const WANT: u8 = 1;
         const HAVE: u8 = 2;
         const EMITTED: u8 = 4;
@@ -108,7 +122,12 @@ impl Graph {
         }
         let flags = &mut scratch.flags;
         let touched = &mut scratch.touched;
-        let time = |i: u32| self.commits[i as usize].commit_time;
+        let time = |i: u32| {
+            (
+                generations[i as usize],
+                self.commits[i as usize].commit_time,
+            )
+        };
         let mut queue = BinaryHeap::new();
         flags[to as usize] = WANT;
         touched.push(to);
@@ -152,9 +171,6 @@ impl Graph {
                 break;
             }
         }
-        // Clock skew can let a commit be emitted before `from`'s side reaches
-        // it; the final flags decide.
-        emitted.retain(|i| flags[*i as usize] & HAVE == 0);
         emitted
     }
 
@@ -273,6 +289,29 @@ mod tests {
         r.sort();
         assert_eq!(r, vec![1, 2], "d..c = b, c");
         assert!(g.range(2, 2).is_empty());
+    }
+
+    #[test]
+    fn a_commit_older_than_its_parent_keeps_the_baselines_history_out() {
+        // c0 (t=100) <- o1 (t=50, the baseline: older than its parent)
+        // c0 <- m1 (t=200) <- merge of m1 and o1 (t=300) <- k1 (t=400).
+        // o1..k1 = k1, merge, m1; c0 is the baseline's parent. By committer
+        // time alone c0 (100) came before o1 (50) and was taken as wanted.
+        let mut g = Graph::default();
+        let commit = |t: i64, parents: Parents| Commit {
+            commit_time: t,
+            parents,
+            ..Default::default()
+        };
+        let c0 = g.add(oid(1), commit(100, smallvec![]));
+        let o1 = g.add(oid(2), commit(50, smallvec![c0]));
+        let m1 = g.add(oid(3), commit(200, smallvec![c0]));
+        let merge = g.add(oid(4), commit(300, smallvec![m1, o1]));
+        let k1 = g.add(oid(5), commit(400, smallvec![merge]));
+        let mut r = g.range(o1, k1);
+        r.sort();
+        assert_eq!(r, vec![m1, merge, k1]);
+        assert!(g.range(k1, o1).is_empty(), "o1 is an ancestor of k1");
     }
 
     #[test]

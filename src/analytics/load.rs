@@ -207,7 +207,47 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
     }
     out.records.sort_by(|a, b| a.path.cmp(&b.path));
     clock.lap("work tree");
+    if out.history.walked {
+        let prefixes: Vec<String> = options.service_paths.iter().take(64).cloned().collect();
+        reach_deployed_commits(repo, &prefixes, &mut out)?;
+        clock.lap("deployed commits outside --rev");
+    }
     Ok(out)
+}
+
+/// Walks the deployed commits the history of `rev` does not hold onto the
+/// graph: a deployment of a branch that is not merged (a hotfix, a release
+/// branch) still ships `previous..this` (README, lead time), and the next
+/// deployment needs it as its baseline. Only the graph grows: the record
+/// changes of those commits are not the history of `rev`, and the audit
+/// does not take them. A named commit that is not in the repository is
+/// listed in `missing_commits`.
+fn reach_deployed_commits(repo: &Repo, prefixes: &[String], out: &mut Loaded) -> Result<()> {
+    let graph = &out.history.graph;
+    let mut tips: Vec<String> = out
+        .records
+        .iter()
+        .filter_map(|r| r.record.git.commit.clone())
+        .filter(|c| graph.get(c).is_none())
+        .collect();
+    tips.sort();
+    tips.dedup();
+    for tip in tips {
+        // Reached already from an earlier one.
+        if out.history.graph.get(&tip).is_some() {
+            continue;
+        }
+        if !repo.has_commit(&tip) {
+            out.history.missing_commits.push(tip);
+            continue;
+        }
+        let base = crate::git::history::Walk {
+            graph: std::mem::take(&mut out.history.graph),
+            ..Default::default()
+        };
+        out.history.graph = repo.walk_history(&tip, prefixes, Some(base))?.graph;
+    }
+    Ok(())
 }
 
 /// Adds the work tree's records that differ from `rev`: a record not at
@@ -551,14 +591,27 @@ fn audit_facts(
             })
         }
     });
-    let mut deleted = Vec::new();
+    // A record removed from several paths (moved, then deleted) is one
+    // deletion: the newest by the graph, where it left the tree.
+    let mut deleted: Vec<(u32, AuditEntry)> = Vec::new();
     for (job, entry) in jobs.iter().zip(found) {
         match entry {
             Some(e) if job.3 => edited.push(e),
-            Some(e) => deleted.push(e),
+            Some(e) => deleted.push((job.1, e)),
             None => {}
         }
     }
+    deleted.sort_by_key(|(i, e)| {
+        let i = *i as usize;
+        (
+            e.id.clone(),
+            std::cmp::Reverse(generation[i]),
+            std::cmp::Reverse(g.commits[i].commit_time),
+            oid_of[i],
+        )
+    });
+    deleted.dedup_by(|later, kept| kept.1.id == later.1.id && kept.1.id != "(unreadable)");
+    let mut deleted: Vec<AuditEntry> = deleted.into_iter().map(|(_, e)| e).collect();
     edited.sort_by(|a, b| a.path.cmp(&b.path));
     deleted.sort_by(|a, b| a.path.cmp(&b.path));
     (edited, deleted)

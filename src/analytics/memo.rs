@@ -43,6 +43,10 @@ struct Entry {
     report: Report,
     /// The in-progress records, to recompute the stale list.
     open: Vec<OpenRecord>,
+    /// Deployed commits that were not in the repository: the entry is not
+    /// used once one of them is (fetched later, its history counts).
+    #[serde(default)]
+    missing: Vec<String>,
 }
 
 /// What identifies one report, found before anything is loaded.
@@ -91,7 +95,7 @@ impl Memo {
 
     /// The memorised report, brought up to `now`, if nothing it was
     /// computed from has changed.
-    pub fn get(&self, now: DateTime<Utc>, stale_after_hours: u64) -> Option<Report> {
+    pub fn get(&self, repo: &Repo, now: DateTime<Utc>, stale_after_hours: u64) -> Option<Report> {
         let bytes = std::fs::read(self.dir.join(FILE)).ok()?;
         let file: File = serde_json::from_slice(&bytes).ok()?;
         if file.format != FORMAT {
@@ -99,6 +103,9 @@ impl Memo {
         }
         let entry = file.entries.into_iter().find(|e| e.key == self.key)?;
         if entry.stamp != self.stamp.map(|s| s.hash) {
+            return None;
+        }
+        if entry.missing.iter().any(|c| repo.has_commit(c)) {
             return None;
         }
         // A file written around the stamp may have changed again within the
@@ -116,11 +123,17 @@ impl Memo {
     }
 
     /// Keeps `report` (best effort: a read-only `.git` only costs time).
-    pub fn put(&self, report: &Report, open: Vec<OpenRecord>) {
-        let _ = self.write(report, open);
+    /// `missing`: the deployed commits that are not in the repository.
+    pub fn put(&self, report: &Report, open: Vec<OpenRecord>, missing: &[String]) {
+        let _ = self.write(report, open, missing);
     }
 
-    fn write(&self, report: &Report, open: Vec<OpenRecord>) -> std::io::Result<()> {
+    fn write(
+        &self,
+        report: &Report,
+        open: Vec<OpenRecord>,
+        missing: &[String],
+    ) -> std::io::Result<()> {
         let old: Option<File> = std::fs::read(self.dir.join(FILE))
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
@@ -131,6 +144,7 @@ impl Memo {
             stamped_ns: self.stamped_ns,
             report: report.clone(),
             open,
+            missing: missing.to_vec(),
         }];
         entries.extend(
             old.map(|f| f.entries)

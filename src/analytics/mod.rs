@@ -70,6 +70,9 @@ pub struct History {
     pub walked: bool,
     pub edited_after_finish: Vec<AuditEntry>,
     pub deleted: Vec<AuditEntry>,
+    /// Commits named by records that are not in the repository (a memorised
+    /// report is not used once one of them is fetched).
+    pub missing_commits: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1024,6 +1027,7 @@ fn lead_time(
         skipped_rollback: 0,
         tier: None,
     };
+    let generations = g.generations();
     for (service, rs) in by_service(in_env) {
         let mask: Option<u64> =
             o.service_paths
@@ -1064,7 +1068,7 @@ fn lead_time(
             // so that a later one does not count them again.
             out.deployments += usize::from(measured);
             let finished = end_time(r).timestamp();
-            for c in g.range_with(from, to, &mut scratch) {
+            for c in g.range_with(from, to, &generations, &mut scratch) {
                 let commit = &g.commits[c as usize];
                 if commit.parents.len() > 1
                     || !commit.code
@@ -1167,7 +1171,7 @@ pub fn stale_in_progress(
         .iter()
         .filter_map(|r| {
             let age = now - r.started_at;
-            (age.num_hours() >= stale_after_hours as i64).then(|| StaleEntry {
+            crate::ledger::open_too_long(age, stale_after_hours).then(|| StaleEntry {
                 id: r.id.clone(),
                 path: r.path.clone(),
                 started_at: format_time(r.started_at),

@@ -209,7 +209,7 @@ pub fn run(args: Args) -> Result<()> {
     });
     let memorised = memo
         .as_ref()
-        .and_then(|m| m.get(now, config.stale_after_hours));
+        .and_then(|m| m.get(&repo, now, config.stale_after_hours));
     if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
         let used = if memorised.is_some() { "hit" } else { "miss" };
         eprintln!("timing: report memo: {used}");
@@ -218,6 +218,9 @@ pub fn run(args: Args) -> Result<()> {
         Some(report) => report,
         None => {
             let loaded = load_with_progress(&repo, &load_options)?;
+            // Nothing below reads an object: the pack mappings go before the
+            // report is computed (the peak of a large history's run).
+            repo.release_objects()?;
             let started = std::time::Instant::now();
             let mut report = analytics::compute(&loaded.records, &loaded.history, &options);
             if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
@@ -227,7 +230,11 @@ pub fn run(args: Args) -> Result<()> {
             warnings.append(&mut report.warnings);
             report.warnings = warnings;
             if let Some(memo) = &memo {
-                memo.put(&report, analytics::open_records(&loaded.records, &options));
+                memo.put(
+                    &report,
+                    analytics::open_records(&loaded.records, &options),
+                    &loaded.history.missing_commits,
+                );
             }
             report
         }

@@ -35,6 +35,26 @@ impl Repo {
         }
     }
 
+    /// Whether `id` (a full hex id) is a commit of this repository.
+    pub fn has_commit(&self, id: &str) -> bool {
+        id.len() == 40
+            && git2::Oid::from_str(id).is_ok_and(|oid| {
+                self.inner
+                    .odb()
+                    .and_then(|odb| odb.read_header(oid))
+                    .is_ok_and(|(_, kind)| kind == git2::ObjectType::Commit)
+            })
+    }
+
+    /// Lets go of the object database this handle opened: libgit2 keeps
+    /// each pack's index and windows mapped while a handle holds it (180 MB
+    /// at 100,000 records), which the work after the last object read does
+    /// not need. Objects read through this handle afterwards are not found.
+    pub fn release_objects(&self) -> Result<()> {
+        self.inner.set_odb(&git2::Odb::new()?)?;
+        Ok(())
+    }
+
     /// The same repository opened again: a handle for another thread
     /// (a `git2::Repository` is not `Sync`).
     pub fn reopen(&self) -> Result<Repo> {

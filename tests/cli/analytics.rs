@@ -1819,3 +1819,175 @@ fn records_at_rev_are_the_committed_bytes_whatever_the_work_tree_holds() {
     assert_eq!(committed["summary"]["total"], 10);
     assert_eq!(local["summary"]["total"], 11);
 }
+
+/// A deployment of a commit that `--rev` does not reach (a hotfix branch
+/// never merged; its record is committed on main) still ships its range, and
+/// is the next deployment's baseline. A deployed commit not in the
+/// repository is skipped until it is fetched: then the report (not a
+/// memorised one) counts it.
+///
+/// | when (author = commit time) | where   | what                                  |
+/// |-----------------------------|---------|---------------------------------------|
+/// | 02-01 00:00  c0             | main    | src/a.rs                              |
+/// | 02-01 10:01                 | main    | D1 record @c0, finished 02-01 10:00   |
+/// | 02-02 00:00  h1             | hotfix  | src/h.rs (parent: D1's record commit) |
+/// | 02-02 10:01                 | main    | D2 record @h1, finished 02-02 10:00   |
+/// | 02-03 00:00  k1             | main    | src/a.rs                              |
+/// | 02-03 10:01                 | main    | D3 record @k1, finished 02-03 10:00   |
+/// | 02-04 00:00  x1             | a clone | src/x.rs (parent: D3's record commit) |
+/// | 02-04 10:01                 | main    | D4 record @x1, finished 02-04 10:00   |
+///
+/// D1: no baseline. D2: c0..h1 = {D1's record (deployments only), h1}:
+/// 02-02 10:00 − 02-02 00:00 = 36000 s. D3: h1..k1 = {D2's record, k1}:
+/// 36000 s. D4: x1 missing, skipped; once fetched, k1..x1 = {D3's record,
+/// x1}: 36000 s.
+#[test]
+fn deployed_commits_outside_rev_and_fetched_later() {
+    let mut env = TestEnv::new();
+    let dep = |id: &'static str, finished: &'static str, commit: &str| -> String {
+        record_text(&Dep {
+            id,
+            service: "api",
+            env: "production",
+            status: "success",
+            operator: "alice",
+            started: finished,
+            finished: Some(finished),
+            seconds: Some(0),
+            commit,
+        })
+    };
+    let write_record = |env: &mut TestEnv, at: &str, id: &str, text: &str| {
+        env.write(&path_of(id), text);
+        env.at(at);
+        env.git(&["add", &path_of(id)]);
+        env.git(&["commit", "-q", "-m", &format!("deploy: {id}")]);
+    };
+    let (d1, d2, d3, d4) = (
+        "DEP-2025-02-01-10-00-api-production",
+        "DEP-2025-02-02-10-00-api-production",
+        "DEP-2025-02-03-10-00-api-production",
+        "DEP-2025-02-04-10-00-api-production",
+    );
+    let c0 = commit_code(&mut env, "2025-02-01T00:00:00Z", "src/a.rs");
+    write_record(
+        &mut env,
+        "2025-02-01T10:01:00Z",
+        d1,
+        &dep(d1, "2025-02-01T10:00:00Z", &c0),
+    );
+    env.git(&["checkout", "-q", "-b", "hotfix"]);
+    let h1 = commit_code(&mut env, "2025-02-02T00:00:00Z", "src/h.rs");
+    env.git(&["checkout", "-q", "main"]);
+    write_record(
+        &mut env,
+        "2025-02-02T10:01:00Z",
+        d2,
+        &dep(d2, "2025-02-02T10:00:00Z", &h1),
+    );
+    let k1 = commit_code(&mut env, "2025-02-03T00:00:00Z", "src/a.rs");
+    write_record(
+        &mut env,
+        "2025-02-03T10:01:00Z",
+        d3,
+        &dep(d3, "2025-02-03T10:00:00Z", &k1),
+    );
+    let other = env.dir.path().join("other");
+    let other = other.to_string_lossy().to_string();
+    env.git(&["clone", "-q", ".", &other]);
+    env.at("2025-02-04T00:00:00Z");
+    std::fs::write(format!("{other}/src/x.rs"), "x\n").expect("write");
+    env.git(&["-C", &other, "add", "src/x.rs"]);
+    env.git(&["-C", &other, "commit", "-q", "-m", "x1"]);
+    let x1 = env
+        .git(&["-C", &other, "rev-parse", "HEAD"])
+        .trim()
+        .to_string();
+    write_record(
+        &mut env,
+        "2025-02-04T10:01:00Z",
+        d4,
+        &dep(d4, "2025-02-04T10:00:00Z", &x1),
+    );
+    env.at("2025-02-05T00:00:00Z");
+    let lead = |env: &TestEnv| {
+        json(env, &["--section", "dora"])["dora"]["production"]["lead_time"].clone()
+    };
+    let l = lead(&env);
+    assert_eq!(l["commits"], 2, "{l}");
+    assert_eq!(l["deployments"], 2);
+    assert_eq!(l["skipped_no_baseline"], 1);
+    assert_eq!(l["skipped_missing_commit"], 1);
+    assert_eq!(l["median_seconds"].as_f64(), Some(36000.0));
+    assert_eq!(l["p90_seconds"].as_f64(), Some(36000.0));
+    assert_eq!(l["mean_seconds"].as_f64(), Some(36000.0));
+    // Nothing new in the repository's refs of main or the records: only the
+    // missing commit arrives.
+    env.git(&["fetch", "-q", &other, "main:refs/remotes/other/main"]);
+    let l = lead(&env);
+    assert_eq!(l["commits"], 3, "{l}");
+    assert_eq!(l["deployments"], 3);
+    assert_eq!(l["skipped_missing_commit"], 0);
+    assert_eq!(l["mean_seconds"].as_f64(), Some(36000.0));
+    // As a cold run.
+    std::fs::remove_dir_all(env.path(".git/deploy-ledger")).expect("rm state");
+    assert_eq!(lead(&env), l);
+}
+
+/// Stale means open *longer* than `stale_after_hours` (24 by default): a
+/// record open exactly 24 h is not stale yet in `analytics`, `status` or
+/// `validate`; one second more and it is in all three.
+#[test]
+fn stale_starts_after_the_limit_not_at_it() {
+    let mut env = TestEnv::new();
+    env.at("2025-03-01T12:00:00Z");
+    env.ok(&[
+        "start",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--commit",
+    ]);
+    env.at("2025-03-02T12:00:00Z");
+    let stale = |env: &TestEnv| {
+        json(env, &["--section", "audit"])["audit"]["stale_in_progress"]
+            .as_array()
+            .expect("list")
+            .len()
+    };
+    assert_eq!(stale(&env), 0, "open exactly 24 h");
+    assert!(!env.ok(&["status"]).contains("STALE"));
+    env.ok(&["validate"]);
+    env.at("2025-03-02T12:00:01Z");
+    assert_eq!(stale(&env), 1, "open 24 h and 1 s");
+    assert!(env.ok(&["status"]).contains("STALE"));
+    let err = env.fails(&["validate"], 1);
+    assert!(err.contains("stale"), "{err}");
+}
+
+/// A record moved to another folder and deleted there later is one
+/// deletion, at the path it left the tree from, in the deleting commit.
+#[test]
+fn a_record_moved_then_deleted_is_deleted_once() {
+    let mut env = TestEnv::new();
+    let id = tool_deploy(
+        &mut env,
+        "api",
+        "2025-03-01T10:00:00Z",
+        "2025-03-01T10:05:00Z",
+    );
+    let old = env.records().pop().expect("one record");
+    let moved = format!("deployments/checklists/archive/{id}.md");
+    std::fs::create_dir_all(env.path("deployments/checklists/archive")).expect("mkdir");
+    env.at("2025-03-02T10:00:00Z");
+    env.git(&["mv", &old, &moved]);
+    env.git(&["commit", "-q", "-m", "archive"]);
+    env.at("2025-03-03T10:00:00Z");
+    env.git(&["rm", "-q", &moved]);
+    env.git(&["commit", "-q", "-m", "delete"]);
+    let rm = head(&env);
+    let r = json(&env, &["--section", "audit"]);
+    assert_eq!(audit_list(&r, "deleted"), vec![(id, rm)], "{r}");
+    assert_eq!(r["audit"]["deleted"][0]["path"], moved.as_str());
+}
