@@ -435,16 +435,15 @@ fn audit_facts(
     } else {
         g.generations()
     };
-    let order = |vs: &mut Versions| {
-        vs.sort_by_key(|(i, _)| {
-            let i = *i as usize;
-            (
-                std::cmp::Reverse(generation[i]),
-                std::cmp::Reverse(g.commits[i].commit_time),
-                oid_of[i],
-            )
-        });
+    let newest_first = |i: u32| {
+        let i = i as usize;
+        (
+            std::cmp::Reverse(generation[i]),
+            std::cmp::Reverse(g.commits[i].commit_time),
+            oid_of[i],
+        )
     };
+    let order = |vs: &mut Versions| vs.sort_by_key(|(i, _)| newest_first(*i));
     // Records whose tool versions need their blobs: mixed sources, an id at
     // two paths, or a current status of rolled-back after a final version
     // (the exclusion below needs the status before it).
@@ -601,15 +600,7 @@ fn audit_facts(
             None => {}
         }
     }
-    deleted.sort_by_key(|(i, e)| {
-        let i = *i as usize;
-        (
-            e.id.clone(),
-            std::cmp::Reverse(generation[i]),
-            std::cmp::Reverse(g.commits[i].commit_time),
-            oid_of[i],
-        )
-    });
+    deleted.sort_by(|(i, a), (j, b)| (&a.id, newest_first(*i)).cmp(&(&b.id, newest_first(*j))));
     deleted.dedup_by(|later, kept| kept.1.id == later.1.id && kept.1.id != "(unreadable)");
     let mut deleted: Vec<AuditEntry> = deleted.into_iter().map(|(_, e)| e).collect();
     edited.sort_by(|a, b| a.path.cmp(&b.path));
