@@ -553,6 +553,18 @@ fn audit_facts(
     }
     let blobs: Vec<Oid> = jobs.iter().map(|j| j.2).collect();
     let blobs_at_rev: HashSet<&str> = at_rev.values().map(String::as_str).collect();
+    // Whether the commit that removed a record's old path added its new one
+    // with other bytes (moved and edited at once): the new path then has
+    // that one version only, or its own history would show the edit.
+    let moved_and_changed = |id: &str, commit: u32, last: &Oid| -> Option<&str> {
+        let last = oid_hex(last);
+        paths_of_id.get(id)?.iter().copied().find(|p| {
+            versions
+                .get(p)
+                .is_some_and(|vs| vs.len() == 1 && vs[0].0 == commit)
+                && at_rev.get(*p).is_some_and(|b| *b != last)
+        })
+    };
     let found: Vec<Option<AuditEntry>> = repo.map_blobs(&blobs, |i, bytes| {
         let (path, newest, _, current) = jobs[i];
         let commit = Some(oid_hex(&oid_of[newest as usize]));
@@ -578,10 +590,20 @@ fn audit_facts(
             if matches!(parsed, Some(None)) {
                 return None;
             }
-            let id = parsed.flatten().and_then(|p| p.ok()).map(|r| r.id);
-            // A record moved to another path is not deleted.
-            if id.as_deref().is_some_and(|id| ids.contains(id)) {
-                return None;
+            let old = parsed.flatten().and_then(|p| p.ok());
+            let id = old.as_ref().map(|r| r.id.clone());
+            // A record moved to another path is not deleted; moved and
+            // changed after its finish, it is edited (at its new path).
+            if let Some(old) = old.as_ref().filter(|r| ids.contains(r.id.as_str())) {
+                let new = moved_and_changed(&old.id, newest, &last)?;
+                let now = by_path.get(new)?;
+                let tool_rollback =
+                    old.status == Status::Success && now.status == Status::RolledBack;
+                return (old.status.is_final() && !tool_rollback).then(|| AuditEntry {
+                    id: old.id.clone(),
+                    path: new.to_string(),
+                    commit,
+                });
             }
             Some(AuditEntry {
                 id: id.unwrap_or_else(|| "(unreadable)".into()),
@@ -595,7 +617,8 @@ fn audit_facts(
     let mut deleted: Vec<(u32, AuditEntry)> = Vec::new();
     for (job, entry) in jobs.iter().zip(found) {
         match entry {
-            Some(e) if job.3 => edited.push(e),
+            // A path at `rev` (a deleted record's path is not): an edit.
+            Some(e) if job.3 || at_rev.contains_key(e.path.as_str()) => edited.push(e),
             Some(e) => deleted.push((job.1, e)),
             None => {}
         }

@@ -111,6 +111,18 @@ pub fn run(args: Args) -> Result<()> {
             "leave out --section, or use --format text, json or markdown",
         ));
     }
+    // A name that can never match a record is a typo, not an empty report.
+    for (flag, what, names) in [
+        ("env", "environment", &args.environments),
+        ("dora-env", "environment", &args.dora_environments),
+        ("service", "service", &args.services),
+    ] {
+        for name in names {
+            crate::record::check_slug(what, name).map_err(|e| {
+                Error::user_hint(format!("--{flag}: {e}"), e.hint().unwrap_or_default())
+            })?;
+        }
+    }
     let tz: ReportTz = args.tz.parse()?;
     let since = args
         .since

@@ -831,6 +831,20 @@ fn bad_arguments_are_clear_errors() {
     assert!(err.contains("is not before --until"), "{err}");
     let err = env.fails(&["analytics", "--since", "yesterday"], 1);
     assert!(err.contains("neither a date nor an RFC 3339 time"), "{err}");
+    // A filter no record can match is refused, not an empty report.
+    let err = env.fails(&["analytics", "--env", "Bad Env"], 1);
+    assert!(
+        err.contains("--env: environment `Bad Env` is not a slug"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+    let err = env.fails(&["analytics", "--service", "API/x"], 1);
+    assert!(
+        err.contains("--service: service `API/x` is not a slug"),
+        "{err}"
+    );
+    let err = env.fails(&["analytics", "--dora-env", ""], 1);
+    assert!(err.contains("--dora-env: environment `` is empty"), "{err}");
     let err = env.fails(&["analytics", "--section", "nope"], 2);
     assert!(
         err.contains("invalid value 'nope'") && err.contains("trends"),
@@ -1990,4 +2004,53 @@ fn a_record_moved_then_deleted_is_deleted_once() {
     let r = json(&env, &["--section", "audit"]);
     assert_eq!(audit_list(&r, "deleted"), vec![(id, rm)], "{r}");
     assert_eq!(r["audit"]["deleted"][0]["path"], moved.as_str());
+}
+
+/// Moving a finished record and changing it in the same commit is an edit
+/// after its finish (at its new path, in that commit); a move alone is not.
+#[test]
+fn a_record_moved_and_changed_at_once_is_edited() {
+    let mut env = TestEnv::new();
+    let edited = tool_deploy(
+        &mut env,
+        "api",
+        "2025-03-01T10:00:00Z",
+        "2025-03-01T10:05:00Z",
+    );
+    let old = env.records().pop().expect("one record");
+    let only_moved = tool_deploy(
+        &mut env,
+        "web",
+        "2025-03-01T11:00:00Z",
+        "2025-03-01T11:05:00Z",
+    );
+    let other = env
+        .records()
+        .into_iter()
+        .find(|p| p.contains(&only_moved))
+        .expect("second record");
+    std::fs::create_dir_all(env.path("deployments/checklists/archive")).expect("mkdir");
+    let moved = format!("deployments/checklists/archive/{edited}.md");
+    let text = std::fs::read_to_string(env.path(&old)).expect("read");
+    let changed = text.replacen("status: success", "status: failed", 1);
+    assert_ne!(changed, text, "the record says success");
+    env.at("2025-03-02T10:00:00Z");
+    std::fs::write(env.path(&moved), changed).expect("write");
+    env.git(&["rm", "-q", &old]);
+    env.git(&[
+        "mv",
+        &other,
+        &format!("deployments/checklists/archive/{only_moved}.md"),
+    ]);
+    env.git(&["add", &moved]);
+    env.git(&["commit", "-q", "-m", "archive both, one changed"]);
+    let commit = head(&env);
+    let r = json(&env, &["--section", "audit"]);
+    assert_eq!(
+        audit_list(&r, "edited_after_finish"),
+        vec![(edited, commit)],
+        "{r}"
+    );
+    assert_eq!(r["audit"]["edited_after_finish"][0]["path"], moved.as_str());
+    assert_eq!(audit_list(&r, "deleted"), vec![], "{r}");
 }
