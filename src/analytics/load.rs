@@ -572,9 +572,7 @@ fn audit_facts(
             let now = by_path.get(path)?;
             let before =
                 quick_status(bytes?).or_else(|| parse(path, bytes?)?.ok().map(|r| r.status))?;
-            // `rollback` marking a success rolled-back is not an edit.
-            let tool_rollback = before == Status::Success && now.status == Status::RolledBack;
-            (before.is_final() && !tool_rollback).then(|| AuditEntry {
+            edited_after_finish(before, now.status).then(|| AuditEntry {
                 id: now.id.clone(),
                 path: path.to_string(),
                 commit,
@@ -597,9 +595,7 @@ fn audit_facts(
             if let Some(old) = old.as_ref().filter(|r| ids.contains(r.id.as_str())) {
                 let new = moved_and_changed(&old.id, newest, &last)?;
                 let now = by_path.get(new)?;
-                let tool_rollback =
-                    old.status == Status::Success && now.status == Status::RolledBack;
-                return (old.status.is_final() && !tool_rollback).then(|| AuditEntry {
+                return edited_after_finish(old.status, now.status).then(|| AuditEntry {
                     id: old.id.clone(),
                     path: new.to_string(),
                     commit,
@@ -629,6 +625,12 @@ fn audit_facts(
     edited.sort_by(|a, b| a.path.cmp(&b.path));
     deleted.sort_by(|a, b| a.path.cmp(&b.path));
     (edited, deleted)
+}
+
+/// Whether a record that said `before` and now says `now` was edited after
+/// its finish: `rollback` marking a success rolled-back is not an edit.
+fn edited_after_finish(before: Status, now: Status) -> bool {
+    before.is_final() && !(before == Status::Success && now == Status::RolledBack)
 }
 
 /// Stage times on stderr when `DEPLOY_LEDGER_TIMINGS` is set (profiling).
