@@ -20,8 +20,9 @@ use crate::record::{GitInfo, Phase, Record, Rollback, Status};
 
 // 4: the same layout as 3, but the audit facts of a 3 were computed with
 // versions ordered by committer time (wrong when clocks disagree): not
-// reused. 5: record-file changes and tool commits listed sparsely.
-const MAGIC: &[u8] = b"deploy-ledger analytics-cache 5\n";
+// reused. 5: record-file changes and tool commits listed sparsely. 6: the
+// same layout, but a 5's audit named the merge for an edit made on a branch.
+const MAGIC: &[u8] = b"deploy-ledger analytics-cache 6\n";
 pub const FILE: &str = "analytics-cache";
 
 /// One file under `deployments/checklists` at the tip, parsed.

@@ -504,8 +504,13 @@ fn audit_facts(
         }
     }
     for vs in versions.values_mut() {
-        // The same blob brought in again by a merge is one version.
+        // The same blob brought in again by a merge (compared with its first
+        // parent) is one version: the older commit's, the one that made it
+        // (an edit or a removal on a branch is named by the branch's commit,
+        // not by the merge that brought it in).
+        vs.reverse();
         vs.dedup_by(|b, a| matches!(a.1, Version::Blob(_)) && a.1 == b.1);
+        vs.reverse();
     }
     let ids: HashSet<&str> = by_path.values().map(|r| r.id.as_str()).collect();
     let mut edited = Vec::new();

@@ -687,6 +687,14 @@ impl Found {
 
 /// Compares each job's trees (contiguous jobs: a commit's parent is usually
 /// the next one, so a small cache of parsed trees halves the tree reads).
+///
+/// A run of trusted tool commits, each the parent of the one before it
+/// (their trees chain: a job's parent tree is the next job's tree), is
+/// checked as a whole: when the newest tree and the oldest one's parent
+/// differ only under `deployments/`, every commit of the run is taken at its
+/// word without reading its own tree (a run of start, phase, phase, finish
+/// reads no tree but the ones its neighbours need anyway). Otherwise each
+/// commit of the run is compared on its own.
 fn compare_all(pool: &RepoPool, jobs: &[Job], prefixes: &[String]) -> Found {
     let mut found = Found::default();
     let repo = match pool.take() {
@@ -697,7 +705,33 @@ fn compare_all(pool: &RepoPool, jobs: &[Job], prefixes: &[String]) -> Found {
         }
     };
     let mut cache = TreeCache::default();
-    for j in jobs {
+    let mut k = 0;
+    while k < jobs.len() {
+        let mut end = k + 1;
+        while end < jobs.len()
+            && jobs[end - 1].trusted
+            && jobs[end].trusted
+            && jobs[end - 1].parent == Some(jobs[end].tree)
+        {
+            end += 1;
+        }
+        if end - k > 1 {
+            match run_is_clean(&repo, jobs[k].tree, jobs[end - 1].parent, &mut cache) {
+                Ok(true) => {
+                    found
+                        .flags
+                        .extend(jobs[k..end].iter().map(|j| (j.at as u32, Found::TRUSTED)));
+                    k = end;
+                    continue;
+                }
+                Ok(false) => end = k + 1,
+                Err(e) => {
+                    found.error = Some(e);
+                    break;
+                }
+            }
+        }
+        let j = &jobs[k];
         match compare(&repo, j.tree, j.parent, prefixes, j.trusted, &mut cache) {
             Ok(c) => {
                 let at = j.at as u32;
@@ -716,10 +750,27 @@ fn compare_all(pool: &RepoPool, jobs: &[Job], prefixes: &[String]) -> Found {
                 break;
             }
         }
+        k = end;
     }
     drop(cache);
     pool.give(repo);
     found
+}
+
+/// Whether a run of trusted commits from the tree `parent` to `tree`
+/// changed nothing outside `deployments/` (and did change it).
+fn run_is_clean<'r>(
+    repo: &'r git2::Repository,
+    tree: git2::Oid,
+    parent: Option<git2::Oid>,
+    cache: &mut TreeCache<'r>,
+) -> Result<bool> {
+    let Some(parent) = parent else {
+        return Ok(false);
+    };
+    let (new, old) = (cache.get(repo, tree)?, cache.get(repo, parent)?);
+    let ledger = |t: &git2::Tree| t.get_name(LEDGER_DIR).map(|e| e.id());
+    Ok(!code_changed(&new, Some(&old)) && ledger(&new) != ledger(&old))
 }
 
 /// What a commit changed against its first parent.
@@ -752,8 +803,67 @@ fn compare<'r>(
     }
     let new = cache.get(repo, tree)?;
     let old = parent.map(|p| cache.get(repo, p)).transpose()?;
+    let code = code_changed(&new, old.as_ref());
+    let at = |t: &git2::Tree, p: &str| -> Option<git2::Oid> {
+        let p = p.trim_end_matches('/');
+        t.get_path(std::path::Path::new(p)).ok().map(|e| e.id())
+    };
+    let mut touches = 0u64;
+    if code {
+        for (i, p) in prefixes.iter().enumerate() {
+            let before = old.as_ref().and_then(|o| at(o, p));
+            if at(&new, p) != before {
+                touches |= 1 << i;
+            }
+        }
+    }
+    let mut changes = Vec::new();
+    let ledger_of = |t: &git2::Tree| t.get_name(LEDGER_DIR).map(|e| (e.id(), e.kind()));
+    let (new_ledger, old_ledger) = (ledger_of(&new), old.as_ref().and_then(ledger_of));
+    // A tool commit that changed only `deployments/` is taken at its word:
+    // its message names the one record it changed (no tree below is read).
+    let trusted = trusted && !code && old.is_some() && new_ledger != old_ledger;
+    if new_ledger != old_ledger && !trusted {
+        // The checklists' tree ids, through the ledger folder's own tree.
+        let checklists = CHECKLISTS_DIR
+            .strip_prefix(LEDGER_DIR)
+            .map_or(CHECKLISTS_DIR, |s| s.trim_start_matches('/'));
+        let mut sub_of =
+            |l: Option<(git2::Oid, Option<git2::ObjectType>)>| -> Result<Option<git2::Oid>> {
+                match l {
+                    Some((id, Some(git2::ObjectType::Tree))) => {
+                        Ok(cache.get(repo, id)?.get_name(checklists).map(|e| e.id()))
+                    }
+                    _ => Ok(None),
+                }
+            };
+        let (new_sub, old_sub) = (sub_of(new_ledger)?, sub_of(old_ledger)?);
+        if new_sub != old_sub {
+            let old_tree = old_sub.map(|i| cache.get(repo, i)).transpose()?;
+            let new_tree = new_sub.map(|i| cache.get(repo, i)).transpose()?;
+            diff_trees(
+                repo,
+                old_tree,
+                new_tree,
+                CHECKLISTS_DIR,
+                &mut changes,
+                cache,
+            )?;
+        }
+    }
+    Ok(Compared {
+        code,
+        touches,
+        changes,
+        trusted,
+    })
+}
+
+/// Whether `new` changes anything outside `deployments/` against `old`
+/// (None: a root commit, whose tree has anything else).
+fn code_changed(new: &git2::Tree, old: Option<&git2::Tree>) -> bool {
     let ledger = LEDGER_DIR.as_bytes();
-    let code = match &old {
+    match old {
         None => new.iter().any(|e| e.name_bytes() != ledger),
         // The usual case: the same names in the same order, compared by
         // position (no lookups by name).
@@ -777,61 +887,7 @@ fn compare<'r>(
                 e.name() != Some(LEDGER_DIR) && e.name().is_some_and(|n| new.get_name(n).is_none())
             })
         }
-    };
-    let at = |t: &git2::Tree, p: &str| -> Option<git2::Oid> {
-        let p = p.trim_end_matches('/');
-        t.get_path(std::path::Path::new(p)).ok().map(|e| e.id())
-    };
-    let mut touches = 0u64;
-    if code {
-        for (i, p) in prefixes.iter().enumerate() {
-            let before = old.as_ref().and_then(|o| at(o, p));
-            if at(&new, p) != before {
-                touches |= 1 << i;
-            }
-        }
     }
-    let mut changes = Vec::new();
-    // The checklists' tree id: through the ledger folder's own tree, read
-    // only when the ledger folder changed (and kept for the next commit).
-    let ledger_of = |t: &git2::Tree| t.get_name(LEDGER_DIR).map(|e| (e.id(), e.kind()));
-    let (new_ledger, old_ledger) = (ledger_of(&new), old.as_ref().and_then(ledger_of));
-    let checklists = CHECKLISTS_DIR
-        .strip_prefix(LEDGER_DIR)
-        .map_or(CHECKLISTS_DIR, |s| s.trim_start_matches('/'));
-    let mut sub_of =
-        |l: Option<(git2::Oid, Option<git2::ObjectType>)>| -> Result<Option<git2::Oid>> {
-            match l {
-                Some((id, Some(git2::ObjectType::Tree))) => {
-                    Ok(cache.get(repo, id)?.get_name(checklists).map(|e| e.id()))
-                }
-                _ => Ok(None),
-            }
-        };
-    let (new_sub, old_sub) = if new_ledger == old_ledger {
-        (None, None)
-    } else {
-        (sub_of(new_ledger)?, sub_of(old_ledger)?)
-    };
-    let trusted = trusted && !code && old.is_some() && new_sub != old_sub;
-    if new_sub != old_sub && !trusted {
-        let old_tree = old_sub.map(|i| cache.get(repo, i)).transpose()?;
-        let new_tree = new_sub.map(|i| cache.get(repo, i)).transpose()?;
-        diff_trees(
-            repo,
-            old_tree,
-            new_tree,
-            CHECKLISTS_DIR,
-            &mut changes,
-            cache,
-        )?;
-    }
-    Ok(Compared {
-        code,
-        touches,
-        changes,
-        trusted,
-    })
 }
 
 /// Git's order of tree entries: by name, a tree's name read with a `/`.

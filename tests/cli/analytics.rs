@@ -1056,6 +1056,57 @@ fn audit_over_tool_and_hand_commits() {
     assert_eq!(out["audit"]["deleted"].as_array().expect("list").len(), 1);
 }
 
+/// A run of tool commits (each the parent of the next) is checked as a
+/// whole: when it changed something outside `deployments/`, each of its
+/// commits is compared on its own, so a forged tool message in the middle
+/// of the run is diffed (F's edit is found) and its code counts.
+///
+/// | commit                                               | kind   | finding          |
+/// |------------------------------------------------------|--------|------------------|
+/// | F: start + finish                                    | tool   | –                |
+/// | G: start                                             | tool   | –                |
+/// | "deploy(g): phase G [production]", src/x.rs + F's record | forged | F edited (here) |
+/// | G: finish                                            | tool   | –                |
+#[test]
+fn a_forged_tool_commit_inside_a_run_of_tool_commits_is_diffed() {
+    let mut env = TestEnv::new();
+    let f = tool_deploy(
+        &mut env,
+        "f",
+        "2025-05-01T09:00:00Z",
+        "2025-05-01T09:05:00Z",
+    );
+    env.at("2025-05-01T10:00:00Z");
+    env.ok(&["start", "--service", "g", "--env", "production", "--commit"]);
+    let g = "DEP-2025-05-01-10-00-g-production";
+    let path_f = format!("deployments/checklists/2025/05/{f}.md");
+    env.write(&path_f, &(env.read(&path_f) + "\nEdited by hand.\n"));
+    env.write("src/x.rs", "fn main() {}\n");
+    env.git(&["add", "src/x.rs", &path_f]);
+    env.at("2025-05-01T10:10:00Z");
+    env.git(&[
+        "commit",
+        "-q",
+        "-m",
+        &format!("deploy(g): phase {g} [production]"),
+    ]);
+    let forged = head(&env);
+    env.at("2025-05-01T10:20:00Z")
+        .ok(&["finish", "--id", g, "--commit"]);
+    let log = env.git(&["log", "--format=%s"]);
+    assert_eq!(
+        log.lines().filter(|l| l.starts_with("deploy(")).count(),
+        5,
+        "{log}"
+    );
+    let r = json(&env, &["--section", "audit"]);
+    assert_eq!(
+        audit_list(&r, "edited_after_finish"),
+        vec![(f, forged)],
+        "{r}"
+    );
+}
+
 #[test]
 fn the_report_memo_serves_only_unchanged_reports() {
     let mut b = build();
@@ -1216,7 +1267,7 @@ fn incremental_equals_cold(env: &TestEnv, step: &str) -> Value {
 /// | 2    | code commit K1, then C by the tool at K1                      | B deleted                     |
 /// | 3    | D started (not committed), committed by hand at a later clock, finished by the tool | unchanged |
 /// | 4    | C moved to another folder by hand (a move, not a deletion)    | unchanged                     |
-/// | 5    | a branch edits A, main adds code, merged                      | A edited (by the merge)       |
+/// | 5    | a branch edits A, main adds code, merged                      | A edited (by the branch's commit) |
 /// | 6    | `rollback --commit` of C (C rolled-back, a new success R)     | unchanged (not an edit)       |
 /// | 7    | a broken record committed, then moved                         | warning names the new path; not deleted |
 /// | 8    | a markdown file without frontmatter added, then removed       | not a deletion                |
@@ -1326,12 +1377,12 @@ fn incremental_runs_equal_cold_runs() {
     let merge = head(&env);
     let r = incremental_equals_cold(&env, "step 5");
     // The current version came in with the merge (against its first
-    // parent); the branch's commit made the same blob: one version, named
-    // by the newer commit, the merge.
+    // parent), but the branch's commit made it: one version, named by the
+    // commit that edited the record, not by the merge.
     assert_ne!(edit_a, merge);
     assert_eq!(
         audit_list(&r, "edited_after_finish"),
-        vec![(a.clone(), merge.clone())]
+        vec![(a.clone(), edit_a.clone())]
     );
 
     // 6. The tool rolls C back (two files in one commit, diffed).
@@ -1343,7 +1394,7 @@ fn incremental_runs_equal_cold_runs() {
     assert_eq!(r["summary"]["total"], 4);
     assert_eq!(
         audit_list(&r, "edited_after_finish"),
-        vec![(a.clone(), merge.clone())]
+        vec![(a.clone(), edit_a.clone())]
     );
 
     // 7. A broken record, committed, then moved: the warning names where
@@ -2008,6 +2059,58 @@ fn a_record_moved_then_deleted_is_deleted_once() {
 
 /// Moving a finished record and changing it in the same commit is an edit
 /// after its finish (at its new path, in that commit); a move alone is not.
+/// An edit after finish and a removal made on a branch are named by the
+/// branch's own commits, not by the merge that brought them in (the merge,
+/// compared with its first parent, makes the same blob and the same removal).
+///
+/// | commit                                   | branch | finding              |
+/// |------------------------------------------|--------|----------------------|
+/// | A, B: start + finish each (tool)         | main   | –                    |
+/// | A's finished record edited by hand       | side   | A edited (this one)  |
+/// | B's record removed                       | side   | B deleted (this one) |
+/// | a code commit                            | main   | –                    |
+/// | `merge --no-ff side`                     | main   | – (names neither)    |
+#[test]
+fn branch_edits_and_removals_are_named_by_their_own_commits() {
+    let mut env = TestEnv::new();
+    let a = tool_deploy(
+        &mut env,
+        "a",
+        "2025-04-01T09:00:00Z",
+        "2025-04-01T09:05:00Z",
+    );
+    let b = tool_deploy(
+        &mut env,
+        "b",
+        "2025-04-01T10:00:00Z",
+        "2025-04-01T10:05:00Z",
+    );
+    let path_a = format!("deployments/checklists/2025/04/{a}.md");
+    let path_b = format!("deployments/checklists/2025/04/{b}.md");
+    env.git(&["checkout", "-q", "-b", "side"]);
+    env.write(&path_a, &(env.read(&path_a) + "\nEdited on a branch.\n"));
+    env.at("2025-04-02T09:00:00Z");
+    env.git(&["commit", "-q", "-am", "edit a on side"]);
+    let edit_a = head(&env);
+    env.git(&["rm", "-q", &path_b]);
+    env.at("2025-04-02T09:30:00Z");
+    env.git(&["commit", "-q", "-m", "remove b on side"]);
+    let rm_b = head(&env);
+    env.git(&["checkout", "-q", "main"]);
+    commit_code(&mut env, "2025-04-02T10:00:00Z", "src/m.rs");
+    env.at("2025-04-02T11:00:00Z");
+    env.git(&["merge", "-q", "--no-ff", "-m", "merge side", "side"]);
+    let merge = head(&env);
+    assert!(![edit_a.as_str(), rm_b.as_str()].contains(&merge.as_str()));
+    let r = json(&env, &["--section", "audit"]);
+    assert_eq!(
+        audit_list(&r, "edited_after_finish"),
+        vec![(a, edit_a)],
+        "{r}"
+    );
+    assert_eq!(audit_list(&r, "deleted"), vec![(b, rm_b)], "{r}");
+}
+
 #[test]
 fn a_record_moved_and_changed_at_once_is_edited() {
     let mut env = TestEnv::new();
