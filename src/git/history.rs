@@ -103,6 +103,55 @@ struct Raw {
     commit_time: i64,
     /// The record a single-record tool commit names (one parent only).
     tool: Option<Box<ToolChange>>,
+    /// Its place in the commit-graph file when it was taken from there:
+    /// its object is still to be read (author time, message), on any core.
+    /// `UNREAD_NONE` for a commit read by the walk itself.
+    graph_at: u32,
+}
+
+/// [`Raw::graph_at`] of a commit the walk read itself.
+const UNREAD_NONE: u32 = u32::MAX;
+
+/// A commit to visit: by id, or by its place in the commit-graph file.
+enum Visit {
+    Id(git2::Oid),
+    At(u32),
+}
+
+/// The repository's commit-graph file (`objects/info/commit-graph` or a
+/// chain of them), when it has one and the history is whole: a shallow
+/// clone's graph may name parents the clone cut off.
+fn commit_graph(repo: &git2::Repository) -> Option<gix_commitgraph::Graph> {
+    if repo.is_shallow() || std::env::var_os("GIT_OBJECT_DIRECTORY").is_some() {
+        return None;
+    }
+    let info = repo.commondir().join("objects").join("info");
+    gix_commitgraph::Graph::from_info_dir(&info, gix_hash::Kind::Sha1).ok()
+}
+
+/// The commit at `at` in the commit-graph file, as the walk keeps it (its
+/// author time and message are read later); None when the file is damaged.
+fn raw_from_graph(
+    graph: &gix_commitgraph::Graph,
+    at: u32,
+) -> Option<(Raw, smallvec::SmallVec<[u32; 2]>)> {
+    use gix_commitgraph::Position;
+    let c = graph.commit_at(Position(at));
+    let positions: smallvec::SmallVec<[u32; 2]> = c
+        .iter_parents()
+        .map(|p| p.ok().map(|p| p.0))
+        .collect::<Option<_>>()?;
+    let id = |p: u32| git2::Oid::from_bytes(graph.id_at(Position(p)).as_bytes()).ok();
+    let parents = positions.iter().map(|p| id(*p)).collect::<Option<_>>()?;
+    let raw = Raw {
+        tree: git2::Oid::from_bytes(c.root_tree_id().as_bytes()).ok()?,
+        parents,
+        author_time: 0,
+        commit_time: i64::try_from(c.committer_timestamp()).ok()?,
+        tool: None,
+        graph_at: at,
+    };
+    Some((raw, positions))
 }
 
 /// The fields of a raw commit object the walk needs.
@@ -170,6 +219,33 @@ fn parse_commit(data: &[u8]) -> Option<CommitFields<'_>> {
     })
 }
 
+/// Reads commit `oid`'s object; None when it is not in the repository
+/// (a parent cut off by a shallow clone) or not a commit.
+fn read_raw(odb: &git2::Odb, oid: git2::Oid) -> Option<Raw> {
+    let object = odb.read(oid).ok()?;
+    if object.kind() != git2::ObjectType::Commit {
+        return None;
+    }
+    let c = parse_commit(object.data())?;
+    Some(Raw {
+        tool: if c.parents.len() == 1 {
+            tool_change(c.summary).map(Box::new)
+        } else {
+            None
+        },
+        tree: c.tree,
+        parents: c.parents,
+        author_time: c.author_time,
+        commit_time: c.commit_time,
+        graph_at: UNREAD_NONE,
+    })
+}
+
+/// A git2 id as the commit-graph's.
+fn oid_ref(oid: &git2::Oid) -> Option<&gix_hash::oid> {
+    gix_hash::oid::try_from_bytes(oid.as_bytes()).ok()
+}
+
 fn raw_oid(o: git2::Oid) -> Oid {
     let mut out = [0u8; 20];
     out.copy_from_slice(&o.as_bytes()[..20]);
@@ -222,7 +298,13 @@ impl Repo {
         // one map of ids: no second set of what was seen).
         let mut raws: Vec<Raw> = Vec::new();
         let mut missing: std::collections::HashSet<git2::Oid> = std::collections::HashSet::new();
-        let mut stack = vec![git2::Oid::from_str(tip)?];
+        let mut stack = vec![Visit::Id(git2::Oid::from_str(tip)?)];
+        // With a commit-graph file the walk reads no commit of it: the
+        // parents and trees come from the file, and each commit's object
+        // (author time, message) is read with its tree comparison, on every
+        // core. Commits newer than the file are read here.
+        let graph = commit_graph(repo);
+        let graph = graph.as_ref();
         // Raw commit objects, parsed here: a commit object of libgit2 costs
         // a second parse and several allocations (PERF-NOTES 4).
         let odb = match own_odb(repo, 1) {
@@ -241,36 +323,50 @@ impl Repo {
         let mut deferred: Vec<usize> = Vec::new();
         let mut sent = 0;
         let index = &mut walk.graph.index;
+        let mut damaged = false;
         rayon::scope(|scope| {
-            while let Some(oid) = stack.pop() {
+            while let Some(visit) = stack.pop() {
+                let (oid, at) = match visit {
+                    Visit::At(p) => {
+                        let id = graph.map(|g| g.id_at(gix_commitgraph::Position(p)));
+                        match id.and_then(|id| git2::Oid::from_bytes(id.as_bytes()).ok()) {
+                            Some(oid) => (oid, Some(p)),
+                            None => continue,
+                        }
+                    }
+                    Visit::Id(oid) => {
+                        let at = graph.and_then(|g| g.lookup(oid_ref(&oid)?)).map(|p| p.0);
+                        (oid, at)
+                    }
+                };
                 let key = raw_oid(oid);
-                if index.contains_key(&key) || missing.contains(&oid) {
+                if index.contains_key(&key) || (!missing.is_empty() && missing.contains(&oid)) {
                     continue;
                 }
-                // A parent cut off by a shallow clone is not in the repository.
-                let Some(c) = odb
-                    .read(oid)
-                    .ok()
-                    .filter(|o| o.kind() == git2::ObjectType::Commit)
-                    .and_then(|o| {
-                        parse_commit(o.data()).map(|c| Raw {
-                            tool: if c.parents.len() == 1 {
-                                tool_change(c.summary).map(Box::new)
-                            } else {
-                                None
-                            },
-                            tree: c.tree,
-                            parents: c.parents,
-                            author_time: c.author_time,
-                            commit_time: c.commit_time,
-                        })
-                    })
-                else {
-                    missing.insert(oid);
-                    continue;
+                let c = match graph.zip(at) {
+                    Some((g, at)) => match raw_from_graph(g, at) {
+                        Some((c, positions)) => {
+                            stack.extend(positions.iter().rev().map(|p| Visit::At(*p)));
+                            c
+                        }
+                        None => {
+                            damaged = true;
+                            break;
+                        }
+                    },
+                    // A parent cut off by a shallow clone is not in the repository.
+                    None => match read_raw(&odb, oid) {
+                        Some(c) => {
+                            stack.extend(c.parents.iter().rev().map(|p| Visit::Id(*p)));
+                            c
+                        }
+                        None => {
+                            missing.insert(oid);
+                            continue;
+                        }
+                    },
                 };
                 index.insert(key, (base_len + raws.len()) as u32);
-                stack.extend(c.parents.iter().rev().copied());
                 raws.push(c);
                 if raws.len() - sent > COMPARE_CHUNK {
                     let mut jobs = Vec::with_capacity(COMPARE_CHUNK);
@@ -283,7 +379,7 @@ impl Repo {
                     sent += COMPARE_CHUNK;
                     let (pool, results) = (&pool, &results);
                     scope.spawn(move |_| {
-                        let out = compare_all(pool, &jobs, prefixes);
+                        let out = compare_all(pool, graph, jobs, prefixes);
                         if let Ok(mut r) = results.lock() {
                             r.push(out);
                         }
@@ -292,11 +388,21 @@ impl Repo {
             }
             if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
                 eprintln!(
-                    "timing:   commit walk alone: {:.3} s",
-                    started.elapsed().as_secs_f64()
+                    "timing:   commit walk alone: {:.3} s{}",
+                    started.elapsed().as_secs_f64(),
+                    if graph.is_some() {
+                        " (commit-graph)"
+                    } else {
+                        ""
+                    }
                 );
             }
         });
+        if damaged {
+            return Err(crate::error::Error::Git(git2::Error::from_str(
+                "the commit-graph file is damaged; rewrite it with `git commit-graph write --reachable`",
+            )));
+        }
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
             eprintln!(
                 "timing:   commits read and compared: {:.3} s ({} commits)",
@@ -320,7 +426,7 @@ impl Repo {
         let chunk = (rest.len() / (rayon::current_num_threads() * 4)).max(256);
         let late: Vec<Found> = rest
             .par_chunks(chunk)
-            .map(|jobs| compare_all(&pool, jobs, prefixes))
+            .map(|jobs| compare_all(&pool, graph, jobs.to_vec(), prefixes))
             .collect();
         let mut found = results.into_inner().unwrap_or_default();
         found.extend(late);
@@ -340,6 +446,11 @@ impl Repo {
             }
             for (at, t) in f.touches {
                 touches[at as usize] = t;
+            }
+            for (at, author_time, tool) in f.read {
+                let raw = &mut raws[at as usize];
+                raw.author_time = author_time;
+                raw.tool = tool;
             }
             changes.extend(f.changes);
         }
@@ -595,11 +706,15 @@ fn open_for_thread(path: &std::path::Path) -> Result<git2::Repository> {
 const COMPARE_CHUNK: usize = 2048;
 
 /// One commit's trees to compare: `at` is its place in the walk.
+#[derive(Clone)]
 struct Job {
     at: usize,
     tree: git2::Oid,
     parent: Option<git2::Oid>,
     trusted: bool,
+    /// The commit's place in the commit-graph file when its object is
+    /// still to be read ([`Raw::graph_at`]), and whether it has one parent.
+    unread: Option<(u32, bool)>,
 }
 
 impl Job {
@@ -609,6 +724,7 @@ impl Job {
             tree: raw.tree,
             parent,
             trusted: raw.tool.is_some(),
+            unread: (raw.graph_at != UNREAD_NONE).then_some((raw.graph_at, raw.parents.len() == 1)),
         }
     }
 }
@@ -676,6 +792,9 @@ struct Found {
     touches: Vec<(u32, u64)>,
     /// Record-file changes, in the order of the jobs.
     changes: Vec<(u32, FileChange)>,
+    /// The author time and tool change of each commit read here (taken
+    /// from the commit-graph file by the walk).
+    read: Vec<(u32, i64, Option<Box<ToolChange>>)>,
     /// The first error: the jobs after it are not compared.
     error: Option<crate::error::Error>,
 }
@@ -695,12 +814,25 @@ impl Found {
 /// word without reading its own tree (a run of start, phase, phase, finish
 /// reads no tree but the ones its neighbours need anyway). Otherwise each
 /// commit of the run is compared on its own.
-fn compare_all(pool: &RepoPool, jobs: &[Job], prefixes: &[String]) -> Found {
+fn compare_all(
+    pool: &RepoPool,
+    graph: Option<&gix_commitgraph::Graph>,
+    jobs: Vec<Job>,
+    prefixes: &[String],
+) -> Found {
     let mut found = Found::default();
     let repo = match pool.take() {
         Ok(r) => r,
         Err(e) => {
             found.error = Some(e);
+            return found;
+        }
+    };
+    let jobs = match read_unread(&repo, graph, jobs, &mut found.read) {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            found.error = Some(e);
+            pool.give(repo);
             return found;
         }
     };
@@ -755,6 +887,45 @@ fn compare_all(pool: &RepoPool, jobs: &[Job], prefixes: &[String]) -> Found {
     drop(cache);
     pool.give(repo);
     found
+}
+
+/// Reads the objects of the jobs' commits that the walk took from the
+/// commit-graph file: their author time and, for a commit with one parent,
+/// the record a tool message names (which makes the job trusted).
+fn read_unread(
+    repo: &git2::Repository,
+    graph: Option<&gix_commitgraph::Graph>,
+    mut jobs: Vec<Job>,
+    out: &mut Vec<(u32, i64, Option<Box<ToolChange>>)>,
+) -> Result<Vec<Job>> {
+    if jobs.iter().all(|j| j.unread.is_none()) {
+        return Ok(jobs);
+    }
+    let (Some(graph), odb) = (graph, repo.odb()?) else {
+        return Ok(jobs);
+    };
+    for j in &mut jobs {
+        let Some((at, one_parent)) = j.unread else {
+            continue;
+        };
+        let id = git2::Oid::from_bytes(graph.id_at(gix_commitgraph::Position(at)).as_bytes())?;
+        let object = odb.read(id)?;
+        let c = parse_commit(object.data()).filter(|c| c.tree == j.tree);
+        let Some(c) = c else {
+            return Err(crate::error::Error::Git(git2::Error::from_str(&format!(
+                "commit {id} is not what the commit-graph file says; rewrite the file with \
+                 `git commit-graph write --reachable`"
+            ))));
+        };
+        let tool = if one_parent {
+            tool_change(c.summary).map(Box::new)
+        } else {
+            None
+        };
+        j.trusted = tool.is_some();
+        out.push((j.at as u32, c.author_time, tool));
+    }
+    Ok(jobs)
 }
 
 /// Whether a run of trusted commits from the tree `parent` to `tree`

@@ -526,6 +526,37 @@ fn every_section_by_hand() {
     assert_eq!(a["stale_in_progress"][0]["age_hours"], 56);
     // 11 records: too few for any rule.
     assert_eq!(r["recommendations"].as_array().expect("list").len(), 0);
+
+    // The same report when the parents and trees come from a commit-graph
+    // file (what `git gc` writes) and the commits are read on every core.
+    b.env.git(&["commit-graph", "write", "--reachable"]);
+    assert_eq!(from_commit_graph(&b.env, &[]), r);
+    // A file that names another tree than the commit's own is an error
+    // that says how to mend it (one byte of the first tree id changed).
+    let file = b.env.path(".git/objects/info/commit-graph");
+    let good = std::fs::read(&file).expect("read graph");
+    let mut bad = good.clone();
+    let chunks = usize::from(good[6]);
+    let cdat = (0..chunks)
+        .map(|i| 8 + 12 * i)
+        .find(|at| &good[*at..at + 4] == b"CDAT")
+        .map(|at| u64::from_be_bytes(good[at + 4..at + 12].try_into().expect("8 bytes")))
+        .expect("a CDAT chunk") as usize;
+    bad[cdat] ^= 0xff;
+    std::fs::write(&file, &bad).expect("write graph");
+    let _ = std::fs::remove_file(b.env.path(".git/deploy-ledger/analytics-cache"));
+    let err = b.env.fails(&["analytics", "--format", "json"], 1);
+    assert!(
+        err.contains("not what the commit-graph file says")
+            && err.contains("git commit-graph write --reachable"),
+        "{err}"
+    );
+    // An unreadable file is not used: the commits are read instead.
+    std::fs::write(&file, b"not a commit-graph").expect("write graph");
+    for f in ["analytics-cache", "analytics-memo"] {
+        let _ = std::fs::remove_file(b.env.path(&format!(".git/deploy-ledger/{f}")));
+    }
+    assert_eq!(json(&b.env, &[]), r);
 }
 
 #[test]
@@ -1247,12 +1278,57 @@ fn audit_orders_versions_by_the_graph_not_the_clock() {
 /// they are the same report; returns it.
 fn incremental_equals_cold(env: &TestEnv, step: &str) -> Value {
     let incremental = json(env, &["--committed-only"]);
+    let cold = cold_json(env);
+    assert_eq!(incremental, cold, "{step}: incremental and cold differ");
+    // The same from a commit-graph file (parents and trees from the file,
+    // commits read on every core): whatever file the repository has now
+    // (written at an earlier step: commits newer than it are walked by
+    // reading them), none, and a split chain of the whole history.
+    let info = env.path(".git/objects/info");
+    let kept = env.path(".git/kept-info");
+    std::fs::rename(&info, &kept).expect("move the graph away");
+    std::fs::create_dir(&info).expect("mkdir info");
+    assert_eq!(cold_json(env), cold, "{step}: without a commit-graph");
+    env.git(&["commit-graph", "write", "--reachable", "--split"]);
+    assert!(info.join("commit-graphs").is_dir(), "{step}: a split chain");
+    assert_eq!(
+        from_commit_graph(env, &["--committed-only"]),
+        cold,
+        "{step}: from a split commit-graph"
+    );
+    std::fs::remove_dir_all(&info).expect("rm info");
+    std::fs::rename(&kept, &info).expect("restore the graph");
+    cold
+}
+
+/// A report without the analytics cache or the report memo, whose walk
+/// took the repository's commit-graph file (asserted).
+fn from_commit_graph(env: &TestEnv, args: &[&str]) -> Value {
     for file in ["analytics-cache", "analytics-memo"] {
         let _ = std::fs::remove_file(env.path(&format!(".git/deploy-ledger/{file}")));
     }
-    let cold = json(env, &["--committed-only"]);
-    assert_eq!(incremental, cold, "{step}: incremental and cold differ");
-    cold
+    let out = env
+        .cmd()
+        .env("DEPLOY_LEDGER_TIMINGS", "1")
+        .args(["analytics", "--format", "json"])
+        .args(args)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("(commit-graph)"),
+        "not from the graph: {stderr}"
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// A report without the analytics cache or the report memo.
+fn cold_json(env: &TestEnv) -> Value {
+    for file in ["analytics-cache", "analytics-memo"] {
+        let _ = std::fs::remove_file(env.path(&format!(".git/deploy-ledger/{file}")));
+    }
+    json(env, &["--committed-only"])
 }
 
 /// After each kind of change below, a run that extends the cache gives
@@ -1333,6 +1409,10 @@ fn incremental_runs_equal_cold_runs() {
         "2025-02-05T09:00:00Z",
         "2025-02-05T09:10:00Z",
     );
+    // From here on the repository has a commit-graph file (what `git gc`
+    // writes): later steps add commits it does not hold.
+    env.git(&["commit-graph", "write", "--reachable"]);
+    assert!(env.path(".git/objects/info/commit-graph").is_file());
     let r = incremental_equals_cold(&env, "step 2");
     assert_eq!(r["summary"]["total"], 2);
 
