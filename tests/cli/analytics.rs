@@ -553,9 +553,7 @@ fn every_section_by_hand() {
     );
     // An unreadable file is not used: the commits are read instead.
     std::fs::write(&file, b"not a commit-graph").expect("write graph");
-    for f in ["analytics-cache", "analytics-memo"] {
-        let _ = std::fs::remove_file(b.env.path(&format!(".git/deploy-ledger/{f}")));
-    }
+    forget_reports(&b.env);
     assert_eq!(json(&b.env, &[]), r);
 }
 
@@ -1304,9 +1302,7 @@ fn incremental_equals_cold(env: &TestEnv, step: &str) -> Value {
 /// A report without the analytics cache or the report memo, whose walk
 /// took the repository's commit-graph file (asserted).
 fn from_commit_graph(env: &TestEnv, args: &[&str]) -> Value {
-    for file in ["analytics-cache", "analytics-memo"] {
-        let _ = std::fs::remove_file(env.path(&format!(".git/deploy-ledger/{file}")));
-    }
+    forget_reports(env);
     let out = env
         .cmd()
         .env("DEPLOY_LEDGER_TIMINGS", "1")
@@ -1323,11 +1319,16 @@ fn from_commit_graph(env: &TestEnv, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("json")
 }
 
-/// A report without the analytics cache or the report memo.
-fn cold_json(env: &TestEnv) -> Value {
+/// Removes the analytics cache and the report memo: the next report is cold.
+fn forget_reports(env: &TestEnv) {
     for file in ["analytics-cache", "analytics-memo"] {
         let _ = std::fs::remove_file(env.path(&format!(".git/deploy-ledger/{file}")));
     }
+}
+
+/// A report without the analytics cache or the report memo.
+fn cold_json(env: &TestEnv) -> Value {
+    forget_reports(env);
     json(env, &["--committed-only"])
 }
 
