@@ -955,6 +955,17 @@ fn tool_deploy(env: &mut TestEnv, service: &str, start: &str, finish: &str) -> S
     id
 }
 
+/// A hand commit at `at` with a tool-like `message` that edits the record
+/// at `record` and also changes code (`src/x.rs`); returns its id.
+fn forged_tool_commit(env: &mut TestEnv, at: &str, record: &str, message: &str) -> String {
+    env.write(record, &(env.read(record) + "\nEdited by hand.\n"));
+    env.write("src/x.rs", "fn main() {}\n");
+    env.git(&["add", "src/x.rs", record]);
+    env.at(at);
+    env.git(&["commit", "-q", "-m", message]);
+    head(env)
+}
+
 /// The audit over a history mixing the tool's commits (`--commit`: trusted
 /// to change only the record their message names, not looked up in the
 /// trees) and hand commits (diffed).
@@ -1031,18 +1042,12 @@ fn audit_over_tool_and_hand_commits() {
     let rm_c = head(&env);
     // A forged tool message on a hand commit that also changes code: it is
     // diffed, so F's edit is found and E is not taken as changed.
-    let path_f = format!("deployments/checklists/2025/01/{f}.md");
-    env.write(&path_f, &(env.read(&path_f) + "\nEdited by hand.\n"));
-    env.write("src/x.rs", "fn main() {}\n");
-    env.git(&["add", "src/x.rs", &path_f]);
-    env.at("2025-01-11T12:00:00Z");
-    env.git(&[
-        "commit",
-        "-q",
-        "-m",
+    let forged = forged_tool_commit(
+        &mut env,
+        "2025-01-11T12:00:00Z",
+        &format!("deployments/checklists/2025/01/{f}.md"),
         &format!("deploy(e): check {e} [production]"),
-    ]);
-    let forged = head(&env);
+    );
     for run in ["cold", "warm"] {
         let out = json(&env, &["--committed-only"]);
         let audit = &out["audit"];
@@ -1108,18 +1113,12 @@ fn a_forged_tool_commit_inside_a_run_of_tool_commits_is_diffed() {
     env.at("2025-05-01T10:00:00Z");
     env.ok(&["start", "--service", "g", "--env", "production", "--commit"]);
     let g = "DEP-2025-05-01-10-00-g-production";
-    let path_f = format!("deployments/checklists/2025/05/{f}.md");
-    env.write(&path_f, &(env.read(&path_f) + "\nEdited by hand.\n"));
-    env.write("src/x.rs", "fn main() {}\n");
-    env.git(&["add", "src/x.rs", &path_f]);
-    env.at("2025-05-01T10:10:00Z");
-    env.git(&[
-        "commit",
-        "-q",
-        "-m",
+    let forged = forged_tool_commit(
+        &mut env,
+        "2025-05-01T10:10:00Z",
+        &format!("deployments/checklists/2025/05/{f}.md"),
         &format!("deploy(g): phase {g} [production]"),
-    ]);
-    let forged = head(&env);
+    );
     env.at("2025-05-01T10:20:00Z")
         .ok(&["finish", "--id", g, "--commit"]);
     let log = env.git(&["log", "--format=%s"]);
