@@ -241,6 +241,13 @@ fn read_raw(odb: &git2::Odb, oid: git2::Oid) -> Option<Raw> {
     })
 }
 
+/// A commit-graph file the walk cannot trust: `what`, and how to mend it.
+fn graph_error(what: &str) -> crate::error::Error {
+    crate::error::Error::Git(git2::Error::from_str(&format!(
+        "{what}; rewrite the file with `git commit-graph write --reachable`"
+    )))
+}
+
 /// A git2 id as the commit-graph's.
 fn oid_ref(oid: &git2::Oid) -> Option<&gix_hash::oid> {
     gix_hash::oid::try_from_bytes(oid.as_bytes()).ok()
@@ -399,9 +406,7 @@ impl Repo {
             }
         });
         if damaged {
-            return Err(crate::error::Error::Git(git2::Error::from_str(
-                "the commit-graph file is damaged; rewrite it with `git commit-graph write --reachable`",
-            )));
+            return Err(graph_error("the commit-graph file is damaged"));
         }
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
             eprintln!(
@@ -813,7 +818,8 @@ impl Found {
 /// differ only under `deployments/`, every commit of the run is taken at its
 /// word without reading its own tree (a run of start, phase, phase, finish
 /// reads no tree but the ones its neighbours need anyway). Otherwise each
-/// commit of the run is compared on its own.
+/// commit of the run is checked on its own (a run of one), and one that
+/// changed code too is compared like any other commit.
 fn compare_all(
     pool: &RepoPool,
     graph: Option<&gix_commitgraph::Graph>,
@@ -837,17 +843,20 @@ fn compare_all(
         }
     };
     let mut cache = TreeCache::default();
+    // Jobs before this are checked one at a time (their run changed code).
+    let mut alone_until = 0;
     let mut k = 0;
     while k < jobs.len() {
         let mut end = k + 1;
-        while end < jobs.len()
+        while k >= alone_until
+            && end < jobs.len()
             && jobs[end - 1].trusted
             && jobs[end].trusted
             && jobs[end - 1].parent == Some(jobs[end].tree)
         {
             end += 1;
         }
-        if end - k > 1 {
+        if jobs[k].trusted {
             match run_is_clean(&repo, jobs[k].tree, jobs[end - 1].parent, &mut cache) {
                 Ok(true) => {
                     found
@@ -856,7 +865,11 @@ fn compare_all(
                     k = end;
                     continue;
                 }
-                Ok(false) => end = k + 1,
+                Ok(false) if end - k > 1 => {
+                    alone_until = end;
+                    continue;
+                }
+                Ok(false) => {}
                 Err(e) => {
                     found.error = Some(e);
                     break;
@@ -864,13 +877,11 @@ fn compare_all(
             }
         }
         let j = &jobs[k];
-        match compare(&repo, j.tree, j.parent, prefixes, j.trusted, &mut cache) {
+        match compare(&repo, j.tree, j.parent, prefixes, &mut cache) {
             Ok(c) => {
                 let at = j.at as u32;
-                let bits =
-                    (u8::from(c.code) * Found::CODE) | (u8::from(c.trusted) * Found::TRUSTED);
-                if bits != 0 {
-                    found.flags.push((at, bits));
+                if c.code {
+                    found.flags.push((at, Found::CODE));
                 }
                 if c.touches != 0 {
                     found.touches.push((at, c.touches));
@@ -882,7 +893,7 @@ fn compare_all(
                 break;
             }
         }
-        k = end;
+        k += 1;
     }
     drop(cache);
     pool.give(repo);
@@ -912,10 +923,9 @@ fn read_unread(
         let object = odb.read(id)?;
         let c = parse_commit(object.data()).filter(|c| c.tree == j.tree);
         let Some(c) = c else {
-            return Err(crate::error::Error::Git(git2::Error::from_str(&format!(
-                "commit {id} is not what the commit-graph file says; rewrite the file with \
-                 `git commit-graph write --reachable`"
-            ))));
+            return Err(graph_error(&format!(
+                "commit {id} is not what the commit-graph file says"
+            )));
         };
         let tool = if one_parent {
             tool_change(c.summary).map(Box::new)
@@ -928,8 +938,9 @@ fn read_unread(
     Ok(jobs)
 }
 
-/// Whether a run of trusted commits from the tree `parent` to `tree`
-/// changed nothing outside `deployments/` (and did change it).
+/// Whether a run of trusted commits (or one) from the tree `parent` to
+/// `tree` changed nothing outside `deployments/` (and did change it): then
+/// each is taken at its word, its message naming the one record it changed.
 fn run_is_clean<'r>(
     repo: &'r git2::Repository,
     tree: git2::Oid,
@@ -951,22 +962,17 @@ struct Compared {
     code: bool,
     /// Touched prefixes (bit i: `prefixes[i]`).
     touches: u64,
-    /// Record-file changes (empty when `trusted`).
+    /// Record-file changes.
     changes: Vec<FileChange>,
-    /// A tool commit taken at its word: it changed the record its message
-    /// names and nothing outside `deployments/`.
-    trusted: bool,
 }
 
-/// Compares a commit's tree with its first parent's. A `trusted` tool
-/// commit that changes nothing outside `deployments/` and does change the
-/// checklists is not descended into: its message says which record changed.
+/// Compares a commit's tree with its first parent's (a trusted tool commit
+/// is not compared: see [`run_is_clean`]).
 fn compare<'r>(
     repo: &'r git2::Repository,
     tree: git2::Oid,
     parent: Option<git2::Oid>,
     prefixes: &[String],
-    trusted: bool,
     cache: &mut TreeCache<'r>,
 ) -> Result<Compared> {
     if parent == Some(tree) {
@@ -991,10 +997,7 @@ fn compare<'r>(
     let mut changes = Vec::new();
     let ledger_of = |t: &git2::Tree| t.get_name(LEDGER_DIR).map(|e| (e.id(), e.kind()));
     let (new_ledger, old_ledger) = (ledger_of(&new), old.as_ref().and_then(ledger_of));
-    // A tool commit that changed only `deployments/` is taken at its word:
-    // its message names the one record it changed (no tree below is read).
-    let trusted = trusted && !code && old.is_some() && new_ledger != old_ledger;
-    if new_ledger != old_ledger && !trusted {
+    if new_ledger != old_ledger {
         // The checklists' tree ids, through the ledger folder's own tree.
         let checklists = CHECKLISTS_DIR
             .strip_prefix(LEDGER_DIR)
@@ -1026,7 +1029,6 @@ fn compare<'r>(
         code,
         touches,
         changes,
-        trusted,
     })
 }
 
