@@ -264,7 +264,7 @@ fn work_tree(
         .filter_map(|rel| {
             let bytes = std::fs::read(root.join(&rel)).ok()?;
             let committed = at_rev.contains_key(&rel);
-            if committed && Repo::hash_blob(&bytes).ok().as_ref() == at_rev.get(&rel) {
+            if committed && at_rev.get(&rel) == Some(&Repo::hash_blob(&bytes)) {
                 return None;
             }
             let r = parse(&rel, &bytes);

@@ -589,9 +589,9 @@ impl Repo {
         a == t || self.inner.graph_descendant_of(t, a).unwrap_or(false)
     }
 
-    /// The id git would give these bytes as a blob.
-    pub fn hash_blob(bytes: &[u8]) -> Result<String> {
-        Ok(git2::Oid::hash_object(git2::ObjectType::Blob, bytes)?.to_string())
+    /// The id git would give these bytes as a blob, in hex.
+    pub fn hash_blob(bytes: &[u8]) -> String {
+        crate::analytics::graph::oid_hex(&blob_id(bytes))
     }
 
     /// `f(i, bytes)` for the blob `ids[i]` of each id, on every core; the
@@ -640,16 +640,51 @@ impl Repo {
 }
 
 /// The bytes of the work-tree file `rel` under `root` when they are the
-/// blob `id` (a regular file of at most 1 MiB whose blob id is `id`).
+/// blob `id` (a regular file of at most 1 MiB whose blob id is `id`). One
+/// path lookup: the file is opened, then looked at.
 fn same_file(root: &std::path::Path, rel: &str, id: &Oid) -> Option<Vec<u8>> {
-    let path = root.join(rel);
-    let meta = std::fs::symlink_metadata(&path).ok()?;
+    use std::io::Read;
+    let file = open_regular(&root.join(rel))?;
+    let meta = file.metadata().ok()?;
     if !meta.is_file() || meta.len() > 1 << 20 {
         return None;
     }
-    let bytes = std::fs::read(&path).ok()?;
-    let hashed = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok()?;
-    (hashed.as_bytes() == id.as_slice()).then_some(bytes)
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    // Through `take`: `File::read_to_end` would ask the size again.
+    file.take(1 << 20).read_to_end(&mut bytes).ok()?;
+    (blob_id(&bytes) == *id).then_some(bytes)
+}
+
+/// Opens `path` for reading unless it is a symlink; a FIFO is opened
+/// without waiting for a writer (the caller then sees it is no file).
+#[cfg(unix)]
+fn open_regular(path: &std::path::Path) -> Option<std::fs::File> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    rustix::fs::open(path, flags, Mode::empty())
+        .ok()
+        .map(std::fs::File::from)
+}
+
+#[cfg(not(unix))]
+fn open_regular(path: &std::path::Path) -> Option<std::fs::File> {
+    if std::fs::symlink_metadata(path)
+        .ok()?
+        .file_type()
+        .is_symlink()
+    {
+        return None;
+    }
+    std::fs::File::open(path).ok()
+}
+
+/// The id git gives `bytes` as a blob (`sha1("blob <len>\0" + bytes)`).
+pub fn blob_id(bytes: &[u8]) -> Oid {
+    use sha1::Digest;
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(format!("blob {}\0", bytes.len()).as_bytes());
+    hasher.update(bytes);
+    hasher.finalize().into()
 }
 
 /// The size of the pack indexes up to which threads get packs of their own:
@@ -1206,6 +1241,21 @@ impl<'r> TreeCache<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blob_ids_are_the_ids_git_gives() {
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        for bytes in [&b""[..], b"x", b"---\nschema: 1\r\n---\n", &big] {
+            let git =
+                git2::Oid::hash_object(git2::ObjectType::Blob, bytes).expect("libgit2 hashes");
+            assert_eq!(blob_id(bytes), raw_oid(git));
+        }
+        // `git hash-object` of "hello\n".
+        assert_eq!(
+            Repo::hash_blob(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+    }
 
     #[test]
     fn tool_messages_of_one_record_are_recognised() {

@@ -1950,6 +1950,38 @@ fn records_at_rev_are_the_committed_bytes_whatever_the_work_tree_holds() {
     let s2 = path_of(S2);
     b.env.write(&s2, &b.env.read(&s2).replace('\n', "\r\n"));
     assert_eq!(fresh(&["--committed-only"]), committed);
+    // Another record's file is now a FIFO with no writer: it is not waited
+    // on (the run would hang), and the record is read from git.
+    #[cfg(unix)]
+    {
+        let files = b.env.git(&["ls-files", "deployments/checklists"]);
+        let other = files
+            .lines()
+            .find(|f| *f != d1 && *f != s2)
+            .expect("a third record")
+            .to_string();
+        let x = b.env.path(&other);
+        std::fs::remove_file(&x).expect("rm");
+        let made = std::process::Command::new("mkfifo").arg(&x).status();
+        assert!(made.expect("mkfifo").success());
+        let _ = std::fs::remove_dir_all(&state);
+        let out = b
+            .env
+            .cmd()
+            .args(["analytics", "--format", "json", "--committed-only"])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(json, committed);
+        std::fs::remove_file(&x).expect("rm");
+        b.env.git(&["checkout", "--", &other]);
+    }
     // HEAD~4 is before D1's edit: its D1 is not the work tree's bytes.
     assert_eq!(fresh(&["--committed-only", "--rev", "HEAD~4"]), older);
     assert!(!committed["operators"].to_string().contains("\"zed\""));
