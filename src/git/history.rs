@@ -465,23 +465,30 @@ impl Repo {
                 .into_iter()
                 .map(|(at, c)| ((base_len + at as usize) as u32, c)),
         );
-        walk.graph.commits.reserve(raws.len());
+        // The repository handles hold caches of pack data: freeing them
+        // took 4% of a cold run at 10,000 records, on the critical path.
+        drop_aside(pool.into_idle());
+        // On every core: a parent's index is a lookup in a map of 900,000
+        // ids at 100,000 records.
+        let index = &walk.graph.index;
+        walk.graph
+            .commits
+            .par_extend(raws.par_iter().enumerate().map(|(n, r)| {
+                Commit {
+                    author_time: r.author_time,
+                    commit_time: r.commit_time,
+                    parents: r
+                        .parents
+                        .iter()
+                        .filter_map(|p| index.get(&raw_oid(*p)).copied())
+                        .collect(),
+                    code: flags[n] & Found::CODE != 0,
+                    touches: touches.get(n).copied().unwrap_or(0),
+                }
+            }));
         for (n, r) in raws.into_iter().enumerate() {
-            let i = (base_len + n) as u32;
-            let parents = r
-                .parents
-                .iter()
-                .filter_map(|p| walk.graph.index.get(&raw_oid(*p)).copied())
-                .collect();
-            walk.graph.commits.push(Commit {
-                author_time: r.author_time,
-                commit_time: r.commit_time,
-                parents,
-                code: flags[n] & Found::CODE != 0,
-                touches: touches.get(n).copied().unwrap_or(0),
-            });
             if let (true, Some(t)) = (flags[n] & Found::TRUSTED != 0, r.tool) {
-                walk.tool.push((i, *t));
+                walk.tool.push(((base_len + n) as u32, *t));
             }
         }
         Ok(walk)
@@ -819,6 +826,21 @@ impl<'p> RepoPool<'p> {
             v.push((rayon::current_thread_index(), repo));
         }
     }
+
+    /// The handles, to be dropped.
+    fn into_idle(self) -> Vec<git2::Repository> {
+        let idle = self.idle.into_inner().unwrap_or_default();
+        idle.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
+/// Drops `value` on a thread of its own: freeing what libgit2 cached takes
+/// time the caller need not wait for (the process may end first: the OS
+/// then takes the memory back).
+fn drop_aside<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("drop".into())
+        .spawn(move || drop(value));
 }
 
 /// What the comparisons of a run of jobs found, by place in the walk, kept
