@@ -16,6 +16,7 @@ pub mod stats;
 pub mod tz;
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Timelike, Utc, Weekday};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
@@ -342,7 +343,7 @@ pub struct Frequency {
     pub tier: Option<Tier>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LeadTime {
     pub median_seconds: Option<f64>,
     pub p90_seconds: Option<f64>,
@@ -1014,78 +1015,84 @@ fn lead_time(
     warnings: &mut Vec<String>,
 ) -> LeadTime {
     let g = &history.graph;
-    let mut values = Vec::new();
-    let mut out = LeadTime {
-        median_seconds: None,
-        p90_seconds: None,
-        mean_seconds: None,
-        commits: 0,
-        deployments: 0,
-        skipped_no_baseline: 0,
-        skipped_missing_commit: 0,
-        dropped_non_positive: 0,
-        skipped_rollback: 0,
-        tier: None,
-    };
     let generations = g.generations();
-    for (service, rs) in by_service(in_env) {
-        let mask: Option<u64> =
-            o.service_paths
-                .get(service)
-                .filter(|p| !p.is_empty())
-                .map(|paths| {
-                    g.prefixes
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, p)| paths.contains(p))
-                        .fold(0u64, |m, (i, _)| m | (1 << i))
-                });
-        // Commits already counted for this service and environment.
-        let mut counted = vec![false; g.commits.len()];
-        let mut scratch = graph::Scratch::default();
-        // The previous successful deployment's commit: None before the
-        // first one, Some(None) when its commit is unknown.
-        let mut prev: Option<Option<u32>> = None;
-        for r in rs.iter().filter(|r| r.status == Status::Success) {
-            let measured = selected(r, o);
-            if is_rollback(r) {
-                out.skipped_rollback += usize::from(measured);
-                continue;
-            }
-            let this = r.git.commit.as_deref().and_then(|c| g.get(c));
-            if this.is_none() && measured {
-                out.skipped_missing_commit += 1;
-            }
-            let baseline = prev;
-            prev = Some(this);
-            let (Some(Some(from)), Some(to)) = (baseline, this) else {
-                if this.is_some() && measured {
-                    out.skipped_no_baseline += 1;
-                }
-                continue;
-            };
-            // A deployment not measured still ships its commits: walked,
-            // so that a later one does not count them again.
-            out.deployments += usize::from(measured);
-            let finished = end_time(r).timestamp();
-            for c in g.range_with(from, to, &generations, &mut scratch) {
-                let commit = &g.commits[c as usize];
-                if commit.parents.len() > 1
-                    || !commit.code
-                    || mask.is_some_and(|m| commit.touches & m == 0)
-                    || std::mem::replace(&mut counted[c as usize], true)
-                    || !measured
-                {
+    let services: Vec<(&str, Vec<&Record>)> = by_service(in_env).into_iter().collect();
+    // Each service's deployments walk their own ranges: on every core.
+    let parts: Vec<(LeadTime, Vec<f64>)> = services
+        .par_iter()
+        .map(|(service, rs)| {
+            let mut out = LeadTime::default();
+            let mut values = Vec::new();
+            let mask: Option<u64> =
+                o.service_paths
+                    .get(*service)
+                    .filter(|p| !p.is_empty())
+                    .map(|paths| {
+                        g.prefixes
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, p)| paths.contains(p))
+                            .fold(0u64, |m, (i, _)| m | (1 << i))
+                    });
+            // Commits already counted for this service and environment.
+            let mut counted = vec![false; g.commits.len()];
+            let mut scratch = graph::Scratch::default();
+            // The previous successful deployment's commit: None before the
+            // first one, Some(None) when its commit is unknown.
+            let mut prev: Option<Option<u32>> = None;
+            for r in rs.iter().filter(|r| r.status == Status::Success) {
+                let measured = selected(r, o);
+                if is_rollback(r) {
+                    out.skipped_rollback += usize::from(measured);
                     continue;
                 }
-                let lead = finished - commit.author_time;
-                if lead <= 0 {
-                    out.dropped_non_positive += 1;
-                } else {
-                    values.push(lead as f64);
+                let this = r.git.commit.as_deref().and_then(|c| g.get(c));
+                if this.is_none() && measured {
+                    out.skipped_missing_commit += 1;
+                }
+                let baseline = prev;
+                prev = Some(this);
+                let (Some(Some(from)), Some(to)) = (baseline, this) else {
+                    if this.is_some() && measured {
+                        out.skipped_no_baseline += 1;
+                    }
+                    continue;
+                };
+                // A deployment not measured still ships its commits: walked,
+                // so that a later one does not count them again.
+                out.deployments += usize::from(measured);
+                let finished = end_time(r).timestamp();
+                for c in g.range_with(from, to, &generations, &mut scratch) {
+                    let commit = &g.commits[c as usize];
+                    if commit.parents.len() > 1
+                        || !commit.code
+                        || mask.is_some_and(|m| commit.touches & m == 0)
+                        || std::mem::replace(&mut counted[c as usize], true)
+                        || !measured
+                    {
+                        continue;
+                    }
+                    let lead = finished - commit.author_time;
+                    if lead <= 0 {
+                        out.dropped_non_positive += 1;
+                    } else {
+                        values.push(lead as f64);
+                    }
                 }
             }
-        }
+            (out, values)
+        })
+        .collect();
+    // Summed in the services' order: the mean is the same to the last bit.
+    let mut out = LeadTime::default();
+    let mut values = Vec::new();
+    for (part, v) in parts {
+        out.deployments += part.deployments;
+        out.skipped_no_baseline += part.skipped_no_baseline;
+        out.skipped_missing_commit += part.skipped_missing_commit;
+        out.dropped_non_positive += part.dropped_non_positive;
+        out.skipped_rollback += part.skipped_rollback;
+        values.extend(v);
     }
     if out.skipped_missing_commit > 0 {
         warnings.push(format!(
