@@ -3,7 +3,7 @@
 //! commit graph and the audit facts of the ledger's history.
 
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::Path;
 
 use super::cache::{self, Parsed};
@@ -82,7 +82,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
         rev,
         ..Loaded::default()
     };
-    let mut at_rev: HashMap<String, String> = HashMap::new();
+    let mut at_rev: HashMap<String, String> = HashMap::default();
     // The work tree's changes are changes against HEAD (git's index says
     // which files): they join a report of HEAD (or of a new repository), not
     // one of another revision.
@@ -105,7 +105,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
             other => {
                 let (base, known) = match other {
                     Some(c) => (Some(c.walk), cache::by_blob(c.files)),
-                    None => (None, HashMap::new()),
+                    None => (None, std::collections::HashMap::new()),
                 };
                 // The records and the history are independent: read them at
                 // once (the commit walk is sequential, the parsing is not).
@@ -302,7 +302,7 @@ fn work_tree(
 fn files_at(
     repo: &Repo,
     rev: &str,
-    mut known: HashMap<Oid, cache::Parsed>,
+    mut known: std::collections::HashMap<Oid, cache::Parsed>,
 ) -> Result<Vec<(String, Oid, cache::Parsed)>> {
     let ids = repo.blob_ids_at(rev, CHECKLISTS_DIR)?;
     let missing: Vec<(String, Oid)> = ids
@@ -328,7 +328,7 @@ fn files_at(
     known.extend(parsed);
     // Each parse moves to its path: a record is not held twice. Only a blob
     // at several paths (identical files) is copied.
-    let mut first: HashMap<Oid, usize> = HashMap::new();
+    let mut first: HashMap<Oid, usize> = HashMap::default();
     let mut out: Vec<(String, Oid, cache::Parsed)> = Vec::with_capacity(ids.len());
     for (path, blob) in ids {
         let p = match known.remove(&blob) {
@@ -393,7 +393,8 @@ fn audit_facts(
     by_path: &HashMap<&str, &Record>,
 ) -> (Vec<AuditEntry>, Vec<AuditEntry>) {
     let g = &walk.graph;
-    let mut versions: HashMap<&str, Versions> = HashMap::new();
+    let mut versions: HashMap<&str, Versions> =
+        HashMap::with_capacity_and_hasher(by_path.len(), Default::default());
     for (i, (path, blob)) in &walk.changes {
         versions
             .entry(path.as_str())
@@ -403,11 +404,12 @@ fn audit_facts(
     // Tool commits name a record id: its path(s) at `rev`. A tool commit for
     // a record no longer at `rev` changes no path the audit reads (a
     // deletion is diffed, and its last version read from its parent).
-    let mut paths_of_id: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut paths_of_id: HashMap<&str, Vec<&str>> =
+        HashMap::with_capacity_and_hasher(by_path.len(), Default::default());
     for (path, r) in by_path {
         paths_of_id.entry(r.id.as_str()).or_default().push(path);
     }
-    let mut exact: HashSet<&str> = HashSet::new();
+    let mut exact: HashSet<&str> = HashSet::default();
     for (i, t) in &walk.tool {
         let Some(paths) = paths_of_id.get(t.id.as_str()) else {
             continue;
@@ -480,7 +482,7 @@ fn audit_facts(
     if !lookups.is_empty() {
         let jobs: Vec<(Oid, &str)> = lookups.iter().map(|(p, _, c)| (*c, *p)).collect();
         let found = repo.changes_to(&jobs);
-        let mut resolved: HashMap<&str, Vec<(usize, Looked)>> = HashMap::new();
+        let mut resolved: HashMap<&str, Vec<(usize, Looked)>> = HashMap::default();
         for ((path, k, _), f) in lookups.iter().zip(found) {
             resolved.entry(path).or_default().push((*k, f));
         }
