@@ -1965,17 +1965,11 @@ fn records_at_rev_are_the_committed_bytes_whatever_the_work_tree_holds() {
         let made = std::process::Command::new("mkfifo").arg(&x).status();
         assert!(made.expect("mkfifo").success());
         let _ = std::fs::remove_dir_all(&state);
-        let out = b
-            .env
-            .cmd()
-            .args(["analytics", "--format", "json", "--committed-only"])
-            .timeout(std::time::Duration::from_secs(60))
-            .output()
-            .expect("runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = crate::env::succeeds(
+            b.env
+                .cmd()
+                .args(["analytics", "--format", "json", "--committed-only"])
+                .timeout(std::time::Duration::from_secs(60)),
         );
         let json: Value = serde_json::from_slice(&out.stdout).expect("json");
         assert_eq!(json, committed);
