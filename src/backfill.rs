@@ -402,14 +402,9 @@ fn check_id(id: &str, started: DateTime<Utc>, service: &str, environment: &str) 
         "DEP-{}-{service}-{environment}",
         started.format("%Y-%m-%d-%H-%M")
     );
-    let ok = id.strip_prefix(&base).is_some_and(|rest| {
-        rest.is_empty()
-            || rest.strip_prefix('-').is_some_and(|n| {
-                !n.is_empty()
-                    && n.bytes().all(|b| b.is_ascii_digit())
-                    && n.parse::<u64>().is_ok_and(|n| n >= 2)
-            })
-    });
+    let ok = id
+        .strip_prefix(&base)
+        .is_some_and(|rest| rest.is_empty() || crate::record::is_collision_suffix(rest));
     if ok {
         return Ok(());
     }

@@ -421,7 +421,7 @@ fn check_id(
         let suffix_ok = !slugs
             || id
                 .strip_prefix(&base)
-                .is_some_and(|rest| rest.is_empty() || is_collision_suffix(rest));
+                .is_some_and(|rest| rest.is_empty() || record::is_collision_suffix(rest));
         if !suffix_ok {
             push(
                 line_of("id"),
@@ -443,15 +443,6 @@ fn check_id(
             format!("id `{id}` differs from the file name `{stem}.md`"),
         );
     }
-}
-
-/// `-2`, `-3`…: the suffix a colliding id gets.
-fn is_collision_suffix(rest: &str) -> bool {
-    rest.strip_prefix('-').is_some_and(|n| {
-        !n.is_empty()
-            && n.bytes().all(|b| b.is_ascii_digit())
-            && n.parse::<u64>().is_ok_and(|n| n >= 2)
-    })
 }
 
 /// started ≤ each phase's start ≤ its finish ≤ the next phase's start ≤
@@ -721,10 +712,31 @@ mod tests {
 
     #[test]
     fn collision_suffix() {
+        use record::is_collision_suffix;
         assert!(is_collision_suffix("-2"));
         assert!(is_collision_suffix("-12"));
         assert!(!is_collision_suffix("-1"));
         assert!(!is_collision_suffix("-x"));
         assert!(!is_collision_suffix("-"));
+        // `-02` reads as `-2` but is another id.
+        assert!(!is_collision_suffix("-02"));
+        assert!(!is_collision_suffix("-0"));
+    }
+
+    #[test]
+    fn an_id_with_a_zero_padded_suffix_is_reported() {
+        let text = GOOD.replace(
+            "id: DEP-2025-01-15-14-30-api-production",
+            "id: DEP-2025-01-15-14-30-api-production-02",
+        );
+        let r = check_all(
+            &[src("DEP-2025-01-15-14-30-api-production-02.md", &text)],
+            &opts(),
+        );
+        let messages: Vec<&str> = r.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            ["id `DEP-2025-01-15-14-30-api-production-02` does not match its start time, service and environment (expected `DEP-2025-01-15-14-30-api-production`)"]
+        );
     }
 }

@@ -340,6 +340,17 @@ pub fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Whether `rest` is an id's collision suffix: `-2`, `-3`… (`-02` would be
+/// another id that reads the same).
+pub fn is_collision_suffix(rest: &str) -> bool {
+    rest.strip_prefix('-').is_some_and(|n| {
+        !n.is_empty()
+            && !n.starts_with('0')
+            && n.bytes().all(|b| b.is_ascii_digit())
+            && n.parse::<u64>().is_ok_and(|n| n >= 2)
+    })
+}
+
 /// Whether `s` is a slug: `[a-z0-9][a-z0-9._-]*`, at most 64 characters.
 pub fn is_slug(s: &str) -> bool {
     let mut chars = s.chars();

@@ -164,6 +164,8 @@ fn an_id_that_validate_would_reject_is_refused_up_front() {
         "DEP-2025-01-15-14-30-api-staging",
         "DEP-2025-01-15-14-30-api-production-1",
         "DEP-2025-01-15-14-30-api-production-x",
+        // Reads like `-2`, but is another id.
+        "DEP-2025-01-15-14-30-api-production-02",
     ] {
         let a = args(id);
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
