@@ -686,7 +686,7 @@ fn open_regular(path: &std::path::Path) -> Option<std::fs::File> {
 }
 
 /// The id git gives `bytes` as a blob (`sha1("blob <len>\0" + bytes)`).
-pub fn blob_id(bytes: &[u8]) -> Oid {
+fn blob_id(bytes: &[u8]) -> Oid {
     use sha1::Digest;
     let mut hasher = sha1::Sha1::new();
     hasher.update(format!("blob {}\0", bytes.len()).as_bytes());
