@@ -82,7 +82,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
         rev,
         ..Loaded::default()
     };
-    let mut at_rev: HashMap<String, String> = HashMap::default();
+    let mut at_rev: HashMap<String, Oid> = HashMap::default();
     // The work tree's changes are changes against HEAD (git's index says
     // which files): they join a report of HEAD (or of a new repository), not
     // one of another revision.
@@ -143,7 +143,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
             }
         };
         for (path, blob, _) in &files {
-            at_rev.insert(path.clone(), oid_hex(blob));
+            at_rev.insert(path.clone(), *blob);
         }
         let (edited, deleted) = match audit {
             Some(a) => a,
@@ -256,7 +256,7 @@ fn reach_deployed_commits(repo: &Repo, prefixes: &[String], out: &mut Loaded) ->
 fn work_tree(
     root: &Path,
     files: Vec<String>,
-    at_rev: &HashMap<String, String>,
+    at_rev: &HashMap<String, Oid>,
     out: &mut Loaded,
 ) -> Result<()> {
     let found: Vec<(String, bool, Option<ParseResult>)> = files
@@ -264,7 +264,7 @@ fn work_tree(
         .filter_map(|rel| {
             let bytes = std::fs::read(root.join(&rel)).ok()?;
             let committed = at_rev.contains_key(&rel);
-            if committed && at_rev.get(&rel) == Some(&Repo::hash_blob(&bytes)) {
+            if committed && at_rev.get(&rel) == Some(&Repo::blob_id(&bytes)) {
                 return None;
             }
             let r = parse(&rel, &bytes);
@@ -389,7 +389,7 @@ enum Version {
 fn audit_facts(
     repo: &Repo,
     walk: &crate::git::history::Walk,
-    at_rev: &HashMap<String, String>,
+    at_rev: &HashMap<String, Oid>,
     by_path: &HashMap<&str, &Record>,
 ) -> (Vec<AuditEntry>, Vec<AuditEntry>) {
     let g = &walk.graph;
@@ -563,17 +563,16 @@ fn audit_facts(
         }
     }
     let blobs: Vec<Oid> = jobs.iter().map(|j| j.2).collect();
-    let blobs_at_rev: HashSet<&str> = at_rev.values().map(String::as_str).collect();
+    let blobs_at_rev: HashSet<&Oid> = at_rev.values().collect();
     // Whether the commit that removed a record's old path added its new one
     // with other bytes (moved and edited at once): the new path then has
     // that one version only, or its own history would show the edit.
     let moved_and_changed = |id: &str, commit: u32, last: &Oid| -> Option<&str> {
-        let last = oid_hex(last);
         paths_of_id.get(id)?.iter().copied().find(|p| {
             versions
                 .get(p)
                 .is_some_and(|vs| vs.len() == 1 && vs[0].0 == commit)
-                && at_rev.get(*p).is_some_and(|b| *b != last)
+                && at_rev.get(*p).is_some_and(|b| b != last)
         })
     };
     let found: Vec<Option<AuditEntry>> = repo.map_blobs(&blobs, |i, bytes| {
@@ -591,7 +590,7 @@ fn audit_facts(
         } else {
             let last = jobs[i].2;
             // The same bytes at another path: moved (even a broken record).
-            if blobs_at_rev.contains(oid_hex(&last).as_str()) {
+            if blobs_at_rev.contains(&last) {
                 return None;
             }
             let parsed = bytes.map(|b| parse(path, b));

@@ -596,9 +596,9 @@ impl Repo {
         a == t || self.inner.graph_descendant_of(t, a).unwrap_or(false)
     }
 
-    /// The id git would give these bytes as a blob, in hex.
-    pub fn hash_blob(bytes: &[u8]) -> String {
-        crate::analytics::graph::oid_hex(&blob_id(bytes))
+    /// The id git would give these bytes as a blob.
+    pub fn blob_id(bytes: &[u8]) -> Oid {
+        blob_id(bytes)
     }
 
     /// `f(i, bytes)` for the blob `ids[i]` of each id, on every core; the
@@ -1274,7 +1274,7 @@ mod tests {
         }
         // `git hash-object` of "hello\n".
         assert_eq!(
-            Repo::hash_blob(b"hello\n"),
+            crate::analytics::graph::oid_hex(&Repo::blob_id(b"hello\n")),
             "ce013625030ba8dba906f756967f9e9ca394464a"
         );
     }
