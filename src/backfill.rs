@@ -398,10 +398,7 @@ pub fn prepare(ledger: &Ledger, b: &Backfill, existing: &Existing) -> Result<Pre
 /// only the id derived from the start time, service and environment, or it
 /// with a collision suffix `-2`, `-3`…, so nothing else may be written.
 fn check_id(id: &str, started: DateTime<Utc>, service: &str, environment: &str) -> Result<()> {
-    let base = format!(
-        "DEP-{}-{service}-{environment}",
-        started.format("%Y-%m-%d-%H-%M")
-    );
+    let base = crate::record::base_id(started, service, environment);
     let ok = id
         .strip_prefix(&base)
         .is_some_and(|rest| rest.is_empty() || crate::record::is_collision_suffix(rest));

@@ -143,10 +143,7 @@ pub fn new_id(
     environment: &str,
     taken: &dyn Fn(&str) -> bool,
 ) -> String {
-    let base = format!(
-        "DEP-{}-{service}-{environment}",
-        started.format("%Y-%m-%d-%H-%M")
-    );
+    let base = crate::record::base_id(started, service, environment);
     if !taken(&base) {
         return base;
     }

@@ -413,10 +413,7 @@ fn check_id(
     if let (Some(started), Some(service), Some(environment)) =
         (f.started_at, &f.service, &f.environment)
     {
-        let base = format!(
-            "DEP-{}-{service}-{environment}",
-            started.with_timezone(&Utc).format("%Y-%m-%d-%H-%M"),
-        );
+        let base = record::base_id(started.with_timezone(&Utc), service, environment);
         let slugs = record::is_slug(service) && record::is_slug(environment);
         let suffix_ok = !slugs
             || id

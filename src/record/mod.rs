@@ -340,6 +340,15 @@ pub fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// The id a deployment started at `started` gets before any collision
+/// suffix: `DEP-YYYY-MM-DD-HH-MM-<service>-<environment>` (UTC).
+pub fn base_id(started: DateTime<Utc>, service: &str, environment: &str) -> String {
+    format!(
+        "DEP-{}-{service}-{environment}",
+        started.format("%Y-%m-%d-%H-%M")
+    )
+}
+
 /// Whether `rest` is an id's collision suffix: `-2`, `-3`… (`-02` would be
 /// another id that reads the same).
 pub fn is_collision_suffix(rest: &str) -> bool {
