@@ -22,7 +22,8 @@ use crate::record::{GitInfo, Phase, Record, Rollback, Status};
 // versions ordered by committer time (wrong when clocks disagree): not
 // reused. 5: record-file changes and tool commits listed sparsely. 6: the
 // same layout, but a 5's audit named the merge for an edit made on a branch.
-const MAGIC: &[u8] = b"deploy-ledger analytics-cache 6\n";
+// 7: a commit's flags byte also says whether history is cut below it.
+const MAGIC: &[u8] = b"deploy-ledger analytics-cache 7\n";
 pub const FILE: &str = "analytics-cache";
 
 /// One file under `deployments/checklists` at the tip, parsed.
@@ -196,7 +197,7 @@ pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
         w.oid(oid);
         w.i64(c.author_time);
         w.i64(c.commit_time);
-        w.u8(u8::from(c.code));
+        w.u8(u8::from(c.code) | u8::from(c.cut) << 1);
         w.u64(c.touches);
         w.u32(c.parents.len() as u32);
         for p in &c.parents {
@@ -446,7 +447,10 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
         let oid = r.oid()?;
         let author_time = r.i64()?;
         let commit_time = r.i64()?;
-        let code = r.flag()?;
+        let flags = r.u8()?;
+        if flags > 3 {
+            return None;
+        }
         let touches = r.u64()?;
         let np = r.u32()?;
         let mut parents = super::graph::Parents::with_capacity(np as usize);
@@ -463,8 +467,9 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
                 author_time,
                 commit_time,
                 parents,
-                code,
+                code: flags & 1 != 0,
                 touches,
+                cut: flags & 2 != 0,
             },
         );
     }

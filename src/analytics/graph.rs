@@ -42,6 +42,10 @@ pub struct Commit {
     pub code: bool,
     /// Bit `i` set when the commit touches `Graph::prefixes[i]`.
     pub touches: u64,
+    /// Some of its parents are not in the repository (a shallow clone's
+    /// cut): what it changed is unknown (`code` and `touches` were taken
+    /// against an empty tree), and so is the history before it.
+    pub cut: bool,
 }
 
 /// The commits reachable from `--rev`.

@@ -363,6 +363,10 @@ pub struct LeadTime {
     /// Rollback records (`rollback.of`): they ship an older version, so
     /// they are neither measured nor a baseline.
     pub skipped_rollback: usize,
+    /// Deployments whose range reaches the cut of a shallow clone: which
+    /// commits they shipped is unknown, so none of them is measured.
+    #[serde(default)]
+    pub skipped_shallow: usize,
     pub tier: Option<Tier>,
 }
 
@@ -1058,11 +1062,18 @@ fn lead_time(
                     }
                     continue;
                 };
+                let range = g.range_with(from, to, &generations, &mut scratch);
+                // A range that reaches a shallow clone's cut goes on in
+                // history this clone lacks: no pair of it is trusted.
+                if range.iter().any(|c| g.commits[*c as usize].cut) {
+                    out.skipped_shallow += usize::from(measured);
+                    continue;
+                }
                 // A deployment not measured still ships its commits: walked,
                 // so that a later one does not count them again.
                 out.deployments += usize::from(measured);
                 let finished = end_time(r).timestamp();
-                for c in g.range_with(from, to, &generations, &mut scratch) {
+                for c in range {
                     let commit = &g.commits[c as usize];
                     if commit.parents.len() > 1
                         || !commit.code
@@ -1092,12 +1103,19 @@ fn lead_time(
         out.skipped_missing_commit += part.skipped_missing_commit;
         out.dropped_non_positive += part.dropped_non_positive;
         out.skipped_rollback += part.skipped_rollback;
+        out.skipped_shallow += part.skipped_shallow;
         values.extend(v);
     }
     if out.skipped_missing_commit > 0 {
         warnings.push(format!(
             "lead time: {} deployment(s) skipped, their commit is not in this repository (or not recorded)",
             out.skipped_missing_commit
+        ));
+    }
+    if out.skipped_shallow > 0 {
+        warnings.push(format!(
+            "lead time: {} deployment(s) skipped, their range reaches the cut of this shallow clone (`git fetch --unshallow` to measure them)",
+            out.skipped_shallow
         ));
     }
     out.commits = values.len();

@@ -217,7 +217,7 @@ fn negative_lead_times_are_dropped() {
             commit_time: 1,
             parents: smallvec::smallvec![c0],
             code: true,
-            touches: 0,
+            ..Default::default()
         },
     );
     let mut a = rec("a", Status::Success, "2025-01-06T10:00:00Z", 60);

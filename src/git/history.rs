@@ -474,14 +474,16 @@ impl Repo {
         walk.graph
             .commits
             .par_extend(raws.par_iter().enumerate().map(|(n, r)| {
+                let parents: crate::analytics::graph::Parents = r
+                    .parents
+                    .iter()
+                    .filter_map(|p| index.get(&raw_oid(*p)).copied())
+                    .collect();
                 Commit {
                     author_time: r.author_time,
                     commit_time: r.commit_time,
-                    parents: r
-                        .parents
-                        .iter()
-                        .filter_map(|p| index.get(&raw_oid(*p)).copied())
-                        .collect(),
+                    cut: parents.len() < r.parents.len(),
+                    parents,
                     code: flags[n] & Found::CODE != 0,
                     touches: touches.get(n).copied().unwrap_or(0),
                 }

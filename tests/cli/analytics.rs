@@ -729,6 +729,129 @@ fn shallow_and_bare_clones() {
     assert_eq!(r["dora"]["production"]["lead_time"]["commits"], 6);
 }
 
+/// A deployment whose range runs into the cut of a shallow clone through a
+/// side branch (its baseline is on the branch) is not measured: the clone
+/// does not know what the cut commit changed, nor the commits before it.
+///
+/// | commit | when (UTC)  | what                                                   |
+/// |--------|-------------|--------------------------------------------------------|
+/// | M1     | 02-02 08:00 | src/m1.rs (main)                                       |
+/// | S1     | 02-03 08:00 | src/s1.rs on branch `hotfix` (from M1)                 |
+/// | M1b    | 02-04 08:00 | src/m0.rs (main)                                       |
+/// | Rc     | 02-04 09:00 | records R0 (02-01 08:50–09:00 @M1b), R1 (02-03 11:50–12:00 @S1): deployments only |
+/// | M3     | 02-05 08:00 | src/m3.rs                                              |
+/// | R2c    | 02-05 12:05 | record R2 (02-05 11:50–12:00 @M3)                      |
+///
+/// Full history: R0 has no baseline; R1 ships M1b..S1 = {S1}: 12:00 − 08:00
+/// = 14400 s; R2 ships S1..M3 = {M3, Rc, M1b}, Rc left out (deployments
+/// only): M3 14400 s, M1b 02-05 12:00 − 02-04 08:00 = 100800 s. Three
+/// pairs, median 14400, mean 43200.
+///
+/// `--depth 3`: main is R2c, M3, Rc, and Rc's parent (M1b) is cut off. R0
+/// points at M1b (missing), so R1 has no baseline; R2's range reaches Rc,
+/// whose change is unknown (against nothing it would look like a code
+/// change of 02-04 09:00): skipped, no pair.
+#[test]
+fn a_range_reaching_a_shallow_cut_is_not_measured() {
+    let mut env = TestEnv::new();
+    let dep = |id: &'static str, started: &'static str, finished: &'static str, commit: &str| {
+        let commit = commit.to_string();
+        move |env: &TestEnv| {
+            env.write(
+                &path_of(id),
+                &record_text(&Dep {
+                    id,
+                    service: "api",
+                    env: "production",
+                    status: "success",
+                    operator: "a",
+                    started,
+                    finished: Some(finished),
+                    seconds: Some(600),
+                    commit: &commit,
+                }),
+            );
+        }
+    };
+    commit_code(&mut env, "2025-02-02T08:00:00Z", "src/m1.rs");
+    env.git(&["checkout", "-q", "-b", "hotfix"]);
+    let s1 = commit_code(&mut env, "2025-02-03T08:00:00Z", "src/s1.rs");
+    env.git(&["checkout", "-q", "main"]);
+    let m1b = commit_code(&mut env, "2025-02-04T08:00:00Z", "src/m0.rs");
+    dep(
+        "DEP-2025-02-01-08-50-api-production",
+        "2025-02-01T08:50:00Z",
+        "2025-02-01T09:00:00Z",
+        &m1b,
+    )(&env);
+    dep(
+        "DEP-2025-02-03-11-50-api-production",
+        "2025-02-03T11:50:00Z",
+        "2025-02-03T12:00:00Z",
+        &s1,
+    )(&env);
+    env.at("2025-02-04T09:00:00Z");
+    env.git(&["add", "deployments"]);
+    env.git(&["commit", "-q", "-m", "records"]);
+    let rc = head(&env);
+    let m3 = commit_code(&mut env, "2025-02-05T08:00:00Z", "src/m3.rs");
+    dep(
+        "DEP-2025-02-05-11-50-api-production",
+        "2025-02-05T11:50:00Z",
+        "2025-02-05T12:00:00Z",
+        &m3,
+    )(&env);
+    env.at("2025-02-05T12:05:00Z");
+    env.git(&["add", "deployments"]);
+    env.git(&["commit", "-q", "-m", "record R2"]);
+    env.at("2025-02-06T00:00:00Z");
+    let full = json(&env, &["--section", "dora"]);
+    let l = &full["dora"]["production"]["lead_time"];
+    assert_eq!(l["commits"], 3, "{l}");
+    assert_eq!(l["median_seconds"], 14400.0);
+    assert_eq!(l["mean_seconds"], 43200.0);
+    assert_eq!(l["skipped_shallow"], 0);
+
+    let shallow = env.dir.path().join("shallow");
+    let out = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "3", "--no-single-branch"])
+        .arg(format!("file://{}", env.repo.display()))
+        .arg(&shallow)
+        .env("GIT_CONFIG_GLOBAL", env.dir.path().join("gitconfig"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git clone");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cut = std::fs::read_to_string(shallow.join(".git/shallow")).expect("a shallow clone");
+    assert!(cut.contains(&rc), "the cut is below Rc: {cut}");
+    let out = crate::env::succeeds(env.cmd().current_dir(&shallow).args([
+        "analytics",
+        "--section",
+        "dora",
+        "--format",
+        "json",
+    ]));
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let l = &r["dora"]["production"]["lead_time"];
+    assert_eq!(l["skipped_shallow"], 1, "{l}");
+    assert_eq!(l["skipped_missing_commit"], 1, "{l}");
+    assert_eq!(l["skipped_no_baseline"], 1, "{l}");
+    assert_eq!(l["commits"], 0, "{l}");
+    assert_eq!(l["deployments"], 0, "{l}");
+    assert_eq!(l["median_seconds"], Value::Null);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "lead time: 1 deployment(s) skipped, their range reaches the cut of this shallow clone"
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_broken_record_is_a_warning() {
     let mut env = TestEnv::new();
