@@ -594,8 +594,46 @@ pub fn compute(records: &[RecordInput], history: &History, options: &Options) ->
     };
     let ((dora, warnings), mut report) = rayon::join(dora_of, rest);
     report.dora = dora;
-    report.warnings = warnings;
+    report.warnings = unmatched_filters(&all, options);
+    report.warnings.extend(warnings);
     report
+}
+
+/// A warning for each `--env`, `--service` or `--operator` value that no
+/// record of the ledger has (a typo gives an empty report, not an error:
+/// the name may be one the ledger will have).
+fn unmatched_filters(all: &[&RecordInput], o: &Options) -> Vec<String> {
+    let mut out = Vec::new();
+    let fields: [(&str, &str, &[String], fn(&Record) -> Option<&str>); 3] = [
+        ("env", "environments", &o.environments, |r| {
+            Some(r.environment.as_str())
+        }),
+        ("service", "services", &o.services, |r| {
+            Some(r.service.as_str())
+        }),
+        ("operator", "operators", &o.operators, |r| {
+            r.operator.as_deref()
+        }),
+    ];
+    for (flag, plural, wanted, field) in fields {
+        let known: std::collections::BTreeSet<&str> =
+            all.iter().filter_map(|r| field(&r.record)).collect();
+        for name in wanted.iter().filter(|n| !known.contains(n.as_str())) {
+            let mut list: Vec<&str> = known.iter().copied().take(10).collect();
+            if known.len() > list.len() {
+                list.push("…");
+            }
+            out.push(format!(
+                "--{flag} `{name}` matches no deployment of the ledger ({plural} in it: {})",
+                if list.is_empty() {
+                    "none".to_string()
+                } else {
+                    list.join(", ")
+                }
+            ));
+        }
+    }
+    out
 }
 
 fn summary(picked: &[&Record], all: &[&RecordInput], o: &Options) -> Summary {

@@ -12,7 +12,8 @@ const EXAMPLES: &str = "\
 Examples:
   deploy-ledger analytics                                  # dashboard of the whole ledger
   deploy-ledger analytics --env production --since 2025-01-01 --tz Europe/Paris
-  deploy-ledger analytics --section trends --period month  # what `mise run deployment-trends` runs
+  deploy-ledger analytics --section trends                 # what `mise run deployment-trends` runs
+  deploy-ledger analytics --section trends --period month  # the same by month
   deploy-ledger analytics --section dora --format json | jq '.dora.production.lead_time'
   deploy-ledger analytics --format markdown >> \"$GITHUB_STEP_SUMMARY\"
   deploy-ledger analytics --format html --env production > dashboard.html
@@ -150,6 +151,25 @@ pub fn run(args: Args) -> Result<()> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let repo = Repo::discover(&cwd)?;
     let config = load_config(&repo, &args.rev)?;
+    if config.strict_environments {
+        let known = config.environment_names();
+        let unknown = [
+            ("env", &args.environments),
+            ("dora-env", &args.dora_environments),
+        ]
+        .into_iter()
+        .flat_map(|(flag, names)| names.iter().map(move |n| (flag, n)))
+        .find(|(_, n)| !known.contains(&n.as_str()));
+        if let Some((flag, env)) = unknown {
+            return Err(Error::user_hint(
+                format!(
+                    "--{flag} `{env}` is not in the configuration ({}), and strict_environments is set",
+                    known.join(", ")
+                ),
+                "use one of the configured environments",
+            ));
+        }
+    }
     let mut options = Options::new(now);
     options.tz = tz;
     options.period = match args.period {

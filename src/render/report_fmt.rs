@@ -93,3 +93,18 @@ mod tests {
         assert_eq!(signed_duration(None), "–");
     }
 }
+
+/// Entries of each audit list the text and markdown reports show (the JSON
+/// has them all).
+pub const AUDIT_SHOWN: usize = 20;
+
+/// The line that says how many entries of a list of `total` were left out;
+/// None when all are shown.
+pub fn left_out(total: usize) -> Option<String> {
+    (total > AUDIT_SHOWN).then(|| {
+        format!(
+            "… and {} more (first {AUDIT_SHOWN} of {total}; all in --format json)",
+            total - AUDIT_SHOWN
+        )
+    })
+}

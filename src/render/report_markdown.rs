@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::report_fmt::{duration, number, points, rate, recovered, signed, signed_duration, tier};
+use super::report_fmt::{
+    duration, left_out, number, points, rate, recovered, signed, signed_duration, tier, AUDIT_SHOWN,
+};
 use super::report_text::PEAK_HOURS_SHOWN;
 use crate::analytics::{Period, Report};
 
@@ -291,7 +293,7 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
             ("Never committed", &a.uncommitted),
         ] {
             let _ = writeln!(out, "- {title}: {}", list.len());
-            for e in list.iter().take(20) {
+            for e in list.iter().take(AUDIT_SHOWN) {
                 let commit = e
                     .commit
                     .as_deref()
@@ -299,15 +301,17 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
                     .unwrap_or_default();
                 let _ = writeln!(out, "  - `{}` (`{}`){commit}", e.id, e.path);
             }
+            more(&mut out, list.len());
         }
         let _ = writeln!(out, "- Stale in progress: {}", a.stale_in_progress.len());
-        for e in a.stale_in_progress.iter().take(20) {
+        for e in a.stale_in_progress.iter().take(AUDIT_SHOWN) {
             let _ = writeln!(
                 out,
                 "  - `{}` started {} ({} h ago)",
                 e.id, e.started_at, e.age_hours
             );
         }
+        more(&mut out, a.stale_in_progress.len());
         out.push('\n');
     }
     if has("recommendations") {
@@ -324,5 +328,19 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
         }
         out.push('\n');
     }
+    if has("warnings") && !report.warnings.is_empty() {
+        let _ = writeln!(out, "### Warnings\n");
+        for w in &report.warnings {
+            let _ = writeln!(out, "- {w}");
+        }
+        out.push('\n');
+    }
     out
+}
+
+/// Says how many entries of an audit list were left out, if any.
+fn more(out: &mut String, total: usize) {
+    if let Some(line) = left_out(total) {
+        let _ = writeln!(out, "  - {line}");
+    }
 }

@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::report_fmt::{duration, number, points, rate, recovered, signed, signed_duration, tier};
+use super::report_fmt::{
+    duration, left_out, number, points, rate, recovered, signed, signed_duration, tier, AUDIT_SHOWN,
+};
 use crate::analytics::{Dora, Report};
 
 struct Style {
@@ -348,7 +350,7 @@ pub fn render(report: &Report, sections: &[&str], color: bool) -> String {
             ("never committed", &a.uncommitted),
         ] {
             let _ = writeln!(out, "  {title}: {}", list.len());
-            for e in list.iter().take(20) {
+            for e in list.iter().take(AUDIT_SHOWN) {
                 let commit = e
                     .commit
                     .as_deref()
@@ -356,15 +358,17 @@ pub fn render(report: &Report, sections: &[&str], color: bool) -> String {
                     .unwrap_or_default();
                 let _ = writeln!(out, "    {} ({}){commit}", e.id, e.path);
             }
+            more(&mut out, list.len());
         }
         let _ = writeln!(out, "  stale in progress: {}", a.stale_in_progress.len());
-        for e in a.stale_in_progress.iter().take(20) {
+        for e in a.stale_in_progress.iter().take(AUDIT_SHOWN) {
             let _ = writeln!(
                 out,
                 "    {} started {} ({} h ago)",
                 e.id, e.started_at, e.age_hours
             );
         }
+        more(&mut out, a.stale_in_progress.len());
     }
     if has("recommendations") {
         section(&mut out, "RECOMMENDATIONS");
@@ -379,7 +383,20 @@ pub fn render(report: &Report, sections: &[&str], color: bool) -> String {
             let _ = writeln!(out, "  • {}", r.finding);
         }
     }
+    if has("warnings") && !report.warnings.is_empty() {
+        section(&mut out, "WARNINGS");
+        for w in &report.warnings {
+            let _ = writeln!(out, "  ! {w}");
+        }
+    }
     out
+}
+
+/// Says how many entries of an audit list were left out, if any.
+fn more(out: &mut String, total: usize) {
+    if let Some(line) = left_out(total) {
+        let _ = writeln!(out, "    {line}");
+    }
 }
 
 fn dora(out: &mut String, d: &Dora) {

@@ -887,6 +887,121 @@ fn a_broken_record_is_a_warning() {
     let r: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(r["summary"]["total"], 1);
     assert_eq!(r["warnings"].as_array().expect("list").len(), 1);
+    // The text and markdown reports carry the warning too (a summary posted
+    // to a pull request must not hide a record it could not read).
+    let text = env.ok(&["analytics", "--section", "warnings"]);
+    assert!(
+        text.contains("WARNINGS\n  ! deployments/checklists/2025/01/bad.md:"),
+        "{text}"
+    );
+    let md = env.ok(&["analytics", "--format", "markdown"]);
+    assert!(
+        md.contains("### Warnings\n\n- deployments/checklists/2025/01/bad.md:"),
+        "{md}"
+    );
+}
+
+/// A filter value no record has is a warning (the report is empty), and an
+/// environment outside the configuration an error with
+/// `strict_environments`, as for `start`.
+#[test]
+fn filters_no_record_matches_are_warnings() {
+    let mut env = TestEnv::new();
+    let h = head(&env);
+    tool_record(
+        &mut env,
+        "alice",
+        "success",
+        ("2025-01-15T14:30:00Z", "2025-01-15T14:40:00Z"),
+        &h,
+    );
+    let out = env.run(&[
+        "analytics",
+        "--format",
+        "json",
+        "--env",
+        "prod",
+        "--operator",
+        "alcie",
+    ]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let env_warning =
+        "--env `prod` matches no deployment of the ledger (environments in it: production)";
+    let operator_warning =
+        "--operator `alcie` matches no deployment of the ledger (operators in it: alice)";
+    assert!(err.contains(&format!("warning: {env_warning}")), "{err}");
+    assert!(
+        err.contains(&format!("warning: {operator_warning}")),
+        "{err}"
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(r["summary"]["total"], 0);
+    assert_eq!(r["warnings"][0], env_warning);
+    assert_eq!(r["warnings"][1], operator_warning);
+    // A name the ledger has: no warning.
+    let out = env.run(&["analytics", "--format", "json", "--env", "production"]);
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty());
+    env.write(
+        "deployments/ledger.toml",
+        "strict_environments = true\n[environments.production]\n",
+    );
+    let err = env.fails(&["analytics", "--env", "prod"], 1);
+    assert!(
+        err.contains(
+            "--env `prod` is not in the configuration (development, production, staging), and strict_environments is set"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+    let err = env.fails(&["analytics", "--dora-env", "prod"], 1);
+    assert!(err.contains("--dora-env `prod` is not in"), "{err}");
+    env.ok(&["analytics", "--env", "production"]);
+}
+
+/// The text and markdown reports show 20 entries of an audit list and say
+/// how many they leave out; the JSON has them all.
+#[test]
+fn audit_lists_say_how_many_they_leave_out() {
+    let env = TestEnv::new();
+    let h = head(&env);
+    for n in 0..23 {
+        let id = format!("DEP-2025-01-15-14-30-s{n:02}-production");
+        env.write(
+            &path_of(&id),
+            &record_text(&Dep {
+                id: &id,
+                service: &format!("s{n:02}"),
+                env: "production",
+                status: "success",
+                operator: "a",
+                started: "2025-01-15T14:30:00Z",
+                finished: Some("2025-01-15T14:31:00Z"),
+                seconds: Some(60),
+                commit: &h,
+            }),
+        );
+    }
+    let r = json(&env, &["--section", "audit"]);
+    assert_eq!(
+        r["audit"]["uncommitted"].as_array().expect("list").len(),
+        23
+    );
+    let text = env.ok(&["analytics", "--section", "audit"]);
+    assert!(text.contains("  never committed: 23\n"), "{text}");
+    assert_eq!(text.matches("-production (deployments/").count(), 20);
+    assert!(
+        text.contains("    … and 3 more (first 20 of 23; all in --format json)\n"),
+        "{text}"
+    );
+    let md = env.ok(&["analytics", "--section", "audit", "--format", "markdown"]);
+    assert_eq!(md.matches("-production` (`deployments/").count(), 20);
+    assert!(
+        md.contains("  - … and 3 more (first 20 of 23; all in --format json)\n"),
+        "{md}"
+    );
+    // The lists of 20 or fewer entries (the other three) say nothing more.
+    assert_eq!(text.matches("more (first").count(), 1, "{text}");
 }
 
 #[test]
