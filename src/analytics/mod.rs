@@ -604,7 +604,8 @@ pub fn compute(records: &[RecordInput], history: &History, options: &Options) ->
 /// the name may be one the ledger will have).
 fn unmatched_filters(all: &[&RecordInput], o: &Options) -> Vec<String> {
     let mut out = Vec::new();
-    let fields: [(&str, &str, &[String], fn(&Record) -> Option<&str>); 3] = [
+    type Field = fn(&Record) -> Option<&str>;
+    let fields: [(&str, &str, &[String], Field); 3] = [
         ("env", "environments", &o.environments, |r| {
             Some(r.environment.as_str())
         }),

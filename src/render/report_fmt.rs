@@ -74,6 +74,21 @@ pub fn tier(t: Option<crate::analytics::Tier>) -> &'static str {
     t.map(|t| t.as_str()).unwrap_or("–")
 }
 
+/// Entries of each audit list the text and markdown reports show (the JSON
+/// has them all).
+pub const AUDIT_SHOWN: usize = 20;
+
+/// The line that says how many entries of a list of `total` were left out;
+/// None when all are shown.
+pub fn left_out(total: usize) -> Option<String> {
+    (total > AUDIT_SHOWN).then(|| {
+        format!(
+            "… and {} more (first {AUDIT_SHOWN} of {total}; all in --format json)",
+            total - AUDIT_SHOWN
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,19 +107,4 @@ mod tests {
         assert_eq!(signed_duration(Some(0.2)), "±0s");
         assert_eq!(signed_duration(None), "–");
     }
-}
-
-/// Entries of each audit list the text and markdown reports show (the JSON
-/// has them all).
-pub const AUDIT_SHOWN: usize = 20;
-
-/// The line that says how many entries of a list of `total` were left out;
-/// None when all are shown.
-pub fn left_out(total: usize) -> Option<String> {
-    (total > AUDIT_SHOWN).then(|| {
-        format!(
-            "… and {} more (first {AUDIT_SHOWN} of {total}; all in --format json)",
-            total - AUDIT_SHOWN
-        )
-    })
 }
