@@ -155,19 +155,19 @@ fn raw_from_graph(
 }
 
 /// The fields of a raw commit object the walk needs.
-struct CommitFields<'a> {
-    tree: git2::Oid,
-    parents: smallvec::SmallVec<[git2::Oid; 1]>,
-    author_time: i64,
-    commit_time: i64,
+pub(super) struct CommitFields<'a> {
+    pub tree: git2::Oid,
+    pub parents: smallvec::SmallVec<[git2::Oid; 1]>,
+    pub author_time: i64,
+    pub commit_time: i64,
     /// The first line of the message.
-    summary: &'a [u8],
+    pub summary: &'a [u8],
 }
 
 /// Reads a commit object's headers (`tree`, `parent`, `author`,
 /// `committer`; others such as `gpgsig` are skipped) and the first line of
 /// its message. None when a required header is missing or malformed.
-fn parse_commit(data: &[u8]) -> Option<CommitFields<'_>> {
+pub(super) fn commit_fields(data: &[u8]) -> Option<CommitFields<'_>> {
     let hex = |v: &[u8]| git2::Oid::from_str(std::str::from_utf8(v.get(..40)?).ok()?).ok();
     // `Name <email> 1700000000 +0100`: the seconds after the last `>`.
     let time = |v: &[u8]| -> Option<i64> {
@@ -226,7 +226,7 @@ fn read_raw(odb: &git2::Odb, oid: git2::Oid) -> Option<Raw> {
     if object.kind() != git2::ObjectType::Commit {
         return None;
     }
-    let c = parse_commit(object.data())?;
+    let c = commit_fields(object.data())?;
     Some(Raw {
         tool: if c.parents.len() == 1 {
             tool_change(c.summary).map(Box::new)
@@ -312,6 +312,26 @@ impl Repo {
         // core. Commits newer than the file are read here.
         let graph = commit_graph(repo);
         let graph = graph.as_ref();
+        // Their objects, read from the packs in pack order (those it cannot
+        // read are read with the trees, as before).
+        let mut packed = match graph {
+            Some(g) => {
+                super::packed::read_commits(&repo.commondir().join("objects"), g).map_err(|id| {
+                    graph_error(&format!(
+                        "commit {id} is not what the commit-graph file says"
+                    ))
+                })?
+            }
+            None => Vec::new(),
+        };
+        if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() && graph.is_some() {
+            eprintln!(
+                "timing:   commits read from packs: {} of {} ({:.3} s)",
+                packed.iter().filter(|c| c.is_some()).count(),
+                packed.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
         // Raw commit objects, parsed here: a commit object of libgit2 costs
         // a second parse and several allocations (PERF-NOTES 4).
         let odb = match own_odb(repo, 1) {
@@ -352,8 +372,13 @@ impl Repo {
                 }
                 let c = match graph.zip(at) {
                     Some((g, at)) => match raw_from_graph(g, at) {
-                        Some((c, positions)) => {
+                        Some((mut c, positions)) => {
                             stack.extend(positions.iter().rev().map(|p| Visit::At(*p)));
+                            if let Some(read) = packed.get_mut(at as usize).and_then(Option::take) {
+                                c.author_time = read.author_time;
+                                c.tool = read.tool;
+                                c.graph_at = UNREAD_NONE;
+                            }
                             c
                         }
                         None => {
@@ -405,6 +430,7 @@ impl Repo {
                 );
             }
         });
+        drop(packed);
         if damaged {
             return Err(graph_error("the commit-graph file is damaged"));
         }
@@ -980,7 +1006,7 @@ fn read_unread(
         };
         let id = git2::Oid::from_bytes(graph.id_at(gix_commitgraph::Position(at)).as_bytes())?;
         let object = odb.read(id)?;
-        let c = parse_commit(object.data()).filter(|c| c.tree == j.tree);
+        let c = commit_fields(object.data()).filter(|c| c.tree == j.tree);
         let Some(c) = c else {
             return Err(graph_error(&format!(
                 "commit {id} is not what the commit-graph file says"
@@ -1316,7 +1342,7 @@ mod tests {
              committer C <c> x> 1700000100 -0500\ngpgsig -----BEGIN-----\n \n  sig\n -----END-----\n\n\
              deploy(api): finish DEP-1 [production]  \nbody\n"
         );
-        let c = parse_commit(data.as_bytes()).expect("parsed");
+        let c = commit_fields(data.as_bytes()).expect("parsed");
         assert_eq!(c.tree.to_string(), tree);
         let parents: Vec<String> = c.parents.iter().map(|p| p.to_string()).collect();
         assert_eq!(parents, vec![p1, p2]);
@@ -1324,8 +1350,8 @@ mod tests {
         assert_eq!(c.summary, b"deploy(api): finish DEP-1 [production]");
         // A root commit without a message; a commit without a tree is broken.
         let root = format!("tree {tree}\nauthor A <a> 5 +0000\ncommitter A <a> 6 +0000\n");
-        let c = parse_commit(root.as_bytes()).expect("parsed");
+        let c = commit_fields(root.as_bytes()).expect("parsed");
         assert!(c.parents.is_empty() && c.summary.is_empty());
-        assert!(parse_commit(b"author A <a> 5 +0000\ncommitter A <a> 6 +0000\n\nm").is_none());
+        assert!(commit_fields(b"author A <a> 5 +0000\ncommitter A <a> 6 +0000\n\nm").is_none());
     }
 }

@@ -1,6 +1,7 @@
 //! The only module that uses git2: a newtype over `git2::Repository`.
 
 pub mod history;
+mod packed;
 
 use std::path::{Path, PathBuf};
 

@@ -555,6 +555,76 @@ fn every_section_by_hand() {
     std::fs::write(&file, b"not a commit-graph").expect("write graph");
     forget_reports(&b.env);
     assert_eq!(json(&b.env, &[]), r);
+    // The objects in two packs: the commits the file names are then read
+    // from the packs, in pack order (all of them: asserted), and give the
+    // same report; the damaged file is found there too.
+    std::fs::write(&file, &good).expect("write graph");
+    pack_in_two(&b.env, &b.edit_commit);
+    assert_eq!(from_commit_graph(&b.env, &[]), r);
+    forget_reports(&b.env);
+    let timings = b
+        .env
+        .cmd()
+        .env("DEPLOY_LEDGER_TIMINGS", "1")
+        .args(["analytics"])
+        .output()
+        .expect("runs");
+    let commits = b.env.git(&["rev-list", "--count", "HEAD"]);
+    assert!(
+        String::from_utf8_lossy(&timings.stderr).contains(&format!(
+            "commits read from packs: {0} of {0} ",
+            commits.trim()
+        )),
+        "{}",
+        String::from_utf8_lossy(&timings.stderr)
+    );
+    std::fs::write(&file, &bad).expect("write graph");
+    forget_reports(&b.env);
+    let err = b.env.fails(&["analytics", "--format", "json"], 1);
+    assert!(err.contains("not what the commit-graph file says"), "{err}");
+    // Packed by git's defaults, a commit may be stored as a delta of
+    // another: it is read by libgit2, with the same report.
+    std::fs::write(&file, &good).expect("write graph");
+    b.env.git(&["repack", "-a", "-d", "-f", "-q"]);
+    assert_eq!(from_commit_graph(&b.env, &[]), r);
+}
+
+/// Moves every object of the repository into two packs: the objects
+/// reachable from `older` in one, the others in a second; none is left
+/// loose, and none is stored as a delta (`--window=0`).
+fn pack_in_two(env: &TestEnv, older: &str) {
+    use std::io::Write as _;
+    let objects = env.git(&["rev-list", "--objects", older]);
+    let mut cmd = std::process::Command::new("git");
+    env.apply_env(&mut cmd);
+    let mut child = cmd
+        .args(["pack-objects", "-q", "--window=0", ".git/objects/pack/pack"])
+        .current_dir(&env.repo)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("git pack-objects");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(objects.as_bytes())
+        .expect("write ids");
+    assert!(child.wait().expect("waits").success());
+    env.git(&["prune-packed"]);
+    env.git(&["repack", "-d", "-q", "--window=0"]);
+    let packs = std::fs::read_dir(env.path(".git/objects/pack"))
+        .expect("pack folder")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "pack"))
+        })
+        .count();
+    assert_eq!(packs, 2);
+    assert!(
+        env.git(&["count-objects"]).starts_with("0 objects"),
+        "none loose"
+    );
 }
 
 #[test]
@@ -1512,6 +1582,9 @@ fn audit_orders_versions_by_the_graph_not_the_clock() {
 /// walk when HEAD moved), then without cache or memo (cold), and asserts
 /// they are the same report; returns it.
 fn incremental_equals_cold(env: &TestEnv, step: &str) -> Value {
+    // The step's new objects in a pack of their own (one pack more at each
+    // step): the commit-graph runs below read the commits from the packs.
+    env.git(&["repack", "-d", "-q"]);
     let incremental = json(env, &["--committed-only"]);
     let cold = cold_json(env);
     assert_eq!(incremental, cold, "{step}: incremental and cold differ");
