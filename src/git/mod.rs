@@ -522,6 +522,14 @@ impl Repo {
         if let (Some(before), Some(after)) = (dirty_before, self.dirty_fingerprint()) {
             dirty::rekey(&dirty_cache, &before, &after);
         }
+        // libgit2 writes the commit: no hook runs and nothing signs it.
+        let signs = repo.config().and_then(|c| c.get_bool("commit.gpgsign"));
+        if signs.unwrap_or(false) {
+            crate::output::warn(&format!(
+                "commit {} is not signed: commit.gpgsign is set, but --commit does not sign (commit the record with `git commit` where signatures are required)",
+                &id.to_string()[..12]
+            ));
+        }
         Ok(id.to_string())
     }
 

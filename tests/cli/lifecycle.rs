@@ -156,6 +156,30 @@ fn commit_commits_the_record_alone() {
     assert_eq!(status, "A  app.txt\n", "other staged changes stay staged");
 }
 
+/// `--commit` writes the commit itself (no git hook runs, nothing signs it):
+/// with `commit.gpgsign` set it says the commit is not signed.
+#[test]
+fn commit_says_it_does_not_sign() {
+    let env = TestEnv::new();
+    let out = env.run(&["start", "--service", "api", "--env", "staging", "--commit"]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("not signed"));
+    env.git(&["config", "commit.gpgsign", "true"]);
+    let out = env.run(&["finish", "--commit"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let head = env.git(&["rev-parse", "HEAD"]);
+    assert!(
+        err.contains(&format!(
+            "warning: commit {} is not signed: commit.gpgsign is set",
+            &head[..12]
+        )),
+        "{err}"
+    );
+    let log = env.git(&["log", "-1", "--format=%s"]);
+    assert!(log.starts_with("deploy(api): finish "), "{log}");
+}
+
 /// Runs deploy-ledger with git knowing no identity (no user.name/email).
 fn without_identity(env: &TestEnv, args: &[&str]) -> std::process::Output {
     env.cmd()
