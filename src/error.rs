@@ -153,7 +153,8 @@ impl Error {
 }
 
 /// What to do about a broken configuration file: only `deployments/ledger.toml`
-/// is one `init --force` rewrites.
+/// is one `init` writes (once it is out of the way: `init --force` would
+/// also rewrite customised templates).
 fn config_hint(path: &std::path::Path) -> String {
     let name = path
         .file_name()
@@ -166,7 +167,7 @@ fn config_hint(path: &std::path::Path) -> String {
     } else if name == "mise.toml" || name == ".mise.toml" {
         "fix the file (mise reads it too), then run `deploy-ledger init --mise` again".into()
     } else if path.ends_with(crate::config::CONFIG_FILE) {
-        "fix the file, or run `deploy-ledger init --force` to rewrite the defaults".into()
+        "fix the file, or move it away and run `deploy-ledger init` to write the default one".into()
     } else {
         "fix the file".into()
     }

@@ -252,9 +252,24 @@ fn config_errors_are_one_line_with_the_file_line_and_a_hint_that_fits() {
         "{err}"
     );
     assert!(
-        err.contains("hint: fix the file, or run `deploy-ledger init --force`"),
+        err.contains(
+            "hint: fix the file, or move it away and run `deploy-ledger init` to write the default one"
+        ),
         "{err}"
     );
+    // Following the hint writes the default ledger.toml and leaves a
+    // customised template as it is (`init --force` would rewrite it).
+    let template = "deployments/templates/checklist.md.j2";
+    env.write(template, "# ours\n");
+    std::fs::rename(
+        env.path("deployments/ledger.toml"),
+        env.path("ledger.toml.broken"),
+    )
+    .expect("move away");
+    env.ok(&["init"]);
+    assert_eq!(env.read(template), "# ours\n");
+    env.ok(&["status"]);
+    env.write("deployments/ledger.toml", "[x\n");
 
     for (text, line, want) in [
         (
