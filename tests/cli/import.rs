@@ -472,3 +472,28 @@ fn a_second_import_with_rejected_rows_says_nothing_new_was_imported() {
     }
     assert_eq!(env.records().len(), 1);
 }
+
+#[test]
+fn import_into_a_closed_pipe_still_exits_1_and_imports_the_good_rows() {
+    let env = TestEnv::new();
+    env.write(
+        "past.csv",
+        "service,environment,status,started_at,finished_at\n\
+         api,production,success,2025-01-15T14:30:00Z,2025-01-15T14:45:00Z\n\
+         api,production,exploded,2025-01-16T14:30:00Z,2025-01-16T14:45:00Z\n\
+         web,production,success,2025-01-17T14:30:00Z,2025-01-17T14:45:00Z\n",
+    );
+    let out = env.run_into_closed_pipe(&["import", "past.csv"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("past.csv:3: unknown status `exploded`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: 1 row(s) of past.csv could not be imported"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("pipe"), "{stderr}");
+    assert_eq!(env.records().len(), 2);
+}
