@@ -145,11 +145,6 @@ impl Error {
             _ => None,
         }
     }
-
-    /// Whether this error is a closed pipe on stdout (`deploy-ledger list | head`).
-    pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
-    }
 }
 
 /// What to do about a broken configuration file: only `deployments/ledger.toml`

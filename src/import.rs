@@ -62,6 +62,24 @@ pub const FIELDS: &[&str] = &[
     "note",
 ];
 
+/// Top-level fields of a GitHub deployment that `import` reads (with
+/// `environment` and `id` of [`FIELDS`]): a CSV header naming one of them or
+/// of [`FIELDS`] has known columns.
+const GITHUB_FIELDS: &[&str] = &[
+    "sha",
+    "ref",
+    "created_at",
+    "updated_at",
+    "state",
+    "statuses",
+    "statuses_url",
+    "payload",
+    "creator",
+    "repository_url",
+    "task",
+    "description",
+];
+
 /// What happened to each row.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -127,7 +145,7 @@ pub fn import(ledger: &Ledger, file: &Path, opts: &ImportOptions, commit: bool) 
         f => f,
     };
     let items = match format {
-        Format::Csv => csv_items(text)?,
+        Format::Csv => csv_items(text, file)?,
         _ => json_items(text, file)?,
     };
 
@@ -253,11 +271,16 @@ fn json_items(text: &str, file: &Path) -> Result<Vec<Item>> {
         }
         return Ok(out);
     }
-    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) {
-        return Ok(vec![(
-            line_at(text.len() - text.trim_start().len()),
-            Ok(map),
-        )]);
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => {
+            return Ok(vec![(
+                line_at(text.len() - text.trim_start().len()),
+                Ok(map),
+            )])
+        }
+        // One number, string, boolean or null: no deployment in it at all.
+        Ok(other) => return Err(not_records(file, &format!("it is {}", json_kind(&other)))),
+        Err(_) => {}
     }
     Ok(text
         .lines()
@@ -278,6 +301,26 @@ fn object(text: &str) -> std::result::Result<Map<String, Value>, String> {
     }
 }
 
+/// A value's type for "it is …" of a whole file.
+fn json_kind(v: &Value) -> String {
+    match v {
+        Value::Null => "JSON null".into(),
+        other => format!("{} in JSON", kind(other)),
+    }
+}
+
+/// The error for a file that holds no deployment records at all (rather
+/// than "nothing to import", which would read as "all already present").
+fn not_records(file: &Path, why: &str) -> Error {
+    Error::user_hint(
+        format!(
+            "{} is neither JSON deployment records nor a CSV with known columns: {why}",
+            file.display()
+        ),
+        "give a JSON array of objects, NDJSON (one object per line) or a CSV whose header row names the fields (service, environment, status, started_at, …); nothing was imported (see `deploy-ledger import --help`)",
+    )
+}
+
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -289,8 +332,10 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// CSV with a header row; empty cells are absent fields.
-fn csv_items(text: &str) -> Result<Vec<Item>> {
+/// CSV with a header row; empty cells are absent fields. A header that
+/// names no known field is not a CSV of deployments (plain text, or JSON
+/// that is one scalar): an error, not rows that all lack every field.
+fn csv_items(text: &str, file: &Path) -> Result<Vec<Item>> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -300,6 +345,29 @@ fn csv_items(text: &str) -> Result<Vec<Item>> {
         .iter()
         .map(|h| h.trim().to_ascii_lowercase())
         .collect();
+    let known = |h: &String| FIELDS.contains(&h.as_str()) || GITHUB_FIELDS.contains(&h.as_str());
+    if !headers.iter().any(known) {
+        let why = match serde_json::from_str::<Value>(text) {
+            Ok(v) => format!("it is {}", json_kind(&v)),
+            Err(_) => {
+                let first = text
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or_default();
+                let shown: String = first.trim().chars().take(60).collect();
+                let more = if first.trim().chars().count() > 60 {
+                    "…"
+                } else {
+                    ""
+                };
+                format!(
+                    "its first line `{}{more}` names no known column",
+                    crate::error::escape_controls(&shown)
+                )
+            }
+        };
+        return Err(not_records(file, &why));
+    }
     // Lines come from byte offsets: the reader's own line count leaves out
     // blank lines. A record's raw text runs to the next record's start.
     let line_at = |byte: usize| text[..byte.min(text.len())].matches('\n').count() + 1;

@@ -23,7 +23,6 @@ fn main() -> ExitCode {
     };
     match commands::run(cli) {
         Ok(()) => ExitCode::from(EXIT_OK),
-        Err(e) if e.is_broken_pipe() => ExitCode::from(EXIT_OK),
         Err(e) => {
             report(&e);
             ExitCode::from(e.exit_code())

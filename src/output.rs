@@ -1,16 +1,30 @@
-//! Writing to stdout without panicking on a closed pipe (`list | head`):
-//! errors come back as `Error::Io`, and `main` treats a broken pipe as success.
+//! Writing to stdout without panicking on a closed pipe (`list | head`).
+//! A closed pipe is not an error of the command: the reader has what it
+//! wanted, so the rest of the output is dropped, and the command goes on to
+//! its own outcome, which `main` turns into the exit code (`validate | head`
+//! with problems still exits 1, under `set -o pipefail` too).
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
 
-/// Writes `text` to stdout.
+/// Set once a write to stdout met a closed pipe; later output is dropped.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes `text` to stdout; nothing once the reader has closed the pipe.
 pub fn print(text: &str) -> Result<()> {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .map_err(|e| Error::io("<stdout>", e))
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        other => other.map_err(|e| Error::io("<stdout>", e)),
+    }
 }
 
 /// Writes `text` and a newline to stdout.

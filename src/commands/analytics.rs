@@ -119,9 +119,7 @@ pub fn run(args: Args) -> Result<()> {
         ("service", "service", &args.services),
     ] {
         for name in names {
-            crate::record::check_slug(what, name).map_err(|e| {
-                Error::user_hint(format!("--{flag}: {e}"), e.hint().unwrap_or_default())
-            })?;
+            crate::record::check_filter_slug(flag, what, name)?;
         }
     }
     let tz: ReportTz = args.tz.parse()?;

@@ -19,7 +19,10 @@ finished_at, operator, commit, branch, tag, strategy, reason, id, change_id,
 change_type, risk, labels, note. GitHub deployments (with embedded `statuses`
 or a `state`) are recognised as such. Rows already in the ledger are skipped;
 a row that cannot be taken is reported as FILE:LINE: why, the others are
-imported, and the exit code is 1.";
+imported, and the exit code is 1. A file with no deployments in it at all
+(plain text, a CSV whose header names no known field, a lone JSON number,
+string, boolean or null) is an error (exit 1) and nothing is written; an
+empty JSON array or a CSV header without rows is \"nothing to import\".";
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum FormatArg {
@@ -33,7 +36,7 @@ pub enum FormatArg {
 pub struct Args {
     /// The file to import
     pub file: PathBuf,
-    /// The file's format (auto: .csv is CSV, else JSON or NDJSON)
+    /// The file's format (auto: .csv is CSV; else JSON or NDJSON when it starts with `[` or `{`, else CSV)
     #[arg(long, value_enum, default_value = "auto")]
     pub format: FormatArg,
     /// Service for rows that name none (GitHub deployments never do)

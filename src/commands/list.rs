@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::ledger::{Ledger, Loaded};
 use crate::output;
-use crate::record::{Record, Status};
+use crate::record::{check_filter_slug, Record, Status};
 use crate::render::{regions::human_duration, table};
 
 const EXAMPLES: &str = "\
@@ -18,7 +18,8 @@ Examples:
 
 --since and --until take a date (YYYY-MM-DD, UTC, --until includes that day)
 or an RFC 3339 time (an instant, which --until excludes), and compare with
-each deployment's start.";
+each deployment's start. A --service or --env that is not a slug could
+never match a record: it is an error (exit 1), not an empty list.";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
@@ -74,6 +75,13 @@ pub struct Filter {
 
 impl FilterArgs {
     pub fn parse(&self) -> Result<Filter> {
+        // A name that can never match a record is a typo, as in `analytics`.
+        if let Some(s) = &self.service {
+            check_filter_slug("service", "service", s)?;
+        }
+        if let Some(e) = &self.environment {
+            check_filter_slug("env", "environment", e)?;
+        }
         Ok(Filter {
             service: self.service.clone(),
             environment: self.environment.clone(),

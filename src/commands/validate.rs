@@ -18,11 +18,18 @@ Examples:
   deploy-ledger validate --rev HEAD \\
       deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-production.md
   deploy-ledger validate --json
+  deploy-ledger validate --skip-non-records --rev HEAD \\
+      $(git diff --name-only HEAD~1 HEAD -- 'deployments/checklists/*.md')
 
 Checks: schema, required fields, slugs, status words, times in order
 (started ≤ phases ≤ finished), durations, duplicate ids, id and file name,
 in-progress records older than `stale_after_hours`. Each problem prints as
-`path:line: message`; the exit code is 1 if there is any.";
+`path:line: message`; the exit code is 1 if there is any.
+
+A markdown file without a frontmatter block is not a record: `validate`
+alone passes over it (a README next to the records). Named as a FILE it is
+reported (\"no frontmatter\"), unless --skip-non-records, which the pre-push
+hook passes with the paths a push changes.";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
@@ -37,6 +44,11 @@ pub struct Args {
     /// Do not report stale in-progress records
     #[arg(long)]
     pub allow_stale: bool,
+    /// A named FILE without frontmatter is not a record: skip it, as when no
+    /// FILE is named, instead of reporting it (for hooks that name every
+    /// changed path)
+    #[arg(long)]
+    pub skip_non_records: bool,
     /// Print the problems as JSON
     #[arg(long)]
     pub json: bool,
@@ -45,12 +57,12 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let ledger = Ledger::open_cwd()?;
     let sources = if let Some(rev) = &args.rev {
-        rev_sources(&ledger, rev, &args.files)?
+        rev_sources(&ledger, rev, &args.files, !args.skip_non_records)?
     } else if args.files.is_empty() {
         read_sources(&ledger.root, ledger.record_files(), &[], false)?
     } else {
         // The named files, and the other records for duplicate ids.
-        let named = explicit_sources(&args.files)?;
+        let named = explicit_sources(&args.files, !args.skip_non_records)?;
         let skip: Vec<PathBuf> = args
             .files
             .iter()
@@ -127,8 +139,14 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// The records at `rev`; with `files`, only those are checked (the others
-/// are context for duplicate ids), and each must exist at `rev`.
-fn rev_sources(ledger: &Ledger, rev: &str, files: &[PathBuf]) -> Result<Vec<Source>> {
+/// are context for duplicate ids), and each must exist at `rev`. `explicit`:
+/// a named file without frontmatter is a problem, not "not a record".
+fn rev_sources(
+    ledger: &Ledger,
+    rev: &str,
+    files: &[PathBuf],
+    explicit: bool,
+) -> Result<Vec<Source>> {
     let commit = ledger.repo.resolve_commit(rev)?;
     let wanted: Vec<String> = files
         .iter()
@@ -140,7 +158,7 @@ fn rev_sources(ledger: &Ledger, rev: &str, files: &[PathBuf]) -> Result<Vec<Sour
         .into_iter()
         .map(|(path, _, bytes)| Source {
             context: !wanted.is_empty() && !wanted.contains(&path),
-            explicit: wanted.contains(&path),
+            explicit: explicit && wanted.contains(&path),
             text: text_of(bytes),
             path,
         })
@@ -190,8 +208,9 @@ fn read_sources(
         .collect()
 }
 
-/// Files named on the command line, shown as given.
-fn explicit_sources(files: &[PathBuf]) -> Result<Vec<Source>> {
+/// Files named on the command line, shown as given; `explicit` as for
+/// [`rev_sources`].
+fn explicit_sources(files: &[PathBuf], explicit: bool) -> Result<Vec<Source>> {
     files
         .iter()
         .map(|path| {
@@ -209,7 +228,7 @@ fn explicit_sources(files: &[PathBuf]) -> Result<Vec<Source>> {
             Ok(Source {
                 path: slash(path),
                 text: text_of(bytes),
-                explicit: true,
+                explicit,
                 context: false,
             })
         })

@@ -369,6 +369,14 @@ pub fn is_slug(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
+/// Checks the name a filter flag (`--service`, `--env`) was given: one that
+/// is not a slug could never match a record, so it is a typo, not an empty
+/// result. The error names the flag.
+pub fn check_filter_slug(flag: &str, what: &str, s: &str) -> Result<()> {
+    check_slug(what, s)
+        .map_err(|e| Error::user_hint(format!("--{flag}: {e}"), e.hint().unwrap_or_default()))
+}
+
 /// Checks a service or environment name; `what` names it in the error.
 pub fn check_slug(what: &str, s: &str) -> Result<()> {
     if is_slug(s) {

@@ -117,6 +117,21 @@ impl TestEnv {
         self.cmd().args(args).output().expect("runs")
     }
 
+    /// Runs deploy-ledger with stdout a pipe whose reading end is already
+    /// closed (`… | head` after it exited): the first write fails with EPIPE.
+    pub fn run_into_closed_pipe(&self, args: &[&str]) -> Output {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("deploy-ledger"));
+        self.apply_env(&mut cmd);
+        cmd.current_dir(&self.repo)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(writer)
+            .output()
+            .expect("runs")
+    }
+
     /// Runs deploy-ledger and asserts success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);

@@ -364,6 +364,133 @@ fn a_push_of_a_broken_record_is_refused_with_the_problem_listed() {
 }
 
 #[test]
+fn a_push_adding_a_markdown_file_that_is_not_a_record_goes_through() {
+    let env = TestEnv::new();
+    let bare = with_origin(&env);
+    env.ok(&["hooks", "install"]);
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    env.ok(&["finish", "--commit"]);
+    let out = push(&env, &["-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // A README next to the records is not a record (no frontmatter), as
+    // `validate` without paths says; the hook names it as a changed path.
+    let readme = "deployments/checklists/README.md";
+    env.write(readme, "# How we deploy\n");
+    env.git(&["add", readme]);
+    env.git(&["commit", "-q", "-m", "docs"]);
+    let out = push(&env, &["-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("frontmatter"), "{}", text(&out));
+    assert_eq!(
+        rev(&bare, "refs/heads/main"),
+        Some(env.git(&["rev-parse", "HEAD"]).trim().to_string())
+    );
+    // Named by hand, it is still a file that should have been a record...
+    let err = env.fails(&["validate", "--rev", "HEAD", readme], 1);
+    assert!(err.contains("1 problem in 1 record checked"), "{err}");
+    let out = env.run(&["validate", readme]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no frontmatter"));
+    // ... unless --skip-non-records says the paths are only candidates.
+    for args in [
+        &["validate", "--skip-non-records", "--rev", "HEAD", readme][..],
+        &["validate", "--skip-non-records", readme],
+    ] {
+        let out = env.run(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "0 records checked, no problems\n"
+        );
+    }
+    // A broken record pushed with another README is still refused, and
+    // only the record is named.
+    let path = env
+        .records()
+        .into_iter()
+        .find(|p| p != readme)
+        .expect("record");
+    env.write(
+        &path,
+        &env.read(&path)
+            .replace("status: success\n", "status: exploded\n"),
+    );
+    env.write(
+        "deployments/checklists/2025/README.md",
+        "Records of 2025.\n",
+    );
+    env.git(&["add", "deployments"]);
+    env.git(&["commit", "-q", "-m", "broken, and docs"]);
+    let out = push(&env, &["-q", "origin", "main"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&format!("{path}:")), "{}", text(&out));
+    assert!(!text(&out).contains("README"), "{}", text(&out));
+}
+
+#[test]
+fn the_pre_push_hook_works_with_a_binary_older_than_skip_non_records() {
+    let env = TestEnv::new();
+    let bare = with_origin(&env);
+    env.ok(&["hooks", "install"]);
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    env.ok(&["finish", "--commit"]);
+    let out = push(&env, &["-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // A deploy-ledger on PATH that predates the flag (the hook was written
+    // by a newer one): it refuses it as clap does, and its help lacks it.
+    let old = env.dir.path().join("old-bin");
+    std::fs::create_dir_all(&old).expect("mkdir");
+    let real = assert_cmd::cargo::cargo_bin("deploy-ledger");
+    let script = old.join("deploy-ledger");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n\
+             for a in \"$@\"; do\n\
+             \t[ \"$a\" = --skip-non-records ] && {{ echo \"error: unexpected argument '--skip-non-records' found\" >&2; exit 2; }}\n\
+             done\n\
+             if [ \"$*\" = 'validate --help' ]; then '{real}' validate --help | grep -v -e --skip-non-records; exit 0; fi\n\
+             exec '{real}' \"$@\"\n",
+            real = real.display()
+        ),
+    )
+    .expect("write");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut paths = vec![old];
+    paths.extend(std::env::split_paths(&path_with_bin()));
+    let path = std::env::join_paths(paths).expect("joins");
+    let readme = "deployments/checklists/README.md";
+    env.write(readme, "# How we deploy\n");
+    env.git(&["add", readme]);
+    env.git(&["commit", "-q", "-m", "docs"]);
+    let out = push_with(&env, &["-q", "origin", "main"], Some(&path));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        rev(&bare, "refs/heads/main"),
+        Some(env.git(&["rev-parse", "HEAD"]).trim().to_string())
+    );
+    // It still refuses a broken record: every record of the commit is checked.
+    let record = env
+        .records()
+        .into_iter()
+        .find(|p| p != readme)
+        .expect("record");
+    env.write(
+        &record,
+        &env.read(&record)
+            .replace("status: success\n", "status: exploded\n"),
+    );
+    env.git(&["commit", "-q", "-am", "broken"]);
+    let out = push_with(&env, &["-q", "origin", "main"], Some(&path));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&format!("{record}:")), "{}", text(&out));
+    assert!(
+        !text(&out).contains("unexpected argument"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
 fn gitops_mode_records_a_push_of_a_configured_branch() {
     let mut env = TestEnv::new();
     let bare = with_origin(&env);

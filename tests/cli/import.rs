@@ -233,6 +233,65 @@ fn missing_and_empty_files() {
 }
 
 #[test]
+fn a_file_with_no_deployments_in_it_is_an_error() {
+    let env = TestEnv::new();
+    for (name, text, found) in [
+        ("x.json", "42\n", "it is a number in JSON"),
+        ("x.json", "null\n", "it is JSON null"),
+        ("x.json", "true\n", "it is a boolean in JSON"),
+        ("x.json", "\"hello\"\n", "it is a string in JSON"),
+        (
+            "notes.txt",
+            "hello world\n",
+            "its first line `hello world` names no known column",
+        ),
+        (
+            "x.csv",
+            "foo,bar\n1,2\n",
+            "its first line `foo,bar` names no known column",
+        ),
+    ] {
+        env.write(name, text);
+        // As JSON, plain text is NDJSON whose every line is rejected (exit 1).
+        let json = name.ends_with(".json");
+        for format in ["auto", "json", "csv"]
+            .into_iter()
+            .filter(|f| json || *f != "json")
+        {
+            let out = env.run(&["import", name, "--format", format]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{text:?} as {format}: {stderr}");
+            assert!(
+                stderr.starts_with(&format!(
+                    "error: {name} is neither JSON deployment records nor a CSV with known columns"
+                )),
+                "{text:?} as {format}: {stderr}"
+            );
+            if format == "auto" {
+                assert!(stderr.contains(found), "{text:?}: {stderr}");
+            }
+            assert!(stderr.contains("\nhint: "), "{stderr}");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{text:?}");
+        }
+    }
+    assert!(env.records().is_empty());
+    // An empty array, or a known header without rows, has nothing to import.
+    env.write("none.json", "[]\n");
+    let out = env.ok(&["import", "none.json"]);
+    assert_eq!(out, "nothing to import: 0 already present, 0 skipped\n");
+    env.write(
+        "none.csv",
+        "service,environment,status,started_at,finished_at\n",
+    );
+    let out = env.ok(&["import", "none.csv"]);
+    assert_eq!(out, "nothing to import: 0 already present, 0 skipped\n");
+    // GitHub's columns are known too.
+    env.write("gh.csv", "sha,created_at,state\n");
+    env.ok(&["import", "gh.csv"]);
+    assert!(env.records().is_empty());
+}
+
+#[test]
 fn commit_puts_every_imported_record_in_one_commit() {
     let env = TestEnv::new();
     env.write(
@@ -471,4 +530,29 @@ fn a_second_import_with_rejected_rows_says_nothing_new_was_imported() {
         );
     }
     assert_eq!(env.records().len(), 1);
+}
+
+#[test]
+fn import_into_a_closed_pipe_still_exits_1_and_imports_the_good_rows() {
+    let env = TestEnv::new();
+    env.write(
+        "past.csv",
+        "service,environment,status,started_at,finished_at\n\
+         api,production,success,2025-01-15T14:30:00Z,2025-01-15T14:45:00Z\n\
+         api,production,exploded,2025-01-16T14:30:00Z,2025-01-16T14:45:00Z\n\
+         web,production,success,2025-01-17T14:30:00Z,2025-01-17T14:45:00Z\n",
+    );
+    let out = env.run_into_closed_pipe(&["import", "past.csv"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("past.csv:3: unknown status `exploded`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: 1 row(s) of past.csv could not be imported"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("pipe"), "{stderr}");
+    assert_eq!(env.records().len(), 2);
 }

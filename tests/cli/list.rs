@@ -150,6 +150,32 @@ fn list_rejects_bad_filters() {
 }
 
 #[test]
+fn list_rejects_a_filter_name_that_is_not_a_slug() {
+    let env = ledger();
+    // It could never match a record: a typo, not an empty list.
+    let err = env.fails(&["list", "--service", "Bad Name"], 1);
+    assert!(
+        err.starts_with("error: --service: service `Bad Name` is not a slug\nhint: a service name is lowercase letters"),
+        "{err}"
+    );
+    let err = env.fails(&["list", "--env", "Production", "--json"], 1);
+    assert!(
+        err.starts_with("error: --env: environment `Production` is not a slug\nhint: "),
+        "{err}"
+    );
+    // export and visualize take the same filters.
+    let err = env.fails(&["export", "--format", "json", "--env", "prod env"], 1);
+    assert!(
+        err.contains("--env: environment `prod env` is not a slug"),
+        "{err}"
+    );
+    let err = env.fails(&["visualize", "--format", "mermaid", "--service", ""], 1);
+    assert!(err.contains("--service: service `` is empty"), "{err}");
+    // A slug no record has is still an empty list.
+    env.ok(&["list", "--service", "nothing"]);
+}
+
+#[test]
 fn list_into_a_closed_pipe_is_quiet() {
     let env = ledger();
     // Enough long rows that the output outgrows the pipe buffer (64 KiB),

@@ -284,3 +284,29 @@ fn an_unknown_status_or_start_time_hides_no_other_problem() {
         "{out:?}"
     );
 }
+
+#[test]
+fn validate_into_a_closed_pipe_still_exits_1() {
+    let env = TestEnv::new();
+    let path = write_good(&env, "2025-01-10-08-00", "api", "production");
+    env.write(
+        &path,
+        &env.read(&path).replace("service: api", "service: API"),
+    );
+    // `validate | head -1` under `set -o pipefail`: a CI gate must not pass.
+    for args in [&["validate"][..], &["validate", "--json"]] {
+        let out = env.run_into_closed_pipe(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: 1 problem in 1 record checked\nhint: "),
+            "{args:?}: the outcome, not the pipe: {stderr}"
+        );
+        assert!(!stderr.contains("pipe"), "{args:?}: {stderr}");
+    }
+    // A command that succeeds still exits 0, quietly.
+    write_good(&env, "2025-01-10-08-00", "api", "production");
+    let out = env.run_into_closed_pipe(&["list"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
