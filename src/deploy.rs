@@ -531,7 +531,10 @@ pub fn finish(
             total - done
         ));
     }
-    save_advanced(ledger, loaded, "finish", warnings)
+    let written = save_advanced(ledger, loaded, "finish", warnings)?;
+    // Only once written (and committed): a failed finish leaves it in place.
+    ledger.clear_pointer_if(&written.path);
+    Ok(written)
 }
 
 /// Refreshes the regions, writes, and commits if configured.

@@ -133,7 +133,11 @@ fn finish_twice_and_phase_without_deployment() {
     env.ok(&["start", "--service", "api", "--env", "staging"]);
     env.ok(&["finish"]);
     let before = env.only_record();
+    // `finish` cleared the pointer: nothing is current any more...
     let err = env.fails(&["finish"], 1);
+    assert!(err.contains("no deployment in progress"), "{err}");
+    // ...and the record named by its id has ended.
+    let err = env.fails(&["finish", "--id", "DEP-2025-01-15-14-30-api-staging"], 1);
     assert!(err.contains("already ended (success"), "{err}");
     assert_eq!(env.only_record(), before, "second finish changed nothing");
     let err = env.fails(&["finish", "--status", "exploded"], 1);
