@@ -190,6 +190,7 @@ pub fn prepare(ledger: &Ledger, b: &Backfill, existing: &Existing) -> Result<Pre
     let p = &b.start;
     record::check_slug("service", &p.service)?;
     deploy::check_params(p)?;
+    deploy::check_reason(b.status, b.reason.as_deref())?;
     if let Some(s) = &p.strategy {
         deploy::check_strategy(ledger, s)?;
     }

@@ -94,15 +94,7 @@ pub fn check_params(p: &StartParams) -> Result<()> {
         .iter()
         .flat_map(|(k, v)| [("--label", Some(k.as_str())), ("--label", Some(v.as_str()))]);
     for (flag, value) in texts.into_iter().chain(labels) {
-        if let Some(v) = value.filter(|v| v.chars().any(char::is_control)) {
-            return Err(Error::user_hint(
-                format!(
-                    "{flag} `{}` contains a newline or another control character",
-                    crate::error::escape_controls(v)
-                ),
-                "give it on one line",
-            ));
-        }
+        check_one_line(flag, value)?;
     }
     for (flag, value, words) in [
         ("--change-type", &p.change_type, CHANGE_TYPES),
@@ -118,6 +110,35 @@ pub fn check_params(p: &StartParams) -> Result<()> {
                 format!("use one of: {}", words.join(", ")),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Refuses a value with a newline or another control character: it would
+/// split a frontmatter line, the title or a body region.
+pub fn check_one_line(flag: &str, value: Option<&str>) -> Result<()> {
+    match value.filter(|v| v.chars().any(char::is_control)) {
+        None => Ok(()),
+        Some(v) => Err(Error::user_hint(
+            format!(
+                "{flag} `{}` contains a newline or another control character",
+                crate::error::escape_controls(v)
+            ),
+            "give it on one line",
+        )),
+    }
+}
+
+/// Checks the `--reason` of an outcome: one line, and only for a deployment
+/// that did not succeed (it is written as `failure: { reason }`). A blank
+/// reason is no reason, so `--reason "$WHY"` works for every outcome.
+pub fn check_reason(status: Status, reason: Option<&str>) -> Result<()> {
+    check_one_line("--reason", reason)?;
+    if status == Status::Success && reason.is_some_and(|r| !r.trim().is_empty()) {
+        return Err(Error::user_hint(
+            "--reason is for a failed or cancelled deployment, not a success",
+            "pass --status failed or cancelled, or leave --reason out; notes go in the record's body",
+        ));
     }
     Ok(())
 }
@@ -505,6 +526,7 @@ pub fn finish(
             "use success, failed or cancelled (a rollback is `deploy-ledger rollback`)",
         ));
     }
+    check_reason(status, reason)?;
     let _lock = StateLock::acquire(ledger)?;
     let mut loaded = ledger.resolve(selector)?;
     require_in_progress(&loaded, "finish")?;
@@ -531,7 +553,10 @@ pub fn finish(
             total - done
         ));
     }
-    save_advanced(ledger, loaded, "finish", warnings)
+    let written = save_advanced(ledger, loaded, "finish", warnings)?;
+    // Only once written (and committed): a failed finish leaves it in place.
+    ledger.clear_pointer_if(&written.path);
+    Ok(written)
 }
 
 /// Refreshes the regions, writes, and commits if configured.

@@ -296,9 +296,15 @@ impl Ledger {
         {
             return self.find(&id);
         }
+        // A pointer to a record that has ended (finished here before
+        // `finish` cleared pointers, or in another clone and pulled) names
+        // no current deployment: fall through to the records in progress.
         if let Some(rel) = self.pointer() {
             if self.abs(&rel).is_file() {
-                return self.load(&rel);
+                let loaded = self.load(&rel)?;
+                if loaded.record.status == Status::InProgress {
+                    return Ok(loaded);
+                }
             }
         }
         let scan = self.scan()?;
@@ -342,6 +348,15 @@ impl Ledger {
     /// Where [`Ledger::pointer`] is kept.
     pub fn pointer_file(&self) -> PathBuf {
         self.repo.state_dir().join(POINTER_FILE)
+    }
+
+    /// Removes this clone's pointer if it names `rel` (the record `finish`
+    /// just ended). Best effort: [`Ledger::resolve`] passes over a pointer
+    /// to a record that is no longer in progress anyway.
+    pub fn clear_pointer_if(&self, rel: &Path) {
+        if self.pointer().as_deref() == Some(rel) {
+            let _ = std::fs::remove_file(self.pointer_file());
+        }
     }
 
     pub fn set_pointer(&self, rel: &Path) -> Result<()> {

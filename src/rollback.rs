@@ -47,6 +47,8 @@ pub struct RolledBack {
 
 /// Records a rollback.
 pub fn rollback(ledger: &Ledger, p: &RollbackParams) -> Result<RolledBack> {
+    // The reason goes into the rollback record's frontmatter and its note.
+    deploy::check_one_line("--reason", p.reason.as_deref())?;
     let _lock = deploy::StateLock::acquire(ledger)?;
     let (all, _broken) = ledger.load_all();
     let target = find_target(&all, p)?;

@@ -17,7 +17,7 @@ pub struct Args {
     /// Outcome: success, failed or cancelled (also: failure, error, canceled)
     #[arg(long, default_value = "success")]
     pub status: String,
-    /// Why it failed or was cancelled
+    /// Why it failed or was cancelled (one line; refused with --status success)
     #[arg(long)]
     pub reason: Option<String>,
     #[command(flatten)]

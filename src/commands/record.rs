@@ -45,7 +45,8 @@ pub struct Args {
     /// Outcome: success, failed, cancelled or rolled-back (also: failure, error, canceled)
     #[arg(long)]
     pub status: String,
-    /// Why it failed or was cancelled
+    /// Why it failed, was cancelled or rolled back (one line; refused with
+    /// --status success)
     #[arg(long)]
     pub reason: Option<String>,
     /// The deployed commit: a revision of this clone or a full sha (default: HEAD)

@@ -33,7 +33,7 @@ pub struct Args {
     /// The version rolled back to
     #[arg(long, value_name = "VERSION")]
     pub to_version: Option<String>,
-    /// Why
+    /// Why (one line)
     #[arg(long)]
     pub reason: Option<String>,
     /// Who rolled back (default: CI actor, else git user.name, else login)

@@ -7,6 +7,7 @@
 //! and a block list of flow maps for lists of objects (`phases`).
 
 mod canonical;
+mod implicit;
 
 use serde_json::{Map, Value};
 
@@ -96,18 +97,13 @@ pub fn scalar_text(value: &Value) -> String {
     }
 }
 
-/// Booleans of YAML 1.1, which other tools (PyYAML, Ruby) still read as such.
-const YAML11_WORDS: &[&str] = &[
-    "y", "yes", "n", "no", "on", "off", "true", "false", "null", "~",
-];
-
 /// Whether `s` can be written as a plain (unquoted) scalar and read back as
-/// the same string by any YAML reader, in block and in flow context.
-fn plain_is_safe(s: &str) -> bool {
+/// the same string by any YAML reader, 1.1 or 1.2, in block and in flow
+/// context. `time_key`: the value of a key ending in `_at` (`started_at`),
+/// where a timestamp stays plain as SPEC §2 shows it, so that a YAML 1.1
+/// reader gets the timestamp the key holds.
+fn plain_is_safe(s: &str, time_key: bool) -> bool {
     if s.is_empty() || s.trim() != s || s.contains('\n') || s.contains('\t') {
-        return false;
-    }
-    if YAML11_WORDS.contains(&s.to_ascii_lowercase().as_str()) {
         return false;
     }
     let first = s.chars().next().unwrap_or(' ');
@@ -123,7 +119,14 @@ fn plain_is_safe(s: &str) -> bool {
     {
         return false;
     }
-    // Anything the YAML reader would type as a number, bool or null.
+    // Anything a YAML 1.1 or 1.2 reader would type as a number, bool, null
+    // or (outside time keys) a date.
+    match implicit::implicit_type(s) {
+        None => {}
+        Some(implicit::Implicit::Timestamp) if time_key && s.contains(['T', 't']) => {}
+        Some(_) => return false,
+    }
+    // And this program's own reader.
     matches!(
         serde_yaml::from_str::<serde_yaml::Value>(s),
         Ok(serde_yaml::Value::String(ref back)) if back == s
@@ -132,7 +135,11 @@ fn plain_is_safe(s: &str) -> bool {
 
 /// A string as a YAML scalar: plain when safe, else double-quoted.
 pub fn quote(s: &str) -> String {
-    if plain_is_safe(s) {
+    quote_for(s, false)
+}
+
+fn quote_for(s: &str, time_key: bool) -> String {
+    if plain_is_safe(s, time_key) {
         s.to_string()
     } else {
         serde_json::to_string(s).expect("a string always serialises")
@@ -141,20 +148,25 @@ pub fn quote(s: &str) -> String {
 
 /// A value in flow style (`{ a: 1 }`, `[x, y]`, scalars).
 pub fn flow(value: &Value) -> String {
+    flow_under("", value)
+}
+
+/// [`flow`] of the value of `key` (whose name decides how a time is written).
+fn flow_under(key: &str, value: &Value) -> String {
     match value {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) => quote(s),
+        Value::String(s) => quote_for(s, key.ends_with("_at")),
         Value::Array(items) => {
-            let inner: Vec<String> = items.iter().map(flow).collect();
+            let inner: Vec<String> = items.iter().map(|v| flow_under(key, v)).collect();
             format!("[{}]", inner.join(", "))
         }
         Value::Object(map) if map.is_empty() => "{}".into(),
         Value::Object(map) => {
             let inner: Vec<String> = map
                 .iter()
-                .map(|(k, v)| format!("{}: {}", quote(k), flow(v)))
+                .map(|(k, v)| format!("{}: {}", quote(k), flow_under(k, v)))
                 .collect();
             format!("{{ {} }}", inner.join(", "))
         }
@@ -174,7 +186,7 @@ pub fn entry(key: &str, value: &Value) -> String {
             }
             out
         }
-        other => format!("{}: {}\n", quote(key), flow(other)),
+        other => format!("{}: {}\n", quote(key), flow_under(key, other)),
     }
 }
 
@@ -213,10 +225,144 @@ mod tests {
         assert_eq!(quote("alice"), "alice");
         assert_eq!(quote("2.3.0"), "2.3.0");
         assert_eq!(quote("https://x/y"), "https://x/y");
-        assert_eq!(quote("2025-01-15T14:30:00Z"), "2025-01-15T14:30:00Z");
         assert_eq!(quote("a: b"), "\"a: b\"");
         assert_eq!(quote("a, b"), "\"a, b\"");
         assert_eq!(quote(""), "\"\"");
+    }
+
+    /// Values YAML 1.1 (PyYAML, Ruby, SnakeYAML) or YAML 1.2 (core schema)
+    /// would read as a number, a bool, null, a date or a time are quoted;
+    /// words and dotted versions stay plain. Each reads back as itself.
+    #[test]
+    fn plain_only_when_every_yaml_reads_a_string() {
+        let quoted = [
+            // YAML 1.1 integers: octal, hex, binary, underscores, base 60.
+            "007",
+            "0o17",
+            "0x1F",
+            "0x10",
+            "0b101",
+            "1_000",
+            "+1",
+            "-1",
+            "08",
+            "12:30",
+            "1:20:30",
+            "190:20:30.15",
+            "0",
+            "2",
+            "123456789012345678901234",
+            // Floats of either version.
+            "1.10",
+            "1.0",
+            "1.",
+            "1e3",
+            "1E3",
+            "1.0e+3",
+            "6.8523015e+5",
+            ".5",
+            "-.5",
+            "+12.5",
+            ".inf",
+            "-.inf",
+            "+.INF",
+            ".Inf",
+            ".nan",
+            ".NaN",
+            ".NAN",
+            // Dates and times (YAML 1.1 timestamps) outside a `*_at` key.
+            "2025-01-01",
+            "2025-1-1",
+            "2025-01-15T14:30:00Z",
+            "2001-12-14 21:59:43.10 -5",
+            // Booleans and null of YAML 1.1 and 1.2, in any case.
+            "yes",
+            "Yes",
+            "YES",
+            "no",
+            "No",
+            "on",
+            "On",
+            "ON",
+            "off",
+            "Off",
+            "OFF",
+            "y",
+            "Y",
+            "n",
+            "N",
+            "true",
+            "True",
+            "FALSE",
+            "null",
+            "Null",
+            "NULL",
+            "~",
+            "",
+            // YAML 1.1's value and merge keys.
+            "=",
+            "<<",
+            // SnakeYAML reads `_` as a float (and fails).
+            "_",
+        ];
+        for s in quoted {
+            assert!(quote(s).starts_with('"'), "{s:?} written plain");
+            let back = parse_mapping(&entry("v", &Value::from(s))).expect("parses");
+            assert_eq!(back["v"], Value::from(s), "{s:?}");
+        }
+        let plain = [
+            "alice",
+            "2.3.0",
+            "1.2.3",
+            "10.0.0.1",
+            "1.0-beta",
+            "v1.2",
+            "1.2.3-rc.1",
+            "3rd",
+            "12:30pm",
+            "a:b",
+            "blue-green",
+            "https://x/y",
+            "José",
+            "2c172cc079e9446d81c384f5a043dbcb4f90c148",
+            "yesterday",
+            "none",
+            "nil",
+            "inf",
+            "Nan",
+            "0xZ",
+            "2025-01-01x",
+            "._",
+            "1-2",
+        ];
+        for s in plain {
+            assert_eq!(quote(s), s, "{s:?} quoted");
+        }
+    }
+
+    /// Times (keys ending in `_at`) stay plain, as in SPEC §2: a YAML 1.1
+    /// reader gets the timestamp the key is meant to hold.
+    #[test]
+    fn times_stay_plain_under_time_keys() {
+        let t = "2025-01-15T14:30:00Z";
+        assert_eq!(
+            entry("started_at", &Value::from(t)),
+            format!("started_at: {t}\n")
+        );
+        assert_eq!(
+            entry("version", &Value::from(t)),
+            format!("version: \"{t}\"\n")
+        );
+        let phases = serde_json::json!([{ "name": "planning", "started_at": t, "finished_at": t }]);
+        assert_eq!(
+            entry("phases", &phases),
+            format!("phases:\n  - {{ name: planning, started_at: {t}, finished_at: {t} }}\n")
+        );
+        // Only a timestamp: another value of such a key is quoted as usual.
+        assert_eq!(
+            entry("finished_at", &Value::from("12:30")),
+            "finished_at: \"12:30\"\n"
+        );
     }
 
     #[test]

@@ -417,3 +417,91 @@ fn a_title_without_a_version_has_one_space() {
         env.only_record()
     );
 }
+
+/// `--reason` is one line (like every other value) and says why a
+/// deployment failed or was cancelled: on a success it is refused rather
+/// than written as `failure: { reason }`. Exit 1, nothing written.
+#[test]
+fn a_reason_is_one_line_and_goes_with_a_failure() {
+    let mut env = TestEnv::new();
+    let record = |status: &'static str, reason: &'static str| -> Vec<&'static str> {
+        vec![
+            "record",
+            "--service",
+            "web",
+            "--env",
+            "staging",
+            "--started",
+            "2025-01-14T10:00:00Z",
+            "--finished",
+            "2025-01-14T10:05:00Z",
+            "--status",
+            status,
+            "--reason",
+            reason,
+        ]
+    };
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    let newline = "--reason `first\\nsecond` contains a newline";
+    let on_success = "--reason is for a failed or cancelled deployment, not a success";
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["finish", "--status", "failed", "--reason", "first\nsecond"],
+            newline,
+        ),
+        (
+            vec!["finish", "--reason", "x\r"],
+            "--reason `x\\r` contains",
+        ),
+        (
+            vec!["finish", "--status", "success", "--reason", "x"],
+            on_success,
+        ),
+        (vec!["finish", "--reason", "x"], on_success),
+        (record("failed", "first\nsecond"), newline),
+        (record("success", "x"), on_success),
+        (
+            vec![
+                "rollback",
+                "--of",
+                "DEP-2025-01-14-10-00-web-staging",
+                "--reason",
+                "first\nsecond",
+            ],
+            newline,
+        ),
+    ];
+    for (args, want) in &cases {
+        if args[0] == "rollback" {
+            env.ok(&record("success", ""));
+        }
+        let before: Vec<String> = env.records().iter().map(|r| env.read(r)).collect();
+        let err = env.fails(args, 1);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {err}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(want),
+            "{args:?}: {err}"
+        );
+        assert!(lines[1].starts_with("hint: "), "{args:?}: {err}");
+        let after: Vec<String> = env.records().iter().map(|r| env.read(r)).collect();
+        assert_eq!(before, after, "{args:?}: nothing written");
+    }
+    // An empty reason is no reason, whatever the status (`--reason "$WHY"`
+    // in a CI script); a failure or a cancellation keeps its reason.
+    env.at("2025-01-15T14:40:00Z");
+    env.ok(&["finish", "--reason", " "]);
+    let api = env.read("deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-staging.md");
+    assert!(
+        api.contains("status: success\n") && !api.contains("failure"),
+        "{api}"
+    );
+    let mut cancelled = record("cancelled", "change window closed");
+    cancelled[2] = "db";
+    env.ok(&cancelled);
+    let web = env.read("deployments/checklists/2025/01/DEP-2025-01-14-10-00-db-staging.md");
+    assert!(
+        web.contains("failure: { reason: change window closed }\n"),
+        "{web}"
+    );
+}

@@ -133,7 +133,11 @@ fn finish_twice_and_phase_without_deployment() {
     env.ok(&["start", "--service", "api", "--env", "staging"]);
     env.ok(&["finish"]);
     let before = env.only_record();
+    // `finish` cleared the pointer: nothing is current any more...
     let err = env.fails(&["finish"], 1);
+    assert!(err.contains("no deployment in progress"), "{err}");
+    // ...and the record named by its id has ended.
+    let err = env.fails(&["finish", "--id", "DEP-2025-01-15-14-30-api-staging"], 1);
     assert!(err.contains("already ended (success"), "{err}");
     assert_eq!(env.only_record(), before, "second finish changed nothing");
     let err = env.fails(&["finish", "--status", "exploded"], 1);
@@ -356,4 +360,68 @@ fn start_warns_about_a_broken_record_of_its_service_and_environment() {
     let out = env.run(&["status"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.matches(&path).count(), 1, "{err}");
+}
+
+/// Values a YAML 1.1 reader (PyYAML) would retype are quoted: `007` is not
+/// 7, `12:30` not 750 (base 60), `on` not true; times stay timestamps.
+#[test]
+fn values_read_back_as_strings_by_yaml_1_1_readers() {
+    let env = TestEnv::new();
+    env.ok(&[
+        "start",
+        "--service",
+        "api",
+        "--env",
+        "staging",
+        "--version",
+        "007",
+        "--operator",
+        "12:30",
+        "--label",
+        "canary=on",
+    ]);
+    let path = "deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-staging.md";
+    let text = env.read(path);
+    assert!(text.contains("version: \"007\"\n"), "{text}");
+    assert!(text.contains("operator: \"12:30\"\n"), "{text}");
+    assert!(text.contains("labels: { canary: \"on\" }\n"), "{text}");
+    assert!(
+        text.contains("started_at: 2025-01-15T14:30:00Z\n"),
+        "{text}"
+    );
+    let listed: serde_json::Value =
+        serde_json::from_str(&env.ok(&["list", "--json"])).expect("json");
+    assert_eq!(listed[0]["version"], "007");
+    assert_eq!(listed[0]["operator"], "12:30");
+
+    // The same file through PyYAML, where the machine has it.
+    let has_pyyaml = std::process::Command::new("python3")
+        .args(["-c", "import yaml"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pyyaml {
+        eprintln!("skipped the PyYAML check: python3 with the yaml module is not installed");
+        return;
+    }
+    let script = "import json, sys, yaml\n\
+        d = yaml.safe_load(open(sys.argv[1], encoding='utf-8').read().split('---\\n')[1])\n\
+        print(json.dumps({'version': d['version'], 'operator': d['operator'],\n\
+            'canary': d['labels']['canary'], 'started_at': type(d['started_at']).__name__}))";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(env.path(path))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        read,
+        serde_json::json!({
+            "version": "007", "operator": "12:30", "canary": "on", "started_at": "datetime"
+        })
+    );
 }

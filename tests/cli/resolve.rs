@@ -98,3 +98,44 @@ fn ambiguous_without_pointer_lists_the_candidates() {
         "{err}"
     );
 }
+
+#[test]
+fn a_pointer_to_an_ended_record_is_not_used() {
+    const WEB_LATER: &str = "DEP-2025-01-15-14-31-web-staging";
+    let web = format!("deployments/checklists/2025/01/{WEB_LATER}.md");
+    let api = format!("deployments/checklists/2025/01/{API}.md");
+    let pointer = ".git/deploy-ledger/current";
+    let mut env = TestEnv::new();
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    env.at("2025-01-15T14:31:00Z");
+    env.ok(&["start", "--service", "web", "--env", "staging"]);
+    assert!(env.read(pointer).contains(WEB_LATER));
+    env.at("2025-01-15T14:35:00Z");
+    env.ok(&["finish"]);
+    // `finish` of the pointed record clears the pointer...
+    assert!(!env.path(pointer).exists(), "the pointer is cleared");
+    // ...and a pointer to an ended record (finished in another clone and
+    // pulled, or by an older version) is passed over: the single record
+    // in progress is the one.
+    env.write(pointer, &format!("{web}\n"));
+    let web_before = env.read(&web);
+    env.at("2025-01-15T14:36:00Z");
+    env.ok(&["phase", "execution"]);
+    assert_eq!(open_phase(&env, API), "execution");
+    env.ok(&["check", "1"]);
+    assert!(env.read(&api).contains("- [x] Change approved"));
+    assert_eq!(
+        env.read(&web),
+        web_before,
+        "the finished record is untouched"
+    );
+    // Two in progress and a stale pointer: ambiguous, as without a pointer.
+    env.ok(&["start", "--service", "db", "--env", "production"]);
+    env.write(pointer, &format!("{web}\n"));
+    let err = env.fails(&["phase", "validation"], 1);
+    assert!(err.contains("2 deployments are in progress"), "{err}");
+    // An explicit --id still reaches an ended record.
+    env.ok(&["check", "2", "--id", WEB_LATER]);
+    assert!(env.read(&web).contains("- [x] "));
+    assert_eq!(open_phase(&env, API), "execution");
+}
