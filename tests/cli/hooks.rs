@@ -363,15 +363,22 @@ fn a_push_of_a_broken_record_is_refused_with_the_problem_listed() {
     assert!(text(&out).contains(&format!("{path}:")), "{}", text(&out));
 }
 
-#[test]
-fn a_push_adding_a_markdown_file_that_is_not_a_record_goes_through() {
-    let env = TestEnv::new();
-    let bare = with_origin(&env);
+/// An origin, the hooks installed, and one finished record committed and
+/// pushed through the pre-push hook; returns the origin's path.
+fn with_a_pushed_record(env: &TestEnv) -> PathBuf {
+    let bare = with_origin(env);
     env.ok(&["hooks", "install"]);
     env.ok(&["start", "--service", "api", "--env", "staging"]);
     env.ok(&["finish", "--commit"]);
-    let out = push(&env, &["-q", "origin", "main"]);
+    let out = push(env, &["-q", "origin", "main"]);
     assert!(out.status.success(), "{}", text(&out));
+    bare
+}
+
+#[test]
+fn a_push_adding_a_markdown_file_that_is_not_a_record_goes_through() {
+    let env = TestEnv::new();
+    let bare = with_a_pushed_record(&env);
     // A README next to the records is not a record (no frontmatter), as
     // `validate` without paths says; the hook names it as a changed path.
     let readme = "deployments/checklists/README.md";
@@ -429,12 +436,7 @@ fn a_push_adding_a_markdown_file_that_is_not_a_record_goes_through() {
 #[test]
 fn the_pre_push_hook_works_with_a_binary_older_than_skip_non_records() {
     let env = TestEnv::new();
-    let bare = with_origin(&env);
-    env.ok(&["hooks", "install"]);
-    env.ok(&["start", "--service", "api", "--env", "staging"]);
-    env.ok(&["finish", "--commit"]);
-    let out = push(&env, &["-q", "origin", "main"]);
-    assert!(out.status.success(), "{}", text(&out));
+    let bare = with_a_pushed_record(&env);
     // A deploy-ledger on PATH that predates the flag (the hook was written
     // by a newer one): it refuses it as clap does, and its help lacks it.
     let old = env.dir.path().join("old-bin");
