@@ -335,9 +335,39 @@ fn check_values(
                 format!("`record_path = \"{p}\"` must be relative, stay inside deployments/checklists, contain {{id}} and end in .md"),
             ));
         }
+        // Every `{…}` must be a placeholder the tool fills (a typo would
+        // be a folder named after it).
+        let mut rest = p;
+        while let Some(open) = rest.find(['{', '}']) {
+            let close = rest[open..].find('}').map(|c| open + c);
+            let name = match close {
+                Some(close) if rest.as_bytes()[open] == b'{' => &rest[open..=close],
+                _ => &rest[open..],
+            };
+            if !RECORD_PATH_PLACEHOLDERS.contains(&name) {
+                return Err((
+                    "record_path",
+                    format!(
+                        "`record_path = \"{p}\"` has `{name}`, which is not a placeholder ({})",
+                        RECORD_PATH_PLACEHOLDERS.join(" ")
+                    ),
+                ));
+            }
+            rest = &rest[open + name.len()..];
+        }
     }
     Ok(())
 }
+
+/// What `record_path` may name (see `Ledger::record_path`).
+const RECORD_PATH_PLACEHOLDERS: [&str; 6] = [
+    "{year}",
+    "{month}",
+    "{day}",
+    "{service}",
+    "{environment}",
+    "{id}",
+];
 
 /// The line of a top-level `key = …` in a TOML text (before any table).
 fn key_line(text: &str, key: &str) -> Option<usize> {

@@ -283,6 +283,16 @@ fn config_errors_are_one_line_with_the_file_line_and_a_hint_that_fits() {
             3,
             "`record_path = \"../{id}.md\"` must be relative",
         ),
+        (
+            "record_path = \"{team}/{id}.md\"\n",
+            1,
+            "`record_path = \"{team}/{id}.md\"` has `{team}`, which is not a placeholder ({year} {month} {day} {service} {environment} {id})",
+        ),
+        (
+            "record_path = \"{year}/{id}-{x.md\"\n",
+            1,
+            "`record_path = \"{year}/{id}-{x.md\"` has `{x.md`, which is not a placeholder",
+        ),
     ] {
         env.write("deployments/ledger.toml", text);
         let err = one_error(&env.fails(&["start", "--service", "api"], 1));
