@@ -381,10 +381,12 @@ pub fn prepare(ledger: &Ledger, b: &Backfill, existing: &Existing) -> Result<Pre
             e.key, e.message
         ))
     })?;
-    let note = p.note.clone().unwrap_or_else(|| {
-        "Recorded after the fact; the checklist above was not kept during the deployment."
-            .to_string()
-    });
+    // The after-the-fact line always; a --note follows it.
+    let after = "Recorded after the fact; the checklist above was not kept during the deployment.";
+    let note = match p.note.as_deref().filter(|n| !n.trim().is_empty()) {
+        Some(n) => format!("{after}\n\n{n}"),
+        None => after.to_string(),
+    };
     doc.set_body(deploy::render_body(ledger, &record, Some(&note))?);
     Ok(Prepared {
         id,

@@ -281,3 +281,24 @@ fn commit_and_sha_flags() {
         "the hint names record's own flag: {err}"
     );
 }
+
+/// The body says the record was written after the fact, with or without a
+/// `--note` (the note follows that line; it does not replace it).
+#[test]
+fn a_note_is_added_to_the_after_the_fact_line() {
+    let mut env = TestEnv::new();
+    env.at("2025-02-01T10:00:00Z");
+    let after = "Recorded after the fact; the checklist above was not kept during the deployment.";
+    env.ok(&record_args("success", "2025-01-15T14:45:12Z"));
+    assert!(env.read(PATH).contains(after));
+    let mut args = record_args("success", "2025-01-15T15:45:12Z");
+    args[10] = "2025-01-15T15:30:00Z";
+    args.truncate(15);
+    args.extend(["--note", "Backfilled from the change log."]);
+    env.ok(&args);
+    let text = env.read("deployments/checklists/2025/01/DEP-2025-01-15-15-30-api-production.md");
+    assert!(
+        text.contains(&format!("{after}\n\nBackfilled from the change log.")),
+        "{text}"
+    );
+}
