@@ -168,6 +168,7 @@ pub fn import(ledger: &Ledger, file: &Path, opts: &ImportOptions, commit: bool) 
         let row = if is_github(&fields) {
             github_row(&fields, opts)
         } else {
+            let fields = export_names(fields);
             for k in fields.keys() {
                 if !FIELDS.contains(&k.as_str()) {
                     unknown.insert(k.clone());
@@ -522,6 +523,48 @@ fn plain_row(f: &Map<String, Value>, opts: &ImportOptions) -> std::result::Resul
         capture: false,
         extra: Vec::new(),
     })))
+}
+
+/// The names `export` writes, as the documented fields, so that an exported
+/// ledger imports again: the CSV columns `git_commit`, `git_branch`,
+/// `git_tag`, `change_risk`, `failure_reason`, and the JSON objects `git`,
+/// `change` and `failure`. A documented field the row also has wins.
+fn export_names(mut f: Map<String, Value>) -> Map<String, Value> {
+    const FLAT: [(&str, &str); 5] = [
+        ("git_commit", "commit"),
+        ("git_branch", "branch"),
+        ("git_tag", "tag"),
+        ("change_risk", "risk"),
+        ("failure_reason", "reason"),
+    ];
+    const NESTED: [(&str, &str, &str); 7] = [
+        ("git", "commit", "commit"),
+        ("git", "branch", "branch"),
+        ("git", "tag", "tag"),
+        ("change", "id", "change_id"),
+        ("change", "type", "change_type"),
+        ("change", "risk", "risk"),
+        ("failure", "reason", "reason"),
+    ];
+    for (from, to) in FLAT {
+        if let Some(v) = f.remove(from) {
+            f.entry(to).or_insert(v);
+        }
+    }
+    for outer in ["git", "change", "failure"] {
+        if !matches!(f.get(outer), Some(Value::Object(_))) {
+            continue;
+        }
+        let Some(Value::Object(inner)) = f.remove(outer) else {
+            continue;
+        };
+        for (_, key, to) in NESTED.iter().filter(|(o, _, _)| *o == outer) {
+            if let Some(v) = inner.get(*key) {
+                f.entry(*to).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    f
 }
 
 /// Whether an item is a deployment of GitHub's REST API.

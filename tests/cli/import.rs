@@ -556,3 +556,76 @@ fn import_into_a_closed_pipe_still_exits_1_and_imports_the_good_rows() {
     assert!(!stderr.contains("pipe"), "{stderr}");
     assert_eq!(env.records().len(), 2);
 }
+
+/// A ledger exported as CSV or JSON imports again into another repository
+/// with its commit, branch, tag, change and failure reason: the names
+/// `export` writes (`git_commit`…, the JSON objects `git`, `change` and
+/// `failure`) are read as the documented fields.
+#[test]
+fn an_exported_ledger_imports_again() {
+    let mut env = TestEnv::new();
+    env.git(&["tag", "v2.3.1"]);
+    let head = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    env.at("2025-02-01T10:00:00Z");
+    env.ok(&[
+        "record",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--version",
+        "2.3.1",
+        "--operator",
+        "bob",
+        "--status",
+        "failed",
+        "--reason",
+        "health checks failed",
+        "--started",
+        "2025-01-16T09:00:00Z",
+        "--finished",
+        "2025-01-16T09:10:00Z",
+        "--change-id",
+        "CHG-1",
+        "--change-type",
+        "normal",
+        "--risk",
+        "high",
+    ]);
+    let path = "deployments/checklists/2025/01/DEP-2025-01-16-09-00-api-production.md";
+    for format in ["csv", "json"] {
+        let exported = env.ok(&["export", "--format", format]);
+        let other = TestEnv::new();
+        let file = format!("ledger.{format}");
+        other.write(&file, &exported);
+        let out = other.run(&["import", &file]);
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        for name in [
+            "git_commit",
+            "git_branch",
+            "git_tag",
+            "change_risk",
+            "failure_reason",
+            "`git`",
+            "`change`",
+            "`failure`",
+        ] {
+            assert!(!err.contains(name), "{format}: {name} is read: {err}");
+        }
+        let text = other.read(path);
+        for want in [
+            format!("commit: {head}"),
+            "branch: main".to_string(),
+            "tag: v2.3.1".to_string(),
+            "change: { id: CHG-1, type: normal, risk: high }".to_string(),
+            "failure: { reason: health checks failed }".to_string(),
+        ] {
+            assert!(text.contains(&want), "{format}: {want}: {text}");
+        }
+    }
+}
