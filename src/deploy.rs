@@ -505,11 +505,24 @@ pub fn check(
     loaded.doc.set_body(new_body);
     if loaded.record.status.is_final() {
         let (total, done) = body::count(loaded.doc.body());
-        loaded
-            .doc
-            .set("checklist", json!({ "total": total, "done": done }));
+        let counts = with_keys(&loaded.doc, "checklist", [("total", total), ("done", done)]);
+        loaded.doc.set("checklist", counts);
     }
     Ok((save_advanced(ledger, loaded, "check", Vec::new())?, ticked))
+}
+
+/// The mapping at `key` with these entries set, and any other entries it
+/// has (keys the tool does not know) kept in place.
+fn with_keys<const N: usize>(doc: &Document, key: &str, pairs: [(&str, u64); N]) -> Value {
+    let mut map = doc
+        .get(key)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for (k, v) in pairs {
+        map.insert(k.to_string(), json!(v));
+    }
+    Value::Object(map)
 }
 
 /// Finishes a deployment: closes the open phase, sets the outcome, the
@@ -542,7 +555,8 @@ pub fn finish(
         json!((now - loaded.record.started_at.with_timezone(&Utc)).num_seconds()),
     );
     doc.set("phases", Value::Array(phases));
-    doc.set("checklist", json!({ "total": total, "done": done }));
+    let counts = with_keys(doc, "checklist", [("total", total), ("done", done)]);
+    doc.set("checklist", counts);
     if let Some(reason) = reason.filter(|r| !r.trim().is_empty()) {
         doc.set("failure", json!({ "reason": reason.trim() }));
     }

@@ -85,7 +85,7 @@ fn unknown_keys_and_hand_edits_survive() {
     let edited = text
         .replacen(
             "status: in-progress\n",
-            "status: in-progress\nticket:   OPS-1   # ours\n",
+            "status: in-progress\nticket:   OPS-1   # ours\nchecklist: { source: manual }\n",
             1,
         )
         .replace(
@@ -107,6 +107,11 @@ fn unknown_keys_and_hand_edits_survive() {
     assert!(text.contains("status: failed\n"));
     assert!(
         text.contains("failure: { reason: health checks failed }\n"),
+        "{text}"
+    );
+    // A key of ours inside a mapping the tool writes (the counts) stays.
+    assert!(
+        text.contains("checklist: { source: manual, total: "),
         "{text}"
     );
 }
