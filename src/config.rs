@@ -336,24 +336,22 @@ fn check_values(
             ));
         }
         // Every `{…}` must be a placeholder the tool fills (a typo would
-        // be a folder named after it).
-        let mut rest = p;
-        while let Some(open) = rest.find(['{', '}']) {
-            let close = rest[open..].find('}').map(|c| open + c);
-            let name = match close {
-                Some(close) if rest.as_bytes()[open] == b'{' => &rest[open..=close],
-                _ => &rest[open..],
-            };
-            if !RECORD_PATH_PLACEHOLDERS.contains(&name) {
-                return Err((
-                    "record_path",
-                    format!(
-                        "`record_path = \"{p}\"` has `{name}`, which is not a placeholder ({})",
-                        RECORD_PATH_PLACEHOLDERS.join(" ")
-                    ),
-                ));
-            }
-            rest = &rest[open + name.len()..];
+        // be a folder named after it): none may be left without them.
+        let rest = RECORD_PATH_PLACEHOLDERS
+            .iter()
+            .fold(p.to_string(), |s, known| s.replace(known, ""));
+        if let Some(open) = rest.find(['{', '}']) {
+            let end = rest[open + 1..]
+                .find('}')
+                .map_or(rest.len(), |c| open + c + 2);
+            return Err((
+                "record_path",
+                format!(
+                    "`record_path = \"{p}\"` has `{}`, which is not a placeholder ({})",
+                    &rest[open..end],
+                    RECORD_PATH_PLACEHOLDERS.join(" ")
+                ),
+            ));
         }
     }
     Ok(())

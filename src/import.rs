@@ -551,17 +551,14 @@ fn export_names(mut f: Map<String, Value>) -> Map<String, Value> {
             f.entry(to).or_insert(v);
         }
     }
-    for outer in ["git", "change", "failure"] {
-        if !matches!(f.get(outer), Some(Value::Object(_))) {
-            continue;
+    for (outer, key, to) in NESTED {
+        if let Some(v) = f.get(outer).and_then(|o| o.get(key)).cloned() {
+            f.entry(to).or_insert(v);
         }
-        let Some(Value::Object(inner)) = f.remove(outer) else {
-            continue;
-        };
-        for (_, key, to) in NESTED.iter().filter(|(o, _, _)| *o == outer) {
-            if let Some(v) = inner.get(*key) {
-                f.entry(*to).or_insert_with(|| v.clone());
-            }
+    }
+    for outer in ["git", "change", "failure"] {
+        if f.get(outer).is_some_and(Value::is_object) {
+            f.remove(outer);
         }
     }
     f

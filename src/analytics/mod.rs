@@ -617,6 +617,9 @@ fn unmatched_filters(all: &[&RecordInput], o: &Options) -> Vec<String> {
         }),
     ];
     for (flag, plural, wanted, field) in fields {
+        if wanted.is_empty() {
+            continue;
+        }
         let known: std::collections::BTreeSet<&str> =
             all.iter().filter_map(|r| field(&r.record)).collect();
         for name in wanted.iter().filter(|n| !known.contains(n.as_str())) {

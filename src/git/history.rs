@@ -164,6 +164,37 @@ pub(super) struct CommitFields<'a> {
     pub summary: &'a [u8],
 }
 
+impl CommitFields<'_> {
+    /// What the walk keeps of the commit: its author time and, for a
+    /// commit with one parent, the record a tool message names.
+    pub fn info(&self) -> CommitInfo {
+        CommitInfo {
+            author_time: self.author_time,
+            tool: if self.parents.len() == 1 {
+                tool_change(self.summary).map(Box::new)
+            } else {
+                None
+            },
+        }
+    }
+}
+
+/// What the walk needs of a commit object besides the commit-graph file's
+/// parents, tree and committer time.
+pub(super) struct CommitInfo {
+    pub author_time: i64,
+    /// The record a single-record tool commit (one parent) names.
+    pub tool: Option<Box<ToolChange>>,
+}
+
+/// The error for a commit whose object names another tree than the
+/// commit-graph file does (the file is not this repository's).
+pub(super) fn graph_mismatch(id: impl std::fmt::Display) -> crate::error::Error {
+    graph_error(&format!(
+        "commit {id} is not what the commit-graph file says"
+    ))
+}
+
 /// Reads a commit object's headers (`tree`, `parent`, `author`,
 /// `committer`; others such as `gpgsig` are skipped) and the first line of
 /// its message. None when a required header is missing or malformed.
@@ -228,11 +259,7 @@ fn read_raw(odb: &git2::Odb, oid: git2::Oid) -> Option<Raw> {
     }
     let c = commit_fields(object.data())?;
     Some(Raw {
-        tool: if c.parents.len() == 1 {
-            tool_change(c.summary).map(Box::new)
-        } else {
-            None
-        },
+        tool: c.info().tool,
         tree: c.tree,
         parents: c.parents,
         author_time: c.author_time,
@@ -315,13 +342,8 @@ impl Repo {
         // Their objects, read from the packs in pack order (those it cannot
         // read are read with the trees, as before).
         let mut packed = match graph {
-            Some(g) => {
-                super::packed::read_commits(&repo.commondir().join("objects"), g).map_err(|id| {
-                    graph_error(&format!(
-                        "commit {id} is not what the commit-graph file says"
-                    ))
-                })?
-            }
+            Some(g) => super::packed::read_commits(&repo.commondir().join("objects"), g)
+                .map_err(graph_mismatch)?,
             None => Vec::new(),
         };
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() && graph.is_some() {
@@ -478,10 +500,10 @@ impl Repo {
             for (at, t) in f.touches {
                 touches[at as usize] = t;
             }
-            for (at, author_time, tool) in f.read {
+            for (at, info) in f.read {
                 let raw = &mut raws[at as usize];
-                raw.author_time = author_time;
-                raw.tool = tool;
+                raw.author_time = info.author_time;
+                raw.tool = info.tool;
             }
             changes.extend(f.changes);
         }
@@ -788,8 +810,8 @@ struct Job {
     parent: Option<git2::Oid>,
     trusted: bool,
     /// The commit's place in the commit-graph file when its object is
-    /// still to be read ([`Raw::graph_at`]), and whether it has one parent.
-    unread: Option<(u32, bool)>,
+    /// still to be read ([`Raw::graph_at`]).
+    unread: Option<u32>,
 }
 
 impl Job {
@@ -799,7 +821,7 @@ impl Job {
             tree: raw.tree,
             parent,
             trusted: raw.tool.is_some(),
-            unread: (raw.graph_at != UNREAD_NONE).then_some((raw.graph_at, raw.parents.len() == 1)),
+            unread: (raw.graph_at != UNREAD_NONE).then_some(raw.graph_at),
         }
     }
 }
@@ -884,7 +906,7 @@ struct Found {
     changes: Vec<(u32, FileChange)>,
     /// The author time and tool change of each commit read here (taken
     /// from the commit-graph file by the walk).
-    read: Vec<(u32, i64, Option<Box<ToolChange>>)>,
+    read: Vec<(u32, CommitInfo)>,
     /// The first error: the jobs after it are not compared.
     error: Option<crate::error::Error>,
 }
@@ -992,7 +1014,7 @@ fn read_unread(
     repo: &git2::Repository,
     graph: Option<&gix_commitgraph::Graph>,
     mut jobs: Vec<Job>,
-    out: &mut Vec<(u32, i64, Option<Box<ToolChange>>)>,
+    out: &mut Vec<(u32, CommitInfo)>,
 ) -> Result<Vec<Job>> {
     if jobs.iter().all(|j| j.unread.is_none()) {
         return Ok(jobs);
@@ -1001,24 +1023,18 @@ fn read_unread(
         return Ok(jobs);
     };
     for j in &mut jobs {
-        let Some((at, one_parent)) = j.unread else {
+        let Some(at) = j.unread else {
             continue;
         };
         let id = git2::Oid::from_bytes(graph.id_at(gix_commitgraph::Position(at)).as_bytes())?;
         let object = odb.read(id)?;
         let c = commit_fields(object.data()).filter(|c| c.tree == j.tree);
         let Some(c) = c else {
-            return Err(graph_error(&format!(
-                "commit {id} is not what the commit-graph file says"
-            )));
+            return Err(graph_mismatch(id));
         };
-        let tool = if one_parent {
-            tool_change(c.summary).map(Box::new)
-        } else {
-            None
-        };
-        j.trusted = tool.is_some();
-        out.push((j.at as u32, c.author_time, tool));
+        let info = c.info();
+        j.trusted = info.tool.is_some();
+        out.push((j.at as u32, info));
     }
     Ok(jobs)
 }

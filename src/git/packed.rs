@@ -17,14 +17,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::history::{commit_fields, tool_change, ToolChange};
-
-/// What the walk needs of a commit object.
-pub struct CommitInfo {
-    pub author_time: i64,
-    /// The record a single-record tool commit (one parent) names.
-    pub tool: Option<Box<ToolChange>>,
-}
+use super::history::{commit_fields, CommitInfo};
 
 /// Commits per block read at once (about 4 MB of a pack written by `git
 /// fast-import`, where commits lie between their trees and blobs).
@@ -116,18 +109,7 @@ fn read_block(
         else {
             return Err(graph.id_at(gix_commitgraph::Position(p)).to_owned());
         };
-        let tool = if c.parents.len() == 1 {
-            tool_change(c.summary).map(Box::new)
-        } else {
-            None
-        };
-        out.push((
-            p,
-            CommitInfo {
-                author_time: c.author_time,
-                tool,
-            },
-        ));
+        out.push((p, c.info()));
     }
     Ok(out)
 }
