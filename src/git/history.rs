@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use super::packed::RootTree;
 use super::Repo;
 use crate::analytics::graph::{Commit, Graph, Oid};
 use crate::config::{CHECKLISTS_DIR, LEDGER_DIR};
@@ -107,6 +108,8 @@ struct Raw {
     /// its object is still to be read (author time, message), on any core.
     /// `UNREAD_NONE` for a commit read by the walk itself.
     graph_at: u32,
+    /// Its place in the commit-graph file (`UNREAD_NONE`: not in it).
+    pos: u32,
 }
 
 /// [`Raw::graph_at`] of a commit the walk read itself.
@@ -150,6 +153,7 @@ fn raw_from_graph(
         commit_time: i64::try_from(c.committer_timestamp()).ok()?,
         tool: None,
         graph_at: at,
+        pos: at,
     };
     Some((raw, positions))
 }
@@ -265,6 +269,7 @@ fn read_raw(odb: &git2::Odb, oid: git2::Oid) -> Option<Raw> {
         author_time: c.author_time,
         commit_time: c.commit_time,
         graph_at: UNREAD_NONE,
+        pos: UNREAD_NONE,
     })
 }
 
@@ -339,21 +344,27 @@ impl Repo {
         // core. Commits newer than the file are read here.
         let graph = commit_graph(repo);
         let graph = graph.as_ref();
-        // Their objects, read from the packs in pack order (those it cannot
-        // read are read with the trees, as before).
-        let mut packed = match graph {
-            Some(g) => super::packed::read_commits(&repo.commondir().join("objects"), g)
-                .map_err(graph_mismatch)?,
-            None => Vec::new(),
+        // Their objects and root trees, read from the packs in pack order
+        // (those it cannot read are read with the trees, by libgit2).
+        let super::packed::Packed {
+            commits: mut packed,
+            roots,
+        } = match graph {
+            Some(g) => {
+                super::packed::read(&repo.commondir().join("objects"), g).map_err(graph_mismatch)?
+            }
+            None => Default::default(),
         };
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() && graph.is_some() {
             eprintln!(
-                "timing:   commits read from packs: {} of {} ({:.3} s)",
+                "timing:   commits read from packs: {} of {}, root trees: {} ({:.3} s)",
                 packed.iter().filter(|c| c.is_some()).count(),
                 packed.len(),
+                roots.iter().filter(|c| c.is_some()).count(),
                 started.elapsed().as_secs_f64()
             );
         }
+        let roots = &roots;
         // Raw commit objects, parsed here: a commit object of libgit2 costs
         // a second parse and several allocations (PERF-NOTES 4).
         let odb = match own_odb(repo, 1) {
@@ -425,8 +436,8 @@ impl Repo {
                 if raws.len() - sent > COMPARE_CHUNK {
                     let mut jobs = Vec::with_capacity(COMPARE_CHUNK);
                     for n in sent..sent + COMPARE_CHUNK {
-                        match parent_tree(&raws, &*index, base_len, n) {
-                            Ok(parent) => jobs.push(Job::new(&raws[n], n, parent)),
+                        match first_parent(&raws, &*index, base_len, n) {
+                            Ok(parent) => jobs.push(Job::new(&raws, n, parent, roots)),
                             Err(_) => deferred.push(n),
                         }
                     }
@@ -470,10 +481,13 @@ impl Repo {
         let rest: Vec<Job> = deferred
             .into_iter()
             .chain(sent..raws.len())
-            .map(|n| {
-                let parent = parent_tree(&raws, index, base_len, n)
-                    .unwrap_or_else(|p| repo.find_commit(p).ok().map(|c| c.tree_id()));
-                Job::new(&raws[n], n, parent)
+            .map(|n| match first_parent(&raws, index, base_len, n) {
+                Ok(parent) => Job::new(&raws, n, parent, roots),
+                Err(p) => Job::with_parent_tree(
+                    &raws[n],
+                    n,
+                    repo.find_commit(p).ok().map(|c| c.tree_id()),
+                ),
             })
             .collect();
         let chunk = (rest.len() / (rayon::current_num_threads() * 4)).max(256);
@@ -812,33 +826,54 @@ struct Job {
     /// The commit's place in the commit-graph file when its object is
     /// still to be read ([`Raw::graph_at`]).
     unread: Option<u32>,
+    /// Its root tree and its parent's as read from the packs (None: not
+    /// read there; the trees are then read by libgit2).
+    roots: Option<(RootTree, Option<RootTree>)>,
 }
 
 impl Job {
-    fn new(raw: &Raw, at: usize, parent: Option<git2::Oid>) -> Job {
+    /// The job of `raws[n]`, whose first parent is `raws[parent]` (None: a
+    /// root commit); `roots` are the root trees read from the packs, by
+    /// place in the commit-graph file.
+    fn new(raws: &[Raw], n: usize, parent: Option<usize>, roots: &[Option<RootTree>]) -> Job {
+        let root = |r: &Raw| roots.get(r.pos as usize).copied().flatten();
+        let mut job = Job::with_parent_tree(&raws[n], n, parent.map(|p| raws[p].tree));
+        job.roots = match parent {
+            None => root(&raws[n]).map(|t| (t, None)),
+            Some(p) => root(&raws[n])
+                .zip(root(&raws[p]))
+                .map(|(t, o)| (t, Some(o))),
+        };
+        job
+    }
+
+    /// The job of `raw` (at `at` in the walk) against the tree `parent`.
+    fn with_parent_tree(raw: &Raw, at: usize, parent: Option<git2::Oid>) -> Job {
         Job {
             at,
             tree: raw.tree,
             parent,
             trusted: raw.tool.is_some(),
             unread: (raw.graph_at != UNREAD_NONE).then_some(raw.graph_at),
+            roots: None,
         }
     }
 }
 
-/// The tree of `raws[n]`'s first parent when the walk has read it (None: a
-/// root commit); Err(parent) when it is not read (yet), or is in the base.
-fn parent_tree(
+/// The place in `raws` of `raws[n]`'s first parent when the walk has read
+/// it (None: a root commit); Err(parent) when it is not read (yet), or is
+/// in the base.
+fn first_parent(
     raws: &[Raw],
     index: &crate::analytics::graph::OidMap<u32>,
     base_len: usize,
     n: usize,
-) -> std::result::Result<Option<git2::Oid>, git2::Oid> {
+) -> std::result::Result<Option<usize>, git2::Oid> {
     let Some(p) = raws[n].parents.first() else {
         return Ok(None);
     };
     match index.get(&raw_oid(*p)) {
-        Some(&i) if i as usize >= base_len => Ok(Some(raws[i as usize - base_len].tree)),
+        Some(&i) if i as usize >= base_len => Ok(Some(i as usize - base_len)),
         _ => Err(*p),
     }
 }
@@ -964,7 +999,12 @@ fn compare_all(
             end += 1;
         }
         if jobs[k].trusted {
-            match run_is_clean(&repo, jobs[k].tree, jobs[end - 1].parent, &mut cache) {
+            let clean = match (jobs[k].roots, jobs[end - 1].roots) {
+                (Some((new, _)), Some((_, Some(old)))) => Ok(!new.code_changed(Some(&old))
+                    && new.ledger.map(|l| l.0) != old.ledger.map(|l| l.0)),
+                _ => run_is_clean(&repo, jobs[k].tree, jobs[end - 1].parent, &mut cache),
+            };
+            match clean {
                 Ok(true) => {
                     found
                         .flags
@@ -984,7 +1024,7 @@ fn compare_all(
             }
         }
         let j = &jobs[k];
-        match compare(&repo, j.tree, j.parent, prefixes, &mut cache) {
+        match compare(&repo, j.tree, j.parent, j.roots, prefixes, &mut cache) {
             Ok(c) => {
                 let at = j.at as u32;
                 if c.code {
@@ -1068,26 +1108,55 @@ struct Compared {
 }
 
 /// Compares a commit's tree with its first parent's (a trusted tool commit
-/// is not compared: see [`run_is_clean`]).
+/// is not compared: see [`run_is_clean`]); with `roots` (the two root
+/// trees as read from the packs), the root trees are not read again.
 fn compare<'r>(
     repo: &'r git2::Repository,
     tree: git2::Oid,
     parent: Option<git2::Oid>,
+    roots: Option<(RootTree, Option<RootTree>)>,
     prefixes: &[String],
     cache: &mut TreeCache<'r>,
 ) -> Result<Compared> {
     if parent == Some(tree) {
         return Ok(Compared::default());
     }
-    let new = cache.get(repo, tree)?;
-    let old = parent.map(|p| cache.get(repo, p)).transpose()?;
-    let code = code_changed(&new, old.as_ref());
+    let ledger_of = |t: &git2::Tree| t.get_name(LEDGER_DIR).map(|e| (e.id(), e.kind()));
+    let mut trees = None;
+    let (code, new_ledger, old_ledger) = match roots {
+        Some((new, old)) => {
+            let ledger = |t: &RootTree| t.ledger.map(|(id, kind)| (id, Some(kind)));
+            (
+                new.code_changed(old.as_ref()),
+                ledger(&new),
+                old.as_ref().and_then(ledger),
+            )
+        }
+        None => {
+            let new = cache.get(repo, tree)?;
+            let old = parent.map(|p| cache.get(repo, p)).transpose()?;
+            let found = (
+                code_changed(&new, old.as_ref()),
+                ledger_of(&new),
+                old.as_ref().and_then(ledger_of),
+            );
+            trees = Some((new, old));
+            found
+        }
+    };
     let at = |t: &git2::Tree, p: &str| -> Option<git2::Oid> {
         let p = p.trim_end_matches('/');
         t.get_path(std::path::Path::new(p)).ok().map(|e| e.id())
     };
     let mut touches = 0u64;
-    if code {
+    if code && !prefixes.is_empty() {
+        let (new, old) = match trees {
+            Some(t) => t,
+            None => (
+                cache.get(repo, tree)?,
+                parent.map(|p| cache.get(repo, p)).transpose()?,
+            ),
+        };
         for (i, p) in prefixes.iter().enumerate() {
             let before = old.as_ref().and_then(|o| at(o, p));
             if at(&new, p) != before {
@@ -1096,8 +1165,6 @@ fn compare<'r>(
         }
     }
     let mut changes = Vec::new();
-    let ledger_of = |t: &git2::Tree| t.get_name(LEDGER_DIR).map(|e| (e.id(), e.kind()));
-    let (new_ledger, old_ledger) = (ledger_of(&new), old.as_ref().and_then(ledger_of));
     if new_ledger != old_ledger {
         // The checklists' tree ids, through the ledger folder's own tree.
         let checklists = CHECKLISTS_DIR

@@ -1,69 +1,182 @@
-//! The commit objects a commit-graph file names, read straight from the
-//! pack files in pack order (the author time and the message are not in the
-//! commit-graph file; lead time and the audit need them).
+//! The commit objects a commit-graph file names, and their root trees, read
+//! straight from the pack files in pack order (the author time and the
+//! message are not in the commit-graph file; lead time and the audit need
+//! them, and each commit's root tree says whether it changed code).
 //!
 //! libgit2 reads an object by id: a binary search of the pack index (85 MB
 //! at 50,000 records, each step a cache miss) under the pack's lock, then
 //! the inflate. Here each pack index is searched in id order (the order of
-//! the commit-graph file: each search lands next to the previous one), the
-//! commits are sorted by their place in the pack, and runs of them are read
-//! and inflated on every core, a block of the pack at a time.
+//! the commit-graph file for commits, sorted ids for trees: each search
+//! lands next to the previous one), the objects are sorted by their place
+//! in the pack, and runs of them are read and inflated on every core, a
+//! block of the pack at a time. A root tree stored as a delta is rebuilt
+//! from its base, which lies earlier in the pack and is most often a root
+//! tree read just before it.
 //!
-//! A commit this cannot read (in no pack of the repository's own folder, or
-//! stored as a delta, or cut by the end of a block) is left to the caller.
+//! An object this cannot read (in no pack of the repository's own folder,
+//! a commit stored as a delta, a delta of a base named by id, cut by the end
+//! of a block) is left to the caller, which reads it with libgit2.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read as _, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use super::history::{commit_fields, CommitInfo};
+use crate::config::LEDGER_DIR;
 
-/// Commits per block read at once (about 4 MB of a pack written by `git
+/// Objects per block read at once (about 4 MB of a pack written by `git
 /// fast-import`, where commits lie between their trees and blobs).
 const BLOCK: usize = 4096;
 
-/// Bytes read past a block's last commit: a commit object's compressed
-/// size (a longer one is read by the caller).
+/// A gap between two wanted objects that ends a block (what lies between
+/// is not read).
+const GAP: u64 = 1 << 20;
+
+/// Bytes read past a block's last object: a commit object's or a root
+/// tree's compressed size (a longer one is read on its own, or by the
+/// caller).
 const TAIL: u64 = 64 << 10;
 
-/// The commits of `graph` by position: those read from the packs of
-/// `objects/pack`. Err when a commit's object names another tree than the
-/// commit-graph file (the file is not this repository's).
-pub fn read_commits(
+/// Rebuilt objects kept per block for the deltas after them.
+const KEPT: usize = 64;
+
+/// What a commit's root tree says for the comparison with its parent's.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct RootTree {
+    /// The `deployments` entry: its id and kind.
+    pub ledger: Option<(git2::Oid, git2::ObjectType)>,
+    /// SHA-1 of every other entry's name and id, in the tree's order: two
+    /// root trees with the same digest have the same entries outside
+    /// `deployments/`.
+    pub rest: [u8; 20],
+    /// Whether it has any entry besides `deployments`.
+    pub has_rest: bool,
+}
+
+impl RootTree {
+    /// Whether this tree changes anything outside `deployments/` against
+    /// `old` (None: a root commit, whose tree has anything else).
+    pub fn code_changed(&self, old: Option<&RootTree>) -> bool {
+        match old {
+            None => self.has_rest,
+            Some(old) => self.rest != old.rest,
+        }
+    }
+
+    /// The summary of a tree object's bytes; None when they are not a tree.
+    fn of(data: &[u8]) -> Option<RootTree> {
+        use sha1::Digest as _;
+        let mut rest = sha1::Sha1::new();
+        let mut ledger = None;
+        let mut has_rest = false;
+        let mut at = data;
+        while !at.is_empty() {
+            let space = at.iter().position(|b| *b == b' ')?;
+            let nul = space + 1 + at[space + 1..].iter().position(|b| *b == 0)?;
+            let (mode, name) = (&at[..space], &at[space + 1..nul]);
+            let id = at.get(nul + 1..nul + 21)?;
+            if name == LEDGER_DIR.as_bytes() {
+                let kind = match mode {
+                    b"40000" | b"040000" => git2::ObjectType::Tree,
+                    b"160000" => git2::ObjectType::Commit,
+                    _ => git2::ObjectType::Blob,
+                };
+                ledger = Some((git2::Oid::from_bytes(id).ok()?, kind));
+            } else {
+                rest.update(name);
+                rest.update([0]);
+                rest.update(id);
+                has_rest = true;
+            }
+            at = &at[nul + 21..];
+        }
+        Some(RootTree {
+            ledger,
+            rest: rest.finalize().into(),
+            has_rest,
+        })
+    }
+}
+
+/// What was read from the packs, by commit-graph position.
+#[derive(Default)]
+pub struct Packed {
+    pub commits: Vec<Option<CommitInfo>>,
+    pub roots: Vec<Option<RootTree>>,
+}
+
+/// A wanted object: a graph position, with this bit set for its root tree.
+const ROOT: u32 = 1 << 31;
+
+/// The commits of `graph` and their root trees, by position: those read
+/// from the packs of `objects/pack`. Err when a commit's object names
+/// another tree than the commit-graph file (the file is not this
+/// repository's).
+pub fn read(
     objects: &Path,
     graph: &gix_commitgraph::Graph,
-) -> std::result::Result<Vec<Option<CommitInfo>>, gix_hash::ObjectId> {
+) -> std::result::Result<Packed, gix_hash::ObjectId> {
     let n = graph.num_commits() as usize;
-    let mut out: Vec<Option<CommitInfo>> = Vec::new();
-    out.resize_with(n, || None);
+    if n >= ROOT as usize {
+        return Ok(Packed::default());
+    }
+    let mut out = Packed::default();
+    out.commits.resize_with(n, || None);
+    out.roots.resize(n, None);
+    // The root trees by id, for searches in id order.
+    let mut trees: Vec<(gix_hash::ObjectId, u32)> = (0..n as u32)
+        .into_par_iter()
+        .map(|p| {
+            let c = graph.commit_at(gix_commitgraph::Position(p));
+            (c.root_tree_id().to_owned(), p)
+        })
+        .collect();
+    trees.par_sort_unstable();
     for idx in pack_indexes(objects) {
         let Ok(index) = gix_pack::index::File::at(&idx, gix_hash::Kind::Sha1) else {
             continue;
         };
-        let mut located: Vec<(u64, u32)> = (0..n as u32)
+        let commits = (0..n as u32)
             .into_par_iter()
             .with_min_len(BLOCK)
-            .filter(|p| out[*p as usize].is_none())
+            .filter(|p| out.commits[*p as usize].is_none())
             .filter_map(|p| {
-                let id = graph.id_at(gix_commitgraph::Position(p));
-                let at = index.lookup(id)?;
+                let at = index.lookup(graph.id_at(gix_commitgraph::Position(p)))?;
                 Some((index.pack_offset_at_index(at), p))
-            })
-            .collect();
+            });
+        let roots = trees
+            .par_iter()
+            .with_min_len(BLOCK)
+            .filter(|(_, p)| out.roots[*p as usize].is_none())
+            .filter_map(|(id, p)| {
+                let at = index.lookup(id)?;
+                Some((index.pack_offset_at_index(at), p | ROOT))
+            });
+        let mut located: Vec<(u64, u32)> = commits.chain(roots).collect();
         // The index's pages go before the pack is read.
         drop(index);
         located.par_sort_unstable();
         let pack = idx.with_extension("pack");
-        let read: Vec<Vec<(u32, CommitInfo)>> = located
-            .par_chunks(BLOCK)
+        let read: Vec<Vec<(u32, Object)>> = blocks(&located)
+            .par_iter()
             .map(|block| read_block(&pack, block, graph))
             .collect::<Result<_, _>>()?;
         for (p, r) in read.into_iter().flatten() {
-            out[p as usize] = Some(r);
+            match r {
+                Object::Commit(c) => out.commits[p as usize] = Some(c),
+                Object::Root(t) => out.roots[p as usize] = Some(t),
+            }
         }
     }
     Ok(out)
+}
+
+/// One wanted object read from a pack.
+enum Object {
+    Commit(CommitInfo),
+    Root(RootTree),
 }
 
 /// The `.idx` files of `objects/pack`, in name order.
@@ -81,26 +194,54 @@ fn pack_indexes(objects: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Reads the commits of one block (`(pack offset, graph position)`, by
-/// offset) from the pack file at `pack`; those it cannot read are left out.
+/// `located` (by offset) cut into blocks of at most [`BLOCK`] objects,
+/// none spanning a gap of more than [`GAP`] bytes.
+fn blocks(located: &[(u64, u32)]) -> Vec<&[(u64, u32)]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=located.len() {
+        let end = i == located.len() || i - start == BLOCK || located[i].0 - located[i - 1].0 > GAP;
+        if end {
+            out.push(&located[start..i]);
+            start = i;
+        }
+    }
+    out
+}
+
+/// Reads the objects of one block (`(pack offset, wanted)`, by offset)
+/// from the pack file at `pack`; those it cannot read are left out.
 fn read_block(
     pack: &Path,
     block: &[(u64, u32)],
     graph: &gix_commitgraph::Graph,
-) -> std::result::Result<Vec<(u32, CommitInfo)>, gix_hash::ObjectId> {
+) -> std::result::Result<Vec<(u32, Object)>, gix_hash::ObjectId> {
     let (Some(first), Some(last)) = (block.first(), block.last()) else {
         return Ok(Vec::new());
     };
-    let bytes = match read_range(pack, first.0, last.0 + TAIL) {
-        Ok(b) => b,
-        Err(_) => return Ok(Vec::new()),
+    let Ok(mut reader) = BlockReader::new(pack, first.0, last.0 + TAIL) else {
+        return Ok(Vec::new());
     };
-    let mut inflate = gix_zlib::Inflate::default();
-    let mut object = Vec::new();
     let mut out = Vec::with_capacity(block.len());
-    for &(offset, p) in block {
-        let at = (offset - first.0) as usize;
-        let Some(data) = inflated(&bytes[at..], offset, &mut inflate, &mut object) else {
+    let mut last_root: Option<(u64, RootTree)> = None;
+    for &(offset, wanted) in block {
+        let p = wanted & !ROOT;
+        if wanted & ROOT != 0 {
+            // Commits with the same tree share its summary.
+            let root = match last_root {
+                Some((at, t)) if at == offset => Some(t),
+                _ => reader
+                    .object(offset)
+                    .filter(|(kind, _)| *kind == Kind::Tree)
+                    .and_then(|(_, data)| RootTree::of(&data)),
+            };
+            if let Some(t) = root {
+                last_root = Some((offset, t));
+                out.push((p, Object::Root(t)));
+            }
+            continue;
+        }
+        let Some(data) = reader.commit(offset) else {
             continue;
         };
         let commit = graph.commit_at(gix_commitgraph::Position(p));
@@ -109,38 +250,332 @@ fn read_block(
         else {
             return Err(graph.id_at(gix_commitgraph::Position(p)).to_owned());
         };
-        out.push((p, c.info()));
+        out.push((p, Object::Commit(c.info())));
     }
     Ok(out)
 }
 
-/// The bytes of the file at `path` from `start` to `end` (or its end).
-fn read_range(path: &Path, start: u64, end: u64) -> std::io::Result<Vec<u8>> {
-    let mut file = std::fs::File::open(path)?;
-    file.seek(SeekFrom::Start(start))?;
-    let mut bytes = Vec::new();
-    file.take(end - start).read_to_end(&mut bytes)?;
-    Ok(bytes)
+/// The kind of a whole object.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Commit,
+    Tree,
+    Other,
 }
 
-/// The commit object whose pack entry starts `entry` (at `offset` in the
-/// pack), inflated into `buf`; None for another kind of entry (a delta),
-/// or one that does not end within `entry`.
-fn inflated<'b>(
+/// The bytes of one block of a pack, and the pack file for those before.
+struct Source {
+    file: std::fs::File,
+    /// The block's bytes, from `start` in the pack.
+    bytes: Vec<u8>,
+    start: u64,
+}
+
+impl Source {
+    /// The pack's bytes from `offset`: from the block, or read from the
+    /// file (`len` bytes at most) for an offset before it.
+    fn at(&self, offset: u64, len: u64) -> Option<std::borrow::Cow<'_, [u8]>> {
+        if offset >= self.start {
+            let at = usize::try_from(offset - self.start).ok()?;
+            return self.bytes.get(at..).map(std::borrow::Cow::Borrowed);
+        }
+        let mut bytes = vec![0; usize::try_from(len).ok()?];
+        let got = self.file.read_at(&mut bytes, offset).ok()?;
+        bytes.truncate(got);
+        Some(std::borrow::Cow::Owned(bytes))
+    }
+}
+
+/// A block of a pack, and what rebuilding deltas needs.
+struct BlockReader {
+    src: Source,
+    inflate: gix_zlib::Inflate,
+    /// The last objects rebuilt, by offset, for the deltas after them.
+    kept: std::collections::VecDeque<(u64, Kind, std::rc::Rc<[u8]>)>,
+    /// An inflated commit.
+    buf: Vec<u8>,
+}
+
+impl BlockReader {
+    fn new(pack: &Path, start: u64, end: u64) -> std::io::Result<BlockReader> {
+        let mut file = std::fs::File::open(pack)?;
+        file.seek(SeekFrom::Start(start))?;
+        let mut bytes = Vec::new();
+        (&mut file).take(end - start).read_to_end(&mut bytes)?;
+        Ok(BlockReader {
+            src: Source { file, bytes, start },
+            inflate: gix_zlib::Inflate::default(),
+            kept: Default::default(),
+            buf: Vec::new(),
+        })
+    }
+
+    /// The commit object at `offset` (in the block), when it is stored
+    /// whole.
+    fn commit(&mut self, offset: u64) -> Option<&[u8]> {
+        let at = usize::try_from(offset.checked_sub(self.src.start)?).ok()?;
+        let entry = self.src.bytes.get(at..)?;
+        let e = gix_pack::data::Entry::from_bytes(entry, offset, gix_hash::Kind::Sha1).ok()?;
+        if !matches!(e.header, gix_pack::data::entry::Header::Commit) {
+            return None;
+        }
+        inflate_entry(&mut self.inflate, entry, offset, &e, &mut self.buf)
+            .then_some(self.buf.as_slice())
+    }
+
+    /// The whole object at `offset` and its kind, a delta rebuilt from its
+    /// bases (each base at an earlier offset of the same pack).
+    fn object(&mut self, offset: u64) -> Option<(Kind, std::rc::Rc<[u8]>)> {
+        // The deltas from `offset` down to a base that is whole or kept.
+        let mut deltas: Vec<(u64, Vec<u8>)> = Vec::new();
+        let mut at = offset;
+        let (kind, mut object) = loop {
+            if let Some((_, kind, o)) = self.kept.iter().find(|(o, _, _)| *o == at) {
+                break (*kind, o.clone());
+            }
+            let (header, data) = self.entry(at)?;
+            use gix_pack::data::entry::Header;
+            let kind = match header {
+                Header::OfsDelta { base_distance } => {
+                    deltas.push((at, data));
+                    at = Header::verified_base_pack_offset(at, base_distance)?;
+                    // A chain longer than git writes is not followed.
+                    if deltas.len() > 10_000 {
+                        return None;
+                    }
+                    continue;
+                }
+                Header::RefDelta { .. } => return None,
+                Header::Commit => Kind::Commit,
+                Header::Tree => Kind::Tree,
+                Header::Blob | Header::Tag => Kind::Other,
+            };
+            let whole: std::rc::Rc<[u8]> = data.into();
+            self.keep(at, kind, whole.clone());
+            break (kind, whole);
+        };
+        while let Some((at, delta)) = deltas.pop() {
+            object = apply_delta(&object, &delta)?.into();
+            self.keep(at, kind, object.clone());
+        }
+        Some((kind, object))
+    }
+
+    fn keep(&mut self, offset: u64, kind: Kind, object: std::rc::Rc<[u8]>) {
+        if self.kept.len() == KEPT {
+            self.kept.pop_front();
+        }
+        self.kept.push_back((offset, kind, object));
+    }
+
+    /// The header and inflated data of the pack entry at `offset`.
+    fn entry(&mut self, offset: u64) -> Option<(gix_pack::data::entry::Header, Vec<u8>)> {
+        // An entry before the block is read on its own: a small one first.
+        for len in [4 << 10, 1 << 20] {
+            let bytes = self.src.at(offset, len)?;
+            let Ok(e) = gix_pack::data::Entry::from_bytes(&bytes, offset, gix_hash::Kind::Sha1)
+            else {
+                return None;
+            };
+            let mut out = Vec::new();
+            if inflate_entry(&mut self.inflate, &bytes, offset, &e, &mut out) {
+                return Some((e.header, out));
+            }
+            if offset >= self.src.start {
+                return None;
+            }
+        }
+        None
+    }
+}
+
+/// Inflates the data of entry `e`, whose bytes (from its header on) start
+/// `entry`, into `out`; false when it does not end within `entry`.
+fn inflate_entry(
+    inflate: &mut gix_zlib::Inflate,
     entry: &[u8],
     offset: u64,
-    inflate: &mut gix_zlib::Inflate,
-    buf: &'b mut Vec<u8>,
-) -> Option<&'b [u8]> {
-    let e = gix_pack::data::Entry::from_bytes(entry, offset, gix_hash::Kind::Sha1).ok()?;
-    if !matches!(e.header, gix_pack::data::entry::Header::Commit) {
+    e: &gix_pack::data::Entry,
+    out: &mut Vec<u8>,
+) -> bool {
+    let (Ok(size), Ok(start)) = (
+        usize::try_from(e.decompressed_size),
+        usize::try_from(e.data_offset - offset),
+    ) else {
+        return false;
+    };
+    let Some(input) = entry.get(start..) else {
+        return false;
+    };
+    out.clear();
+    out.resize(size, 0);
+    inflate.reset();
+    matches!(
+        inflate.once(input, out),
+        Ok((gix_zlib::Status::StreamEnd, _, written)) if written == size
+    )
+}
+
+/// A size at the start of a delta: 7 bits a byte, low bits first.
+fn delta_size(d: &mut &[u8]) -> Option<usize> {
+    let mut size = 0usize;
+    for shift in (0..64).step_by(7) {
+        let (b, rest) = d.split_first()?;
+        *d = rest;
+        size |= usize::from(b & 0x7f).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            return Some(size);
+        }
+    }
+    None
+}
+
+/// The object a git delta makes of `base` (git's `patch-delta.c`): the
+/// sizes of the base and of the result, then instructions that copy a
+/// range of the base or insert the bytes that follow them. None for a
+/// malformed delta.
+///
+/// Written here because gix-pack keeps its own `delta::apply` private, and
+/// its public `decode_entry` needs the whole pack mapped (1 GB at 100,000
+/// records, most of it read in through the mapping).
+fn apply_delta(base: &[u8], mut d: &[u8]) -> Option<Vec<u8>> {
+    if delta_size(&mut d)? != base.len() {
         return None;
     }
-    let size = usize::try_from(e.decompressed_size).ok()?;
-    let start = usize::try_from(e.data_offset - offset).ok()?;
-    buf.clear();
-    buf.resize(size, 0);
-    inflate.reset();
-    let (status, _, written) = inflate.once(entry.get(start..)?, buf).ok()?;
-    (status == gix_zlib::Status::StreamEnd && written == size).then_some(buf.as_slice())
+    let size = delta_size(&mut d)?;
+    let mut out = Vec::with_capacity(size);
+    while let Some((&op, rest)) = d.split_first() {
+        d = rest;
+        if op & 0x80 != 0 {
+            // Copy: which bytes of offset and length follow is in `op`.
+            let mut field = |bits: std::ops::Range<u32>| -> Option<usize> {
+                let mut v = 0usize;
+                for (i, bit) in bits.enumerate() {
+                    if op & (1 << bit) != 0 {
+                        let (b, rest) = d.split_first()?;
+                        d = rest;
+                        v |= usize::from(*b) << (8 * i);
+                    }
+                }
+                Some(v)
+            };
+            let from = field(0..4)?;
+            let len = match field(4..7)? {
+                0 => 0x10000,
+                n => n,
+            };
+            out.extend_from_slice(base.get(from..from.checked_add(len)?)?);
+        } else if op != 0 {
+            let (bytes, rest) = d.split_at_checked(usize::from(op))?;
+            out.extend_from_slice(bytes);
+            d = rest;
+        } else {
+            return None;
+        }
+    }
+    (out.len() == size).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A delta in git's format: base size, result size, instructions.
+    fn delta(base: usize, result: usize, ops: &[u8]) -> Vec<u8> {
+        let mut d = Vec::new();
+        for mut n in [base, result] {
+            loop {
+                let b = (n & 0x7f) as u8;
+                n >>= 7;
+                if n == 0 {
+                    d.push(b);
+                    break;
+                }
+                d.push(b | 0x80);
+            }
+        }
+        d.extend_from_slice(ops);
+        d
+    }
+
+    #[test]
+    fn deltas_copy_and_insert() {
+        let base = b"0123456789abcdef".repeat(10);
+        // Copy 4 bytes from 2 (offset byte 0, length byte 0), insert "XY",
+        // copy 3 bytes from 150 (offset byte 0 = 150).
+        let d = delta(
+            base.len(),
+            9,
+            &[0x80 | 0x01 | 0x10, 2, 4, 2, b'X', b'Y', 0x91, 150, 3],
+        );
+        assert_eq!(apply_delta(&base, &d).as_deref(), Some(&b"2345XY678"[..]));
+        // A copy with no length byte copies 0x10000 bytes.
+        let big = vec![7u8; 0x10000];
+        let d = delta(big.len(), 0x10000, &[0x80]);
+        assert_eq!(apply_delta(&big, &d), Some(big.clone()));
+        // Malformed: wrong base size, a copy past the base, op 0, a
+        // result of another size, an insert cut short.
+        assert_eq!(apply_delta(&base, &delta(5, 1, &[1, b'a'])), None);
+        assert_eq!(
+            apply_delta(&base, &delta(base.len(), 4, &[0x91, 159, 4])),
+            None
+        );
+        assert_eq!(apply_delta(&base, &delta(base.len(), 0, &[0])), None);
+        assert_eq!(apply_delta(&base, &delta(base.len(), 3, &[1, b'a'])), None);
+        assert_eq!(apply_delta(&base, &delta(base.len(), 3, &[3, b'a'])), None);
+    }
+
+    #[test]
+    fn root_trees_are_summed_up_without_their_ledger() {
+        let entry = |mode: &str, name: &str, id: u8| {
+            let mut e = format!("{mode} {name}\0").into_bytes();
+            e.extend_from_slice(&[id; 20]);
+            e
+        };
+        let tree = |entries: &[Vec<u8>]| entries.concat();
+        let a = RootTree::of(&tree(&[
+            entry("100644", "README.md", 1),
+            entry("40000", "deployments", 2),
+            entry("40000", "src", 3),
+        ]))
+        .expect("a tree");
+        assert_eq!(
+            a.ledger,
+            Some((
+                git2::Oid::from_bytes(&[2; 20]).expect("an id"),
+                git2::ObjectType::Tree
+            ))
+        );
+        // Another ledger, the same code: no code change.
+        let b = RootTree::of(&tree(&[
+            entry("100644", "README.md", 1),
+            entry("40000", "deployments", 9),
+            entry("40000", "src", 3),
+        ]))
+        .expect("a tree");
+        assert!(!b.code_changed(Some(&a)) && b.ledger != a.ledger);
+        // Another id or name outside deployments/: a code change.
+        let c = RootTree::of(&tree(&[
+            entry("100644", "README.md", 1),
+            entry("40000", "deployments", 2),
+            entry("40000", "src", 4),
+        ]))
+        .expect("a tree");
+        assert!(c.code_changed(Some(&a)));
+        let d = RootTree::of(&tree(&[
+            entry("100644", "README.md", 1),
+            entry("40000", "deployments", 2),
+        ]))
+        .expect("a tree");
+        assert!(d.code_changed(Some(&a)));
+        // A root commit: code when it has anything besides the ledger.
+        let only = RootTree::of(&entry("40000", "deployments", 2)).expect("a tree");
+        assert!(!only.code_changed(None) && a.code_changed(None));
+        assert_eq!(only.ledger.map(|l| l.1), Some(git2::ObjectType::Tree));
+        // A file named deployments, and bytes that are no tree.
+        let file = RootTree::of(&entry("100644", "deployments", 2)).expect("a tree");
+        assert_eq!(file.ledger.map(|l| l.1), Some(git2::ObjectType::Blob));
+        assert_eq!(RootTree::of(b"100644 cut"), None);
+        assert_eq!(RootTree::of(&entry("100644", "x", 1)[..20]), None);
+    }
 }
