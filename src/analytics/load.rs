@@ -206,6 +206,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
         work_tree(root, files, &at_rev, &mut out)?;
     }
     out.records.sort_by(|a, b| a.path.cmp(&b.path));
+    one_per_id(&mut out);
     clock.lap("work tree");
     if out.history.walked {
         let prefixes: Vec<String> = options.service_paths.iter().take(64).cloned().collect();
@@ -281,21 +282,87 @@ fn work_tree(
         .filter(|(_, r)| wanted.contains(r.path.as_str()))
         .map(|(i, r)| (r.path.clone(), i))
         .collect();
+    // A new file whose record's committed file is gone from the work tree
+    // is that record moved (`git mv`, or `mv` not yet staged): one record.
+    let moved_from: HashMap<&str, usize> = {
+        let ids: HashSet<&str> = found
+            .iter()
+            .filter(|(path, committed, _)| !committed && !index.contains_key(path))
+            .filter_map(|(_, _, r)| r.as_ref()?.as_ref().ok().map(|r| r.id.as_str()))
+            .collect();
+        out.records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| ids.contains(r.record.id.as_str()))
+            .filter(|(_, r)| r.committed && !root.join(&r.path).exists())
+            .map(|(i, r)| (r.record.id.as_str(), i))
+            .collect()
+    };
+    let moved_from: HashMap<String, usize> = moved_from
+        .into_iter()
+        .map(|(id, i)| (id.to_owned(), i))
+        .collect();
     for (path, committed, r) in found {
         match r {
             Some(Ok(record)) => match index.get(&path) {
                 Some(&i) => out.records[i].record = record,
-                None => out.records.push(RecordInput {
-                    path,
-                    record,
-                    committed,
-                }),
+                None => match moved_from.get(&record.id) {
+                    Some(&i) if !committed => {
+                        out.records[i].path = path;
+                        out.records[i].record = record;
+                    }
+                    _ => out.records.push(RecordInput {
+                        path,
+                        record,
+                        committed,
+                    }),
+                },
             },
             Some(Err(e)) => out.warnings.push(format!("{e} (work tree)")),
             None => {}
         }
     }
     Ok(())
+}
+
+/// Keeps one record per id: two files with the same id (a copy) are one
+/// deployment, counted once, with a warning (`validate` reports them too).
+/// The committed one is kept, else the first by path.
+fn one_per_id(out: &mut Loaded) {
+    let mut first: HashMap<&str, usize> = HashMap::default();
+    let mut dropped: Vec<usize> = Vec::new();
+    for (i, r) in out.records.iter().enumerate() {
+        match first.get(r.record.id.as_str()) {
+            None => {
+                first.insert(&r.record.id, i);
+            }
+            Some(&kept) => {
+                let keep = &out.records[kept];
+                let (k, d) = if !keep.committed && r.committed {
+                    (i, kept)
+                } else {
+                    (kept, i)
+                };
+                out.warnings.push(format!(
+                    "{}: the same id as {} ({}): counted once (see `deploy-ledger validate`)",
+                    out.records[d].path, out.records[k].path, r.record.id
+                ));
+                if k == i {
+                    first.insert(&r.record.id, i);
+                }
+                dropped.push(d);
+            }
+        }
+    }
+    if dropped.is_empty() {
+        return;
+    }
+    let dropped: HashSet<usize> = dropped.into_iter().collect();
+    let mut n = 0;
+    out.records.retain(|_| {
+        n += 1;
+        !dropped.contains(&(n - 1))
+    });
 }
 
 /// The record files at `rev`, parsed, reusing `known` parses by blob id.

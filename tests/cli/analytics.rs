@@ -2621,3 +2621,67 @@ fn a_record_moved_and_changed_at_once_is_edited() {
     assert_eq!(r["audit"]["edited_after_finish"][0]["path"], moved.as_str());
     assert_eq!(audit_list(&r, "deleted"), vec![], "{r}");
 }
+
+/// A record moved in the work tree (`git mv`, or `mv` not yet staged) is
+/// the same deployment, not a second one never committed; a committed copy
+/// under another path is counted once, with a warning naming both files.
+///
+/// | record | status  | finished         |
+/// |--------|---------|------------------|
+/// | A      | success | 2025-03-01 10:05 |
+/// | B      | failed  | 2025-03-02 10:05 |
+///
+/// Success rate = 1 / (1 + 1) = 0.5 whatever the moves and the copies;
+/// total 2, nothing uncommitted.
+#[test]
+fn a_moved_or_copied_record_is_one_deployment() {
+    let mut env = TestEnv::new();
+    let a = tool_deploy(
+        &mut env,
+        "api",
+        "2025-03-01T10:00:00Z",
+        "2025-03-01T10:05:00Z",
+    );
+    let sha = head(&env);
+    let times = ("2025-03-02T10:00:00Z", "2025-03-02T10:05:00Z");
+    tool_record(&mut env, "op", "failed", times, &sha);
+    let old = env
+        .records()
+        .into_iter()
+        .find(|p| !p.contains(&a))
+        .expect("B's file");
+    let name = old.rsplit('/').next().expect("a file name");
+    let moved = format!("deployments/checklists/archive/{name}");
+    std::fs::create_dir_all(env.path("deployments/checklists/archive")).expect("mkdir");
+    let expect = |r: &Value, how: &str| {
+        let s = &r["summary"];
+        assert_eq!(s["total"], 2, "{how}: {r}");
+        assert_eq!(s["by_status"]["failed"], 1, "{how}: {r}");
+        assert_eq!(s["success_rate"], 0.5, "{how}: {r}");
+        assert_eq!(s["uncommitted"], 0, "{how}: {r}");
+        assert_eq!(
+            r["audit"]["uncommitted"],
+            serde_json::json!([]),
+            "{how}: {r}"
+        );
+    };
+    env.git(&["mv", &old, &moved]);
+    let r = json(&env, &[]);
+    expect(&r, "git mv");
+    assert_eq!(r["warnings"], serde_json::json!([]), "{r}");
+    env.git(&["mv", &moved, &old]);
+    std::fs::rename(env.path(&old), env.path(&moved)).expect("mv");
+    expect(&json(&env, &[]), "mv");
+    std::fs::rename(env.path(&moved), env.path(&old)).expect("mv back");
+    // A committed copy: one deployment, a warning with both paths.
+    std::fs::copy(env.path(&old), env.path(&moved)).expect("cp");
+    env.git(&["add", &moved]);
+    env.git(&["commit", "-q", "-m", "archive a copy"]);
+    let r = json(&env, &[]);
+    expect(&r, "copy");
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains(&moved) && warnings.contains(&old) && warnings.contains("counted once"),
+        "{warnings}"
+    );
+}
