@@ -570,3 +570,29 @@ fn json_errors_print_nothing_on_stdout_and_write_nothing() {
     env.fails_quietly(&["check", "--json"], 2);
     assert_eq!(env.snapshot(), before, "nothing written");
 }
+
+/// Each command that prints what it wrote documents `--json` with an example.
+#[test]
+fn help_of_each_writing_command_shows_json_with_jq() {
+    let env = TestEnv::new();
+    for command in [
+        &["start"][..],
+        &["phase"],
+        &["check"],
+        &["finish"],
+        &["rollback"],
+        &["record"],
+        &["hooks"],
+    ] {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let help = env.ok(&args);
+        assert!(
+            help.lines()
+                .any(|l| l.contains("--json") && l.contains("| jq")),
+            "{command:?}: {help}"
+        );
+    }
+    let help = env.ok(&["hooks", "path", "--help"]);
+    assert!(help.contains("--json"), "{help}");
+}
