@@ -589,6 +589,7 @@ pub fn write(
         path: prepared.path,
         commit: commit_id,
         warnings: prepared.warnings,
+        record: Box::new(prepared.record),
     }))
 }
 

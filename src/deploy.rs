@@ -37,6 +37,9 @@ pub struct Written {
     pub path: PathBuf,
     pub commit: Option<String>,
     pub warnings: Vec<String>,
+    /// The typed fields of the record as written (for `--json`); boxed, as
+    /// a record is ten times the size of the rest.
+    pub record: Box<Record>,
 }
 
 /// Parses `k=v` labels.
@@ -334,6 +337,7 @@ pub fn start(ledger: &Ledger, p: &StartParams) -> Result<Written> {
         path: rel,
         commit,
         warnings,
+        record: Box::new(record),
     })
 }
 
@@ -492,23 +496,33 @@ pub fn phase(ledger: &Ledger, selector: &Selector, name: &str) -> Result<Written
     save_advanced(ledger, loaded, "phase", warnings)
 }
 
+/// What `check` did.
+#[derive(Debug, Clone)]
+pub struct Ticked {
+    pub written: Written,
+    /// The item, as it is now.
+    pub item: body::Item,
+    /// The body's checklist items after the change: (total, done).
+    pub counts: (u64, u64),
+}
+
 /// Ticks (or unticks) a checklist item of the body.
-pub fn check(
-    ledger: &Ledger,
-    selector: &Selector,
-    item: &str,
-    done: bool,
-) -> Result<(Written, body::Item)> {
+pub fn check(ledger: &Ledger, selector: &Selector, item: &str, done: bool) -> Result<Ticked> {
     let _lock = StateLock::acquire(ledger)?;
     let mut loaded = ledger.resolve(selector)?;
     let (new_body, ticked) = body::tick(loaded.doc.body(), item, done)?;
     loaded.doc.set_body(new_body);
+    let counts = body::count(loaded.doc.body());
     if loaded.record.status.is_final() {
-        let (total, done) = body::count(loaded.doc.body());
+        let (total, done) = counts;
         let counts = with_keys(&loaded.doc, "checklist", [("total", total), ("done", done)]);
         loaded.doc.set("checklist", counts);
     }
-    Ok((save_advanced(ledger, loaded, "check", Vec::new())?, ticked))
+    Ok(Ticked {
+        written: save_advanced(ledger, loaded, "check", Vec::new())?,
+        item: ticked,
+        counts,
+    })
 }
 
 /// The mapping at `key` with these entries set, and any other entries it
@@ -588,10 +602,11 @@ fn save_advanced(
     ledger.save(&loaded.path, &loaded.doc, false)?;
     let commit = maybe_commit(ledger, &loaded.path, &record, action, undo)?;
     Ok(Written {
-        id: record.id,
+        id: record.id.clone(),
         path: loaded.path,
         commit,
         warnings,
+        record: Box::new(record),
     })
 }
 

@@ -206,6 +206,7 @@ pub fn import(ledger: &Ledger, file: &Path, opts: &ImportOptions, commit: bool) 
                         path: prepared.path,
                         commit: None,
                         warnings: prepared.warnings,
+                        record: Box::new(prepared.record),
                     },
                 ));
             }

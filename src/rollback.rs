@@ -181,6 +181,7 @@ pub fn rollback(ledger: &Ledger, p: &RollbackParams) -> Result<RolledBack> {
             path: new.path,
             commit,
             warnings: new.warnings,
+            record: Box::new(new.record),
         },
         of: target.record.id.clone(),
         of_path: target.path.clone(),

@@ -1,6 +1,6 @@
 //! `deploy-ledger finish`: close the deployment with its outcome.
 
-use crate::commands::{open_ledger, report_written, CommitArg, TargetArgs};
+use crate::commands::{open_ledger, report_written, report_written_json, CommitArg, TargetArgs};
 use crate::deploy;
 use crate::error::Result;
 use crate::record::Status;
@@ -9,7 +9,13 @@ const EXAMPLES: &str = "\
 Examples:
   deploy-ledger finish                                   # success
   deploy-ledger finish --status failed --reason \"health checks failed\"
-  deploy-ledger finish --status cancelled --commit";
+  deploy-ledger finish --status cancelled --commit
+  deploy-ledger finish --json | jq '{id, status, duration_seconds}'
+
+--json prints one object on stdout: the fields of `show --json` (id, path,
+status, finished_at, duration_seconds, checklist_total, checklist_done,
+failure_reason…) and `commit` (the commit --commit made, else null).
+Warnings (unticked items) stay on stderr.";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
@@ -24,6 +30,9 @@ pub struct Args {
     pub target: TargetArgs,
     #[command(flatten)]
     pub commit: CommitArg,
+    /// Print the record as written as JSON, one object (keys in the README)
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -35,5 +44,8 @@ pub fn run(args: Args) -> Result<()> {
         status,
         args.reason.as_deref(),
     )?;
+    if args.json {
+        return report_written_json(&written, serde_json::json!({}));
+    }
     report_written(&written, &format!("finished ({status})"))
 }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::commands::list::path_json;
 use crate::error::Result;
 use crate::git::Repo;
 use crate::hooks;
@@ -15,8 +16,11 @@ Examples:
   deploy-ledger hooks install --force  # replace a foreign hook, kept as <name>.deploy-ledger-backup
   deploy-ledger hooks uninstall        # remove ours, put back what was there
   deploy-ledger hooks run pre-push origin URL < refs   # for lefthook, husky…
+  deploy-ledger hooks path --json | jq -r '.hooks[] | select(.state != \"installed\") | .path'
 
-`install` refuses (exit 3) to overwrite a hook it did not write, unless --force.";
+`install` refuses (exit 3) to overwrite a hook it did not write, unless --force.
+`path --json` prints {\"dir\": …, \"hooks\": [{\"name\", \"path\", \"state\"}]}, state
+one of installed, other (a hook deploy-ledger did not write), not-installed.";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
@@ -36,7 +40,11 @@ pub enum Action {
     /// Remove deploy-ledger's hooks and restore the ones they replaced
     Uninstall,
     /// Print where the hooks go and whether each is installed
-    Path,
+    Path {
+        /// Print as JSON: {"dir", "hooks": [{"name", "path", "state"}]}
+        #[arg(long)]
+        json: bool,
+    },
     /// Run an embedded hook script with these arguments and this stdin
     /// (for hook managers: lefthook, husky…)
     Run {
@@ -81,17 +89,29 @@ pub fn run(args: Args) -> Result<()> {
             }
             Ok(())
         }
-        Action::Path => {
+        Action::Path { json } => {
             let repo = open_repo()?;
             let dir = hooks::hooks_dir(&repo)?;
+            let mut items = Vec::new();
             for (name, _) in hooks::HOOKS {
                 let path = dir.join(name);
+                // The JSON word, and the text's.
                 let state = match std::fs::read_to_string(&path) {
-                    Ok(t) if hooks::is_ours(&t) => "installed",
-                    Ok(_) => "another hook",
-                    Err(_) => "not installed",
+                    Ok(t) if hooks::is_ours(&t) => ("installed", "installed"),
+                    Ok(_) => ("other", "another hook"),
+                    Err(_) => ("not-installed", "not installed"),
                 };
-                output::println(&format!("{} ({state})", path.display()))?;
+                if !json {
+                    output::println(&format!("{} ({})", path.display(), state.1))?;
+                }
+                items.push(serde_json::json!({
+                    "name": name,
+                    "path": path_json(&path),
+                    "state": state.0,
+                }));
+            }
+            if json {
+                output::json(&serde_json::json!({ "dir": path_json(&dir), "hooks": items }))?;
             }
             Ok(())
         }

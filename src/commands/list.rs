@@ -156,14 +156,22 @@ pub fn load_sorted(ledger: &Ledger) -> Vec<Loaded> {
 
 /// A record's typed fields as JSON, with its path.
 pub fn record_json(loaded: &Loaded) -> Result<Value> {
-    let mut value = serde_json::to_value(&loaded.record)?;
+    fields_json(&loaded.record, &loaded.path)
+}
+
+/// The typed fields of `record` as JSON, with `path` (relative to the
+/// repository root, `/` separators): the object of `show --json`.
+pub fn fields_json(record: &Record, path: &std::path::Path) -> Result<Value> {
+    let mut value = serde_json::to_value(record)?;
     if let Value::Object(map) = &mut value {
-        map.insert(
-            "path".into(),
-            Value::from(loaded.path.to_string_lossy().replace('\\', "/")),
-        );
+        map.insert("path".into(), Value::from(path_json(path)));
     }
     Ok(value)
+}
+
+/// A path as JSON text: `/` separators on every platform.
+pub fn path_json(path: &std::path::Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
 }
 
 /// `2025-01-15 14:30` in UTC.

@@ -165,12 +165,52 @@ pub fn open_ledger(commit: CommitArg) -> Result<crate::ledger::Ledger> {
 
 /// Prints what a write did: warnings on stderr, the path and id on stdout.
 pub fn report_written(written: &crate::deploy::Written, verb: &str) -> Result<()> {
-    for w in &written.warnings {
-        crate::output::warn(w);
-    }
+    warn_written(written);
     let mut line = format!("{verb} {} ({})", written.id, written.path.display());
     if let Some(c) = &written.commit {
         line.push_str(&format!(" in commit {}", &c[..c.len().min(12)]));
     }
     crate::output::println(&line)
+}
+
+/// `--json` of a command that writes a record: warnings on stderr, and on
+/// stdout one object, the record as written (the keys of `show --json`,
+/// `path` included), `commit` (the commit `--commit` made, else null), and
+/// the command's own keys from `extra` (documented in the README).
+pub fn report_written_json(
+    written: &crate::deploy::Written,
+    extra: serde_json::Value,
+) -> Result<()> {
+    warn_written(written);
+    let value = written_json(
+        &written.record,
+        &written.path,
+        written.commit.as_deref(),
+        extra,
+    )?;
+    crate::output::json(&value)
+}
+
+/// The object of [`report_written_json`]: `show --json`'s, `commit`, then
+/// the keys of `extra` (an object).
+pub fn written_json(
+    record: &crate::record::Record,
+    path: &std::path::Path,
+    commit: Option<&str>,
+    extra: serde_json::Value,
+) -> Result<serde_json::Value> {
+    let mut value = list::fields_json(record, path)?;
+    if let serde_json::Value::Object(map) = &mut value {
+        map.insert("commit".into(), commit.into());
+        if let serde_json::Value::Object(extra) = extra {
+            map.extend(extra);
+        }
+    }
+    Ok(value)
+}
+
+fn warn_written(written: &crate::deploy::Written) {
+    for w in &written.warnings {
+        crate::output::warn(w);
+    }
 }

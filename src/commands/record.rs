@@ -1,7 +1,9 @@
 //! `deploy-ledger record`: write a complete record after the fact.
 
 use crate::backfill::{self, Backfill, GitSource, Outcome};
-use crate::commands::{open_ledger, report_written, ChangeArgs, CommitArg, NoteArgs};
+use crate::commands::{
+    open_ledger, report_written, report_written_json, written_json, ChangeArgs, CommitArg, NoteArgs,
+};
 use crate::deploy::StartParams;
 use crate::error::Result;
 use crate::record::Status;
@@ -13,10 +15,17 @@ Examples:
   deploy-ledger record --service api --env staging --started 2025-01-15T09:00:00+01:00 \\
       --finished 2025-01-15T09:20:00+01:00 --status failed --reason \"migration timed out\" \\
       --phase planning=2025-01-15T09:00:00+01:00..2025-01-15T09:05:00+01:00 --sha v2.3.0
+  deploy-ledger record --service api --env production --started 2025-01-16T10:00:00Z \\
+      --finished 2025-01-16T10:05:00Z --status success --json | jq -r .path
 
 Idempotent: the same deployment (service, environment and --started) recorded
 twice writes nothing the second time; with other data it is refused (exit 3).
-Never moves this clone's current-deployment pointer.";
+Never moves this clone's current-deployment pointer.
+
+--json prints one object on stdout: the record (the fields of `show --json`:
+id, path, status…), `commit` (the commit --commit made, else null) and
+`written` (false when the same deployment was already recorded: the record
+is then the one in the ledger). Warnings stay on stderr.";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
@@ -65,6 +74,9 @@ pub struct Args {
     pub notes: NoteArgs,
     #[command(flatten)]
     pub commit: CommitArg,
+    /// Print the record as written as JSON, one object (keys in the README)
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -104,7 +116,16 @@ pub fn run(args: Args) -> Result<()> {
         extra: Vec::new(),
     };
     match backfill::record(&ledger, &b)? {
+        Outcome::Written(w) if args.json => {
+            report_written_json(&w, serde_json::json!({ "written": true }))
+        }
         Outcome::Written(w) => report_written(&w, &format!("recorded ({status})")),
+        Outcome::Present { path, .. } if args.json => {
+            // The record as it is in the ledger (the same deployment).
+            let present = ledger.load(&path)?;
+            let extra = serde_json::json!({ "written": false });
+            crate::output::json(&written_json(&present.record, &path, None, extra)?)
+        }
         Outcome::Present { id, path, .. } => crate::output::println(&format!(
             "already recorded {id} ({}); nothing written",
             path.display()

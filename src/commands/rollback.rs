@@ -1,8 +1,11 @@
 //! `deploy-ledger rollback`: record a rollback of a deployment.
 
 use crate::backfill;
-use crate::commands::{open_ledger, report_written, CommitArg, NoteArgs};
+use crate::commands::{
+    list::path_json, open_ledger, report_written, report_written_json, CommitArg, NoteArgs,
+};
 use crate::error::Result;
+use crate::record::Status;
 use crate::rollback::{self, RollbackParams};
 
 const EXAMPLES: &str = "\
@@ -10,13 +13,20 @@ Examples:
   deploy-ledger rollback --of DEP-2025-01-15-14-30-api-production --to-version 2.2.1 \\
       --reason \"error rate doubled\"
   deploy-ledger rollback --service api --env production --reason \"p99 latency\" --commit
+  deploy-ledger rollback --service api --env production --json | jq -r .rolled_back.id
 
 Writes a new record (status success: the rollback is the deployment that
 restored service; with `rollback: { of, from_version, to_version, reason }`)
 and marks the rolled-back deployment `rolled-back` with `rolled_back_by`;
 both files or neither. The rollback starts and finishes now
 unless --started/--finished are given. Without --to-version, the version of
-the success before the rolled-back one is used.";
+the success before the rolled-back one is used.
+
+--json prints one object on stdout: the rollback record as written (the
+fields of `show --json`: id, path, status, rollback {of, from_version,
+to_version, reason}…), `commit` (the commit --commit made, else null) and
+`rolled_back` (id, path, status: the deployment marked rolled-back).
+Warnings stay on stderr.";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
@@ -51,6 +61,9 @@ pub struct Args {
     /// one commit, alone (other staged changes stay staged)
     #[arg(long)]
     pub commit: bool,
+    /// Print the record as written as JSON, one object (keys in the README)
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -81,6 +94,16 @@ pub fn run(args: Args) -> Result<()> {
         note: args.notes.note,
     };
     let done = rollback::rollback(&ledger, &params)?;
+    if args.json {
+        return report_written_json(
+            &done.written,
+            serde_json::json!({ "rolled_back": {
+                "id": done.of,
+                "path": path_json(&done.of_path),
+                "status": Status::RolledBack,
+            } }),
+        );
+    }
     report_written(
         &done.written,
         &format!("rolled back {} ({}) with", done.of, done.of_path.display()),

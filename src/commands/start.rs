@@ -1,6 +1,8 @@
 //! `deploy-ledger start`: create a record and open the first phase.
 
-use crate::commands::{open_ledger, report_written, ChangeArgs, CommitArg, NoteArgs};
+use crate::commands::{
+    open_ledger, report_written, report_written_json, ChangeArgs, CommitArg, NoteArgs,
+};
 use crate::deploy::{self, StartParams};
 use crate::error::Result;
 
@@ -9,9 +11,14 @@ Examples:
   deploy-ledger start --service api-gateway --env production --version 2.3.0 --strategy blue-green
   deploy-ledger start --service api --change-id CHG-1042 --risk low --label team=payments --commit
   mise run deployment-start -- --service api --version 1.2.0
+  id=$(deploy-ledger start --service api --env staging --json | jq -r .id)
 
 Refuses (exit 3) while another deployment of the same service and environment
-is in progress, unless --force (the record then notes which one it overrode).";
+is in progress, unless --force (the record then notes which one it overrode).
+
+--json prints one object on stdout: the fields of `show --json` (id, path,
+service, environment, status, phases…), `commit` (the commit --commit made,
+else null) and `phase` (the phase opened). Warnings stay on stderr.";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
@@ -40,6 +47,9 @@ pub struct Args {
     pub force: bool,
     #[command(flatten)]
     pub commit: CommitArg,
+    /// Print the record as written as JSON, one object (keys in the README)
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -59,5 +69,9 @@ pub fn run(args: Args) -> Result<()> {
         force: args.force,
     };
     let written = deploy::start(&ledger, &params)?;
+    if args.json {
+        let phase = written.record.open_phase().map(|p| p.name.clone());
+        return report_written_json(&written, serde_json::json!({ "phase": phase }));
+    }
     report_written(&written, "started")
 }

@@ -158,6 +158,52 @@ impl TestEnv {
         String::from_utf8(out.stderr).expect("utf-8 stderr")
     }
 
+    /// Runs deploy-ledger with `args` (`--json` among them), asserting
+    /// success and that stdout is exactly one JSON object; returns it.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.ok(args);
+        let value: serde_json::Value = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("deploy-ledger {args:?}: not one JSON value ({e}):\n{out}"));
+        assert!(value.is_object(), "{out}");
+        value
+    }
+
+    /// Runs deploy-ledger expecting exit `code` and nothing on stdout;
+    /// returns stderr.
+    pub fn fails_quietly(&self, args: &[&str], code: i32) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "deploy-ledger {args:?}:\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "",
+            "deploy-ledger {args:?}: stdout"
+        );
+        String::from_utf8(out.stderr).expect("utf-8 stderr")
+    }
+
+    /// What a command may change: every record file with its text, this
+    /// clone's current-deployment pointer, and `git status`. Equal before
+    /// and after a failed command means it left nothing behind.
+    pub fn snapshot(&self) -> (Vec<(String, String)>, Option<String>, String) {
+        let records = self
+            .records()
+            .into_iter()
+            .map(|r| {
+                let text = self.read(&r);
+                (r, text)
+            })
+            .collect();
+        let pointer = std::fs::read_to_string(self.path(".git/deploy-ledger/current")).ok();
+        let status = self.git(&["status", "--porcelain", "--untracked-files=all"]);
+        (records, pointer, status)
+    }
+
     /// Runs git in the repository with the same environment; returns stdout.
     pub fn git(&self, args: &[&str]) -> String {
         let mut cmd = std::process::Command::new("git");

@@ -695,3 +695,28 @@ fn gitops_branch_without_a_slug_is_reported_and_the_push_goes_on() {
     assert!(rev(&bare, "refs/heads/env/QA").is_some());
     assert_eq!(env.records().len(), 1, "only the started one");
 }
+
+#[test]
+fn hooks_path_json_names_each_hook_and_its_state() {
+    let env = TestEnv::new();
+    let state = |env: &TestEnv| {
+        let v = env.json(&["hooks", "path", "--json"]);
+        let hooks = v["hooks"].as_array().expect("hooks").clone();
+        assert_eq!(hooks.len(), 1, "{v}");
+        assert_eq!(hooks[0]["name"], "pre-push");
+        let path = PathBuf::from(hooks[0]["path"].as_str().expect("path"));
+        let dir = PathBuf::from(v["dir"].as_str().expect("dir"));
+        assert_eq!(path, dir.join("pre-push"));
+        assert_eq!(
+            path.canonicalize().ok(),
+            env.path(HOOK).canonicalize().ok(),
+            "the path is the hook's file (once it exists)"
+        );
+        hooks[0]["state"].as_str().expect("state").to_string()
+    };
+    assert_eq!(state(&env), "not-installed");
+    env.ok(&["hooks", "install"]);
+    assert_eq!(state(&env), "installed");
+    env.write(HOOK, FOREIGN);
+    assert_eq!(state(&env), "other");
+}

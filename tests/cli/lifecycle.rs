@@ -430,3 +430,169 @@ fn values_read_back_as_strings_by_yaml_1_1_readers() {
         })
     );
 }
+
+#[test]
+fn json_of_start_phase_check_and_finish() {
+    let mut env = TestEnv::new();
+    let id = "DEP-2025-01-15-14-30-api-gateway-production";
+    let path = "deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-gateway-production.md";
+    let started = env.json(&[
+        "start",
+        "--service",
+        "api-gateway",
+        "--env",
+        "production",
+        "--version",
+        "1.10",
+        "--json",
+    ]);
+    assert_eq!(started["id"], id);
+    assert_eq!(started["path"], path);
+    assert!(env.path(path).is_file(), "the path is the record's file");
+    assert_eq!(started["service"], "api-gateway");
+    assert_eq!(started["environment"], "production");
+    assert_eq!(started["version"], "1.10", "a string, as in the record");
+    assert_eq!(started["status"], "in-progress");
+    assert_eq!(started["started_at"], "2025-01-15T14:30:00Z");
+    assert_eq!(started["phase"], "planning");
+    assert_eq!(started["phases"][0]["name"], "planning");
+    assert_eq!(started["commit"], serde_json::Value::Null, "no --commit");
+    // The same fields as `show --json`, plus the command's own keys.
+    let mut shown = env.json(&["show", "--json"]);
+    shown["commit"] = serde_json::Value::Null;
+    shown["phase"] = "planning".into();
+    assert_eq!(started, shown);
+
+    let phased = env
+        .at("2025-01-15T14:32:00Z")
+        .json(&["phase", "execution", "--json"]);
+    assert_eq!(phased["id"], id);
+    assert_eq!(phased["path"], path);
+    assert_eq!(phased["phase"], "execution");
+    assert_eq!(phased["phases"][0]["finished_at"], "2025-01-15T14:32:00Z");
+    assert_eq!(phased["phases"][0]["duration_seconds"], 120);
+    assert_eq!(phased["phases"][1]["name"], "execution");
+    assert_eq!(phased["phases"][1]["finished_at"], serde_json::Value::Null);
+
+    let checked = env.json(&["check", "health checks", "--json"]);
+    assert_eq!(checked["id"], id);
+    assert_eq!(
+        checked["item"],
+        serde_json::json!({ "number": 7, "text": "Health checks green", "done": true })
+    );
+    assert_eq!(
+        checked["checklist"],
+        serde_json::json!({ "total": 9, "done": 1 })
+    );
+    assert!(env.read(path).contains("- [x] Health checks green\n"));
+    let unchecked = env.json(&["check", "7", "--undo", "--json"]);
+    assert_eq!(unchecked["item"]["done"], false);
+    assert_eq!(unchecked["checklist"]["done"], 0);
+    env.ok(&["check", "1"]);
+
+    let finished = env.at("2025-01-15T14:45:12Z").run(&[
+        "finish",
+        "--status",
+        "failed",
+        "--reason",
+        "health checks failed",
+        "--commit",
+        "--json",
+    ]);
+    assert!(finished.status.success());
+    let finished: serde_json::Value = serde_json::from_slice(&finished.stdout).expect("json");
+    assert_eq!(finished["id"], id);
+    assert_eq!(finished["path"], path);
+    assert_eq!(finished["status"], "failed");
+    assert_eq!(finished["finished_at"], "2025-01-15T14:45:12Z");
+    assert_eq!(finished["duration_seconds"], 912);
+    assert_eq!(finished["checklist_total"], 9);
+    assert_eq!(finished["checklist_done"], 1);
+    assert_eq!(finished["failure_reason"], "health checks failed");
+    let head = env.git(&["rev-parse", "HEAD"]);
+    assert_eq!(finished["commit"], head.trim(), "the commit --commit made");
+    assert_eq!(env.git(&["status", "--porcelain", "--", path]), "");
+}
+
+#[test]
+fn json_keeps_warnings_on_stderr() {
+    let env = TestEnv::new();
+    let out = env.run(&["start", "--service", "api", "--env", "qa", "--json"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: environment `qa` is not in the configuration"),
+        "{stderr}"
+    );
+    let started: serde_json::Value = serde_json::from_slice(&out.stdout).expect("only JSON");
+    assert_eq!(started["environment"], "qa");
+    // finish with unticked items warns, on stderr only.
+    let out = env.run(&["finish", "--json"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: 9 of 9 checklist items are not ticked"),
+        "{stderr}"
+    );
+    let finished: serde_json::Value = serde_json::from_slice(&out.stdout).expect("only JSON");
+    assert_eq!(finished["status"], "success");
+}
+
+#[test]
+fn json_errors_print_nothing_on_stdout_and_write_nothing() {
+    let env = TestEnv::new();
+    env.ok(&["start", "--service", "api", "--env", "staging"]);
+    let before = env.snapshot();
+    // Refused: another deployment of api in staging is in progress.
+    let err = env.fails_quietly(
+        &["start", "--service", "api", "--env", "staging", "--json"],
+        3,
+    );
+    assert!(
+        err.starts_with("error: ") && err.contains("already in progress"),
+        "{err}"
+    );
+    assert!(err.contains("\nhint: "), "{err}");
+    // User errors (exit 1).
+    for args in [
+        &["start", "--service", "Bad Name", "--json"][..],
+        &["phase", "Not A Slug", "--json"],
+        &["check", "99", "--json"],
+        &["finish", "--status", "bogus", "--json"],
+        &["finish", "--reason", "because", "--json"],
+        &["phase", "execution", "--id", "DEP-nope", "--json"],
+    ] {
+        let err = env.fails_quietly(args, 1);
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
+    // Usage errors (exit 2).
+    env.fails_quietly(&["start", "--json"], 2);
+    env.fails_quietly(&["check", "--json"], 2);
+    assert_eq!(env.snapshot(), before, "nothing written");
+}
+
+/// Each command that prints what it wrote documents `--json` with an example.
+#[test]
+fn help_of_each_writing_command_shows_json_with_jq() {
+    let env = TestEnv::new();
+    for command in [
+        &["start"][..],
+        &["phase"],
+        &["check"],
+        &["finish"],
+        &["rollback"],
+        &["record"],
+        &["hooks"],
+    ] {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let help = env.ok(&args);
+        assert!(
+            help.lines()
+                .any(|l| l.contains("--json") && l.contains("| jq")),
+            "{command:?}: {help}"
+        );
+    }
+    let help = env.ok(&["hooks", "path", "--help"]);
+    assert!(help.contains("--json"), "{help}");
+}

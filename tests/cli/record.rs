@@ -302,3 +302,60 @@ fn a_note_is_added_to_the_after_the_fact_line() {
         "{text}"
     );
 }
+
+#[test]
+fn json_says_whether_it_wrote() {
+    let mut env = TestEnv::new();
+    env.at("2025-02-01T10:00:00Z");
+    let mut args = record_args("success", "2025-01-15T14:45:12Z");
+    args.push("--json");
+    let written = env.json(&args);
+    assert_eq!(written["id"], "DEP-2025-01-15-14-30-api-production");
+    assert_eq!(written["path"], PATH);
+    assert!(env.path(PATH).is_file());
+    assert_eq!(written["status"], "success");
+    assert_eq!(written["started_at"], "2025-01-15T14:30:00Z");
+    assert_eq!(written["finished_at"], "2025-01-15T14:45:12Z");
+    assert_eq!(written["duration_seconds"], 912);
+    assert_eq!(written["operator"], "alice");
+    assert_eq!(written["written"], true);
+    assert_eq!(written["commit"], serde_json::Value::Null);
+    // The same deployment again: nothing written, the same record named.
+    let text = env.read(PATH);
+    let again = env.json(&args);
+    assert_eq!(again["written"], false);
+    assert_eq!(again["id"], written["id"]);
+    assert_eq!(again["path"], PATH);
+    assert_eq!(again["status"], "success");
+    assert_eq!(env.read(PATH), text);
+    // And with --commit, the commit it made.
+    let mut args = record_args("failed", "2025-01-16T10:05:00Z");
+    args[10] = "2025-01-16T10:00:00Z";
+    args.truncate(15);
+    args.extend(["--commit", "--json"]);
+    let committed = env.json(&args);
+    assert_eq!(committed["id"], "DEP-2025-01-16-10-00-api-production");
+    assert_eq!(committed["status"], "failed");
+    let head = env.git(&["rev-parse", "HEAD"]);
+    assert_eq!(committed["commit"], head.trim());
+}
+
+#[test]
+fn json_errors_print_nothing_and_write_nothing() {
+    let mut env = TestEnv::new();
+    env.at("2025-02-01T10:00:00Z");
+    env.ok(&record_args("success", "2025-01-15T14:45:12Z"));
+    let before = env.snapshot();
+    // An unknown status word (exit 1), the same deployment with other
+    // data (exit 3), a missing flag (exit 2).
+    let mut bad = record_args("bogus", "2025-01-15T14:45:12Z");
+    bad.push("--json");
+    let err = env.fails_quietly(&bad, 1);
+    assert!(err.contains("unknown status `bogus`"), "{err}");
+    let mut other = record_args("failed", "2025-01-15T14:45:12Z");
+    other.push("--json");
+    let err = env.fails_quietly(&other, 3);
+    assert!(err.contains("already recorded with other data"), "{err}");
+    env.fails_quietly(&["record", "--service", "api", "--json"], 2);
+    assert_eq!(env.snapshot(), before);
+}

@@ -244,3 +244,71 @@ fn help_names_the_statuses_it_writes() {
         "{help}"
     );
 }
+
+#[test]
+fn json_names_the_rollback_and_the_rolled_back_record() {
+    let mut env = TestEnv::new();
+    two_successes(&mut env);
+    let done = env.json(&[
+        "rollback",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--reason",
+        "error rate doubled",
+        "--commit",
+        "--json",
+    ]);
+    assert_eq!(done["id"], "DEP-2025-01-15-15-00-api-production");
+    assert_eq!(done["path"], RB);
+    assert!(env.path(RB).is_file());
+    assert_eq!(done["status"], "success");
+    assert_eq!(done["version"], "2.2.1");
+    assert_eq!(
+        done["rollback"],
+        serde_json::json!({
+            "of": "DEP-2025-01-15-14-30-api-production",
+            "from_version": "2.3.0",
+            "to_version": "2.2.1",
+            "reason": "error rate doubled",
+        })
+    );
+    assert_eq!(
+        done["rolled_back"],
+        serde_json::json!({
+            "id": "DEP-2025-01-15-14-30-api-production",
+            "path": V2,
+            "status": "rolled-back",
+        })
+    );
+    assert!(env.read(V2).contains("status: rolled-back\n"));
+    let head = env.git(&["rev-parse", "HEAD"]);
+    assert_eq!(done["commit"], head.trim());
+}
+
+#[test]
+fn json_refusals_print_nothing_and_write_nothing() {
+    let mut env = TestEnv::new();
+    two_successes(&mut env);
+    env.git(&["add", "deployments"]);
+    env.git(&["commit", "-q", "-m", "records"]);
+    let before = env.snapshot();
+    let err = env.fails_quietly(&["rollback", "--of", "DEP-nope", "--json"], 1);
+    assert!(err.contains("no record with id `DEP-nope`"), "{err}");
+    let err = env.fails_quietly(
+        &[
+            "rollback",
+            "--service",
+            "web",
+            "--env",
+            "production",
+            "--json",
+        ],
+        1,
+    );
+    assert!(err.starts_with("error: "), "{err}");
+    env.fails_quietly(&["rollback", "--json"], 2);
+    assert_eq!(env.snapshot(), before);
+    assert_eq!(env.git(&["status", "--porcelain"]), "", "clean");
+}
