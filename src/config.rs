@@ -5,7 +5,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{one_line, Error, Result};
+use crate::error::{escape_controls, one_line, Error, Result};
 
 /// The built-in configuration, also what `init` writes out.
 pub const DEFAULT_TOML: &str = include_str!("../templates/ledger.toml");
@@ -90,7 +90,7 @@ impl Config {
             })?;
         // The files were checked one by one (naming the file and line): a
         // bad value now came from a variable.
-        config.check().map_err(|(key, message)| {
+        config.check().map_err(|ValueError { key, message, .. }| {
             let var = match key {
                 "phases" => "DEPLOY_LEDGER_PHASES",
                 _ => "DEPLOY_LEDGER_RECORD_PATH",
@@ -207,7 +207,7 @@ impl Config {
     }
 
     /// The values their types cannot check: the key at fault and why.
-    fn check(&self) -> std::result::Result<(), (&'static str, String)> {
+    fn check(&self) -> std::result::Result<(), ValueError> {
         check_values(Some(&self.phases), Some(&self.record_path))
     }
 
@@ -308,20 +308,50 @@ impl GitopsOrigins {
     }
 }
 
-/// Phases are slugs (at least one); `record_path` stays inside the folder.
+/// A value its type cannot check: the top-level key at fault, why, and
+/// what to do (None: the file's general hint).
+struct ValueError {
+    key: &'static str,
+    message: String,
+    hint: Option<String>,
+}
+
+impl ValueError {
+    fn new(key: &'static str, message: String) -> Self {
+        ValueError {
+            key,
+            message,
+            hint: None,
+        }
+    }
+}
+
+/// Phases are slugs, each once (at least one); `record_path` stays inside
+/// the folder.
 fn check_values(
     phases: Option<&[String]>,
     record_path: Option<&str>,
-) -> std::result::Result<(), (&'static str, String)> {
+) -> std::result::Result<(), ValueError> {
     if let Some(phases) = phases {
         if phases.is_empty() {
-            return Err((
+            return Err(ValueError::new(
                 "phases",
                 "`phases` is empty: give at least one phase".into(),
             ));
         }
-        for phase in phases {
-            crate::record::check_slug("phase", phase).map_err(|e| ("phases", e.to_string()))?;
+        for (i, phase) in phases.iter().enumerate() {
+            crate::record::check_slug("phase", phase)
+                .map_err(|e| ValueError::new("phases", e.to_string()))?;
+            // `phase NAME` could not tell two of the same name apart.
+            if phases[..i].contains(phase) {
+                return Err(ValueError {
+                    key: "phases",
+                    message: format!("`phases` lists `{phase}` twice"),
+                    hint: Some(
+                        "give each phase once: `phase NAME` opens a phase by its name".into(),
+                    ),
+                });
+            }
         }
     }
     if let Some(p) = record_path {
@@ -330,7 +360,7 @@ fn check_values(
             || p.starts_with('/')
             || p.split('/').any(|s| s == "..")
         {
-            return Err((
+            return Err(ValueError::new(
                 "record_path",
                 format!("`record_path = \"{p}\"` must be relative, stay inside deployments/checklists, contain {{id}} and end in .md"),
             ));
@@ -344,7 +374,7 @@ fn check_values(
             let end = rest[open + 1..]
                 .find('}')
                 .map_or(rest.len(), |c| open + c + 2);
-            return Err((
+            return Err(ValueError::new(
                 "record_path",
                 format!(
                     "`record_path = \"{p}\"` has `{}`, which is not a placeholder ({})",
@@ -384,23 +414,146 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
     None
 }
 
-/// Checks a layer's values, naming its file and the key's line.
-fn check_layer_values(layer: &toml::Table, text: &str, path: &Path) -> Result<()> {
-    let strings = |v: &toml::Value| -> Option<Vec<String>> {
-        v.as_array()?
-            .iter()
-            .map(|s| s.as_str().map(str::to_string))
-            .collect()
-    };
-    let phases = layer.get("phases").and_then(strings);
+/// The strings of a TOML array (None: not an array of strings).
+fn strings(v: &toml::Value) -> Option<Vec<String>> {
+    v.as_array()?
+        .iter()
+        .map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Checks a layer's values, naming its file and the key's line. `phases`:
+/// the phases in effect once this layer is merged (its own, else those of
+/// the layers below it).
+fn check_layer_values(
+    layer: &toml::Table,
+    text: &str,
+    path: &Path,
+    phases: &[String],
+) -> Result<()> {
+    let own_phases = layer.get("phases").and_then(strings);
     let record_path = layer.get("record_path").and_then(toml::Value::as_str);
-    check_values(phases.as_deref(), record_path).map_err(|(key, message)| Error::Config {
-        path: path.to_path_buf(),
-        message: match key_line(text, key) {
-            Some(line) => format!("line {line}: {message}"),
-            None => message,
-        },
-    })
+    check_values(own_phases.as_deref(), record_path).map_err(|e| {
+        let message = match key_line(text, e.key) {
+            Some(line) => format!("line {line}: {}", e.message),
+            None => e.message,
+        };
+        match e.hint {
+            Some(hint) => Error::user_hint(
+                format!("{}: invalid configuration: {message}", path.display()),
+                hint,
+            ),
+            None => Error::Config {
+                path: path.to_path_buf(),
+                message,
+            },
+        }
+    })?;
+    check_layer_tables(layer, text, path, phases)
+}
+
+/// The values under `[environments]`, `[checklist]` and `[capture]` that
+/// their types let through but that could never work: an environment that
+/// is not a slug (no record could name it), a checklist of a phase that is
+/// not one (its items would never be rendered), a checklist item of several
+/// lines (it would break the record's body), a tool timeout of 0 (every
+/// tool would time out).
+fn check_layer_tables(
+    layer: &toml::Table,
+    text: &str,
+    path: &Path,
+    phases: &[String],
+) -> Result<()> {
+    let invalid = |keys: &[&str], index: Option<usize>, message: String, hint: String| {
+        let line = line_of(text, keys, index)
+            .map(|l| format!("line {l}: "))
+            .unwrap_or_default();
+        Error::user_hint(
+            format!("{}: invalid configuration: {line}{message}", path.display()),
+            hint,
+        )
+    };
+    let table = |key: &str| layer.get(key).and_then(toml::Value::as_table);
+    for name in table("environments").into_iter().flat_map(|t| t.keys()) {
+        if let Err(e) = crate::record::check_slug("environment", name) {
+            return Err(invalid(
+                &["environments", name],
+                None,
+                format!("`[environments.{}]`: {e}", toml_key(name)),
+                e.hint().unwrap_or_default(),
+            ));
+        }
+    }
+    for (phase, items) in table("checklist").into_iter().flatten() {
+        if !phases.contains(phase) {
+            return Err(invalid(
+                &["checklist", phase],
+                None,
+                format!(
+                    "`[checklist] {}`: `{}` is not one of the phases ({})",
+                    toml_key(phase),
+                    escape_controls(phase),
+                    phases.join(", ")
+                ),
+                format!(
+                    "name a phase of `phases`, or add `{}` to `phases`",
+                    escape_controls(phase)
+                ),
+            ));
+        }
+        let items = items.as_array().map(Vec::as_slice).unwrap_or_default();
+        for (i, item) in items.iter().enumerate() {
+            let Some(item) = item.as_str().filter(|s| s.chars().any(char::is_control)) else {
+                continue;
+            };
+            return Err(invalid(
+                &["checklist", phase],
+                Some(i),
+                format!(
+                    "`[checklist] {}` item {} (`{}`) contains a line break or another control character: it would break the record's checklist",
+                    toml_key(phase),
+                    i + 1,
+                    escape_controls(item)
+                ),
+                "give each checklist item on one line".into(),
+            ));
+        }
+    }
+    let timeout = table("capture")
+        .and_then(|c| c.get("timeout_ms"))
+        .and_then(toml::Value::as_integer);
+    if timeout == Some(0) {
+        return Err(invalid(
+            &["capture", "timeout_ms"],
+            None,
+            "`[capture] timeout_ms = 0`: every tool would time out before it answers, and no version would be kept".into(),
+            "give the milliseconds a tool may take, e.g. `timeout_ms = 2000` (the default)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A table key as written in TOML: bare when it can be, else quoted.
+fn toml_key(key: &str) -> String {
+    toml_edit::Key::new(key).display_repr().into_owned()
+}
+
+/// The line of a key inside tables (`["checklist", "planning"]`), or of
+/// item `index` of the array it holds, in a TOML text.
+fn line_of(text: &str, keys: &[&str], index: Option<usize>) -> Option<usize> {
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    let (last, parents) = keys.split_last()?;
+    let mut table: &dyn toml_edit::TableLike = doc.as_table();
+    for key in parents {
+        table = table.get(key)?.as_table_like()?;
+    }
+    let item = table.get(last)?;
+    let span = match index {
+        Some(i) => item.as_array()?.get(i)?.span(),
+        None => table.key(last).and_then(toml_edit::Key::span),
+    }
+    .or_else(|| item.span())?;
+    Some(text[..span.start.min(text.len())].matches('\n').count() + 1)
 }
 
 fn merge_file(into: &mut toml::Table, path: &Path, origins: &mut GitopsOrigins) -> Result<()> {
@@ -414,7 +567,12 @@ fn merge_file(into: &mut toml::Table, path: &Path, origins: &mut GitopsOrigins) 
     // and the line of the offending key or value.
     check_layer_text(&text, path)?;
     check_keys(&layer, path)?;
-    check_layer_values(&layer, &text, path)?;
+    let phases = layer
+        .get("phases")
+        .or_else(|| into.get("phases"))
+        .and_then(strings)
+        .unwrap_or_default();
+    check_layer_values(&layer, &text, path, &phases)?;
     origins.note(&text, path);
     merge(into, layer);
     Ok(())

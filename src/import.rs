@@ -483,7 +483,18 @@ fn plain_row(f: &Map<String, Value>, opts: &ImportOptions) -> std::result::Resul
     }
     let finished = time(f, "finished_at")?
         .ok_or_else(|| format!("no `finished_at` for a {status} deployment"))?;
+    // A CSV cell of `export` is a JSON object; `key=value;key=value` is
+    // the form written by hand.
+    let cell;
     let labels = match f.get("labels") {
+        Some(Value::String(s)) if s.trim_start().starts_with('{') => {
+            cell = serde_json::from_str::<Value>(s)
+                .map_err(|e| format!("`labels` is not a JSON object: {e}"))?;
+            Some(&cell)
+        }
+        other => other,
+    };
+    let labels = match labels {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Object(m)) => m
             .iter()

@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::error::Error;
@@ -17,7 +17,7 @@ pub struct Problem {
     pub path: String,
     pub line: usize,
     /// A stable word for scripts: yaml, missing, schema, slug, status, time,
-    /// duration, id, duplicate, stale, field, encoding.
+    /// duration, id, duplicate, stale, field, encoding, link.
     pub kind: &'static str,
     pub message: String,
 }
@@ -57,38 +57,70 @@ pub struct Report {
     pub problems: Vec<Problem>,
 }
 
-/// Checks every source, then the ids across them (duplicates). Context
-/// sources only contribute their ids, first, so that a duplicate is reported
-/// on the checked file.
+/// Checks every source, then the ids across them: duplicates, and links
+/// (`rollback.of`, `rolled_back_by`) to an id no source has. Context sources
+/// only contribute their ids, first, so that a duplicate is reported on the
+/// checked file.
 pub fn check_all(sources: &[Source], options: &Options) -> Report {
     let mut report = Report::default();
     let mut seen: HashMap<String, String> = HashMap::new();
+    // A file whose id cannot be read (broken YAML) is reported on its own;
+    // its name stands for its id, so a link to it is not reported as well.
+    let mut named: HashSet<String> = HashSet::new();
+    let mut note_unread = |source: &Source, checked: &Checked| {
+        if checked.id.is_none() {
+            if let Some(stem) = Path::new(&source.path).file_stem() {
+                named.insert(stem.to_string_lossy().into_owned());
+            }
+        }
+    };
     for source in sources.iter().filter(|s| s.context) {
-        if let Some((_, Some((id, _)))) = check_one(source, options) {
-            seen.entry(id).or_insert_with(|| source.path.clone());
+        if let Some(checked) = check_one(source, options) {
+            note_unread(source, &checked);
+            if let Some((id, _)) = checked.id {
+                seen.entry(id).or_insert_with(|| source.path.clone());
+            }
         }
     }
+    let mut files = Vec::new();
     for source in sources.iter().filter(|s| !s.context) {
-        let Some((mut problems, id)) = check_one(source, options) else {
+        let Some(mut checked) = check_one(source, options) else {
             continue;
         };
         report.checked += 1;
-        if let Some((id, line)) = id {
-            match seen.get(&id) {
-                Some(first) => problems.push(Problem {
+        note_unread(source, &checked);
+        if let Some((id, line)) = &checked.id {
+            match seen.get(id) {
+                Some(first) => checked.problems.push(Problem {
                     path: source.path.clone(),
-                    line,
+                    line: *line,
                     kind: "duplicate",
                     message: format!("duplicate id `{id}` (also in {first})"),
                 }),
                 None => {
-                    seen.insert(id, source.path.clone());
+                    seen.insert(id.clone(), source.path.clone());
                 }
             }
         }
+        files.push((source, checked));
+    }
+    for (source, mut checked) in files {
+        for link in &checked.links {
+            if !seen.contains_key(&link.id) && !named.contains(&link.id) {
+                checked.problems.push(Problem {
+                    path: source.path.clone(),
+                    line: link.line,
+                    kind: "link",
+                    message: format!(
+                        "`{}` names `{}`, which no record of the ledger has",
+                        link.key, link.id
+                    ),
+                });
+            }
+        }
         // One file's problems in the order of its lines.
-        problems.sort_by_key(|p| p.line);
-        report.problems.extend(problems);
+        checked.problems.sort_by_key(|p| p.line);
+        report.problems.extend(checked.problems);
     }
     report
 }
@@ -96,9 +128,28 @@ pub fn check_all(sources: &[Source], options: &Options) -> Report {
 /// A record's id and the line it is written on.
 pub type IdAt = (String, usize);
 
+/// A record's reference to another record by id, well formed: whether a
+/// record has that id is for [`check_all`] to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// `rollback.of` or `rolled_back_by`.
+    pub key: &'static str,
+    pub id: String,
+    pub line: usize,
+}
+
+/// What checking one file found.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub problems: Vec<Problem>,
+    /// Its id with the id's line, if readable.
+    pub id: Option<IdAt>,
+    pub links: Vec<Link>,
+}
+
 /// Checks one file. None when it is not a record (no frontmatter, not named
-/// explicitly); else its problems and its id with the id's line, if readable.
-pub fn check_one(source: &Source, options: &Options) -> Option<(Vec<Problem>, Option<IdAt>)> {
+/// explicitly); else its problems, its id and its links to other records.
+pub fn check_one(source: &Source, options: &Options) -> Option<Checked> {
     let path = source.path.as_str();
     let mut problems = Vec::new();
     let mut push = |line: usize, kind: &'static str, message: String| {
@@ -116,11 +167,17 @@ pub fn check_one(source: &Source, options: &Options) -> Option<(Vec<Problem>, Op
         Ok(doc) => doc,
         Err(Error::Yaml { line, message, .. }) => {
             push(line, "yaml", message);
-            return Some((problems, None));
+            return Some(Checked {
+                problems,
+                ..Checked::default()
+            });
         }
         Err(other) => {
             push(1, "yaml", other.to_string());
-            return Some((problems, None));
+            return Some(Checked {
+                problems,
+                ..Checked::default()
+            });
         }
     };
     let line_of = |key: &str| doc.line_of(key).unwrap_or(1);
@@ -202,8 +259,81 @@ pub fn check_one(source: &Source, options: &Options) -> Option<(Vec<Problem>, Op
             );
         }
     }
+    let links = read_links(&doc, &line_of, &mut push);
     let id = fields.id.map(|id| (id, line_of("id")));
-    Some((problems, id))
+    Some(Checked {
+        problems,
+        id,
+        links,
+    })
+}
+
+/// The ids a record links to: `rollback: { of }` (on a rollback record) and
+/// `rolled_back_by` (on the record it rolled back). One that is not an id at
+/// all is reported here.
+fn read_links(
+    doc: &Document,
+    line_of: &dyn Fn(&str) -> usize,
+    push: &mut dyn FnMut(usize, &'static str, String),
+) -> Vec<Link> {
+    let mut written: Vec<(&'static str, &Value, usize)> = Vec::new();
+    match doc.get("rollback") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(r)) => {
+            // Flow style is one line; in block style, `of:` has its own.
+            let line = line_of("rollback")
+                + doc
+                    .raw("rollback")
+                    .and_then(|raw| {
+                        raw.lines()
+                            .skip(1)
+                            .position(|l| l.trim_start().starts_with("of:"))
+                    })
+                    .map_or(0, |i| i + 1);
+            match r.get("of") {
+                None | Some(Value::Null) => push(
+                    line,
+                    "link",
+                    "`rollback` has no `of` (the id of the deployment rolled back)".into(),
+                ),
+                Some(of) => written.push(("rollback.of", of, line)),
+            }
+        }
+        Some(_) => push(
+            line_of("rollback"),
+            "field",
+            "`rollback` is not a mapping".into(),
+        ),
+    }
+    match doc.get("rolled_back_by") {
+        None | Some(Value::Null) => {}
+        Some(by) => written.push(("rolled_back_by", by, line_of("rolled_back_by"))),
+    }
+    let mut links = Vec::new();
+    for (key, value, line) in written {
+        if matches!(value, Value::Array(_) | Value::Object(_)) {
+            push(
+                line,
+                "link",
+                format!("`{key}` must be a record id, not a list or a mapping"),
+            );
+            continue;
+        }
+        let id = crate::yaml::scalar_text(value);
+        if record::is_record_id(&id) {
+            links.push(Link { key, id, line });
+        } else {
+            push(
+                line,
+                "link",
+                format!(
+                    "`{key}` `{}` is not a record id (DEP-YYYY-MM-DD-HH-MM-<service>-<environment>)",
+                    crate::error::escape_controls(&id)
+                ),
+            );
+        }
+    }
+    links
 }
 
 type Time = DateTime<FixedOffset>;
@@ -686,8 +816,8 @@ mod tests {
         let mut s = src("notes.md", "# just notes\n");
         assert!(check_one(&s, &opts()).is_none());
         s.explicit = true;
-        let (problems, _) = check_one(&s, &opts()).expect("checked");
-        assert_eq!(problems[0].kind, "yaml");
+        let checked = check_one(&s, &opts()).expect("checked");
+        assert_eq!(checked.problems[0].kind, "yaml");
     }
 
     #[test]
@@ -705,6 +835,47 @@ mod tests {
             lines,
             ["b/DEP-2025-01-15-14-30-api-production.md:3: duplicate id `DEP-2025-01-15-14-30-api-production` (also in a/DEP-2025-01-15-14-30-api-production.md)"]
         );
+    }
+
+    #[test]
+    fn links_resolve_across_files_and_block_style_names_the_of_line() {
+        let of = GOOD.replace(
+            "phases:\n",
+            "rollback:\n  to_version: 1.0.0\n  of: DEP-2025-01-14-10-00-api-production\nphases:\n",
+        );
+        let alone = check_all(
+            &[src("DEP-2025-01-15-14-30-api-production.md", &of)],
+            &opts(),
+        );
+        let lines: Vec<String> = alone.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            ["DEP-2025-01-15-14-30-api-production.md:12: `rollback.of` names `DEP-2025-01-14-10-00-api-production`, which no record of the ledger has"]
+        );
+        // A broken file named after the id: reported for its YAML only.
+        let broken = src(
+            "DEP-2025-01-14-10-00-api-production.md",
+            "---\nid: [\n---\n",
+        );
+        let r = check_all(
+            &[src("DEP-2025-01-15-14-30-api-production.md", &of), broken],
+            &opts(),
+        );
+        let kinds: Vec<&str> = r.problems.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, ["yaml"]);
+    }
+
+    #[test]
+    fn record_ids() {
+        use record::is_record_id;
+        assert!(is_record_id("DEP-2025-01-15-14-30-api-production"));
+        assert!(is_record_id("DEP-2025-01-15-14-30-api-gateway-eu.prod-2"));
+        assert!(!is_record_id("DEP-2025-01-15-14-30-"));
+        assert!(!is_record_id("DEP-2025-01-15-1430-api-production"));
+        assert!(!is_record_id("DEP-2025-01-15-14-30-Api-production"));
+        assert!(!is_record_id("dep-2025-01-15-14-30-api-production"));
+        assert!(!is_record_id("yesterday"));
+        assert!(!is_record_id("DEP-2025-01-15-14-30-é"));
     }
 
     #[test]

@@ -23,6 +23,7 @@ Examples:
 
 Checks: schema, required fields, slugs, status words, times in order
 (started ≤ phases ≤ finished), durations, duplicate ids, id and file name,
+rollback links (`rollback.of`, `rolled_back_by`) to an id no record has,
 in-progress records older than `stale_after_hours`. Each problem prints as
 `path:line: message`; the exit code is 1 if there is any.
 

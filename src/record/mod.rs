@@ -360,6 +360,24 @@ pub fn is_collision_suffix(rest: &str) -> bool {
     })
 }
 
+/// Whether `s` has the shape of a record id: `DEP-YYYY-MM-DD-HH-MM-` and a
+/// name of slug characters (service, environment, maybe a collision
+/// suffix). Which service and environment it names cannot be told apart
+/// (both may contain `-`), so only the shape is checked.
+pub fn is_record_id(s: &str) -> bool {
+    const SHAPE: &[u8] = b"DEP-dddd-dd-dd-dd-dd-";
+    let b = s.as_bytes();
+    b.len() > SHAPE.len()
+        && SHAPE.iter().zip(b).all(|(want, c)| match want {
+            b'd' => c.is_ascii_digit(),
+            _ => c == want,
+        })
+        && s[SHAPE.len()..].starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s[SHAPE.len()..]
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
 /// Whether `s` is a slug: `[a-z0-9][a-z0-9._-]*`, at most 64 characters.
 pub fn is_slug(s: &str) -> bool {
     let mut chars = s.chars();

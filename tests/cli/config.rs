@@ -380,3 +380,169 @@ fn a_name_with_a_newline_is_escaped_in_the_error() {
     assert!(err.contains("e.g. `staging`"), "{err}");
     assert!(env.records().is_empty());
 }
+
+/// Every command that loads the configuration, with arguments that would
+/// write (or read) something if the configuration were accepted.
+const LOADING_COMMANDS: &[&[&str]] = &[
+    &["init"],
+    &["start", "--service", "web", "--env", "staging"],
+    &["phase", "execution"],
+    &["check", "1"],
+    &["finish"],
+    &["rollback", "--service", "api", "--env", "production"],
+    &[
+        "record",
+        "--service",
+        "web",
+        "--env",
+        "staging",
+        "--status",
+        "success",
+        "--started",
+        "2025-01-12T10:00:00Z",
+        "--finished",
+        "2025-01-12T10:05:00Z",
+    ],
+    &["import", "past.csv"],
+    &["list"],
+    &["show", "--json"],
+    &["status"],
+    &["validate"],
+    &["export", "--format", "json"],
+    &["analytics"],
+    &["visualize", "--format", "mermaid"],
+];
+
+#[test]
+fn config_values_that_could_never_work_are_refused_by_every_command() {
+    let mut env = TestEnv::new();
+    env.ok(&["init"]);
+    env.at("2025-01-10T10:00:00Z").ok(&[
+        "record",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--status",
+        "success",
+        "--started",
+        "2025-01-10T10:00:00Z",
+        "--finished",
+        "2025-01-10T10:05:00Z",
+    ]);
+    env.at("2025-01-15T14:30:00Z")
+        .ok(&["start", "--service", "api", "--env", "staging"]);
+    env.write(
+        "past.csv",
+        "service,environment,status,started_at,finished_at\nweb,production,success,2025-01-11T10:00:00Z,2025-01-11T10:05:00Z\n",
+    );
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "a ledger"]);
+    let records: Vec<(String, String)> = env
+        .records()
+        .into_iter()
+        .map(|r| {
+            let text = env.read(&r);
+            (r, text)
+        })
+        .collect();
+    let pointer = env.read(".git/deploy-ledger/current");
+
+    for (text, line, want, hint) in [
+        (
+            "[environments.\"Prod Env\"]\n",
+            1,
+            "`[environments.\"Prod Env\"]`: environment `Prod Env` is not a slug",
+            "hint: an environment name is lowercase letters",
+        ),
+        (
+            "commit = false\nphases = [\"plan\", \"go\", \"plan\"]\n",
+            2,
+            "`phases` lists `plan` twice",
+            "hint: give each phase once",
+        ),
+        (
+            "phases = [\"plan\", \"go\"]\n\n[checklist]\nplan = [\"Approved\"]\nship = [\"Shipped\"]\n",
+            5,
+            "`[checklist] ship`: `ship` is not one of the phases (plan, go)",
+            "hint: name a phase of `phases`, or add `ship` to `phases`",
+        ),
+        (
+            "[capture]\ntools = [\"git\"]\ntimeout_ms = 0\n",
+            3,
+            "`[capture] timeout_ms = 0`: every tool would time out",
+            "hint: give the milliseconds a tool may take, e.g. `timeout_ms = 2000`",
+        ),
+        (
+            "[checklist]\nplanning = [\"Change approved\",\n  \"Release\\nnotes written\"]\n",
+            3,
+            "`[checklist] planning` item 2 (`Release\\nnotes written`) contains a line break or another control character",
+            "hint: give each checklist item on one line",
+        ),
+    ] {
+        env.write("deployments/ledger.toml", text);
+        env.git(&["commit", "-q", "-am", "a bad ledger.toml"]);
+        for args in LOADING_COMMANDS {
+            let err = one_error(&env.fails(args, 1));
+            assert!(
+                err.contains(&format!(
+                    "deployments/ledger.toml: invalid configuration: line {line}: {want}"
+                )),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains(hint), "{args:?}: {err}");
+            assert_eq!(
+                env.git(&["status", "--porcelain", "--untracked-files=all"]),
+                "",
+                "{args:?} wrote nothing"
+            );
+            for (path, before) in &records {
+                assert_eq!(&env.read(path), before, "{args:?} left {path} as it was");
+            }
+            assert_eq!(env.read(".git/deploy-ledger/current"), pointer);
+        }
+    }
+
+    // A variable is named as such.
+    env.write("deployments/ledger.toml", "");
+    env.git(&["commit", "-q", "-am", "an empty ledger.toml"]);
+    let out = env
+        .cmd()
+        .env("DEPLOY_LEDGER_PHASES", "plan,go,plan")
+        .args(["start", "--service", "web", "--env", "staging"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = one_error(&String::from_utf8_lossy(&out.stderr));
+    assert!(
+        err.contains("error: DEPLOY_LEDGER_PHASES: `phases` lists `plan` twice"),
+        "{err}"
+    );
+    assert_eq!(env.records().len(), records.len(), "nothing written");
+}
+
+#[test]
+fn config_values_that_work_are_accepted() {
+    let mut env = TestEnv::new();
+    // The user's checklist names the user's phases; a repository with
+    // other phases leaves those items unused, not an error.
+    let user = env.home().join(".config/deploy-ledger/config.toml");
+    std::fs::create_dir_all(user.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &user,
+        "phases = [\"prepare\", \"ship\"]\n[checklist]\nprepare = [\"Prepared\"]\n",
+    )
+    .expect("write");
+    env.write(
+        "deployments/ledger.toml",
+        "phases = [\"plan\", \"go-live\"]\nstrict_environments = true\n\n[environments.prod-eu]\n\n[capture]\ntimeout_ms = 1\n\n[checklist]\nplan = [\"Plan reviewed; risk = low\"]\ngo-live = [\"Traffic shifted\", 'Dashboards \"green\"']\n",
+    );
+    env.ok(&["start", "--service", "api", "--env", "prod-eu"]);
+    let text = env.only_record();
+    assert!(text.contains("- [ ] Plan reviewed; risk = low\n"), "{text}");
+    assert!(text.contains("- [ ] Dashboards \"green\"\n"), "{text}");
+    assert!(!text.contains("Prepared"), "{text}");
+    env.at("2025-01-15T14:40:00Z").ok(&["phase", "go-live"]);
+    env.at("2025-01-15T14:50:00Z").ok(&["finish"]);
+    env.ok(&["validate"]);
+}

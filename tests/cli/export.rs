@@ -111,7 +111,7 @@ fn csv_has_stable_columns_and_parses_back() {
     assert_eq!(&failed[col("started_at")], "2025-01-08T15:00:00Z");
     assert_eq!(&failed[col("duration_seconds")], "2400");
     assert_eq!(&failed[col("phases")], "planning=600;execution=1800");
-    assert_eq!(&failed[col("labels")], "team=edge");
+    assert_eq!(&failed[col("labels")], r#"{"team":"edge"}"#);
     let open = rows.last().expect("rows");
     assert_eq!(&open[col("finished_at")], "");
 }
@@ -618,4 +618,104 @@ fn a_failed_sqlite_write_names_the_file_and_leaves_nothing() {
         .expect("read out")
         .collect();
     assert!(left.is_empty(), "no partial file: {left:?}");
+}
+
+/// `tools` and `labels` cells are JSON objects: a `;` or `=` in a name or a
+/// value is not read as a separator, and `import` reads the labels back.
+#[test]
+fn csv_map_cells_are_json_objects_that_import_back() {
+    let env = TestEnv::new();
+    env.ok(&[
+        "record",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--status",
+        "success",
+        "--started",
+        "2025-01-10T08:00:00Z",
+        "--finished",
+        "2025-01-10T08:10:00Z",
+        "--label",
+        "team=pay;ments",
+        "--label",
+        "query=a=b;c=d",
+        "--label",
+        "plain=x",
+    ]);
+    env.ok(&[
+        "record",
+        "--service",
+        "web",
+        "--env",
+        "production",
+        "--status",
+        "success",
+        "--started",
+        "2025-01-11T08:00:00Z",
+        "--finished",
+        "2025-01-11T08:10:00Z",
+    ]);
+    // A tool whose version has both separators (a record keeps what it says).
+    let path = "deployments/checklists/2025/01/DEP-2025-01-10-08-00-api-production.md";
+    let text = env.read(path);
+    assert!(!text.contains("\ntools:"), "{text}");
+    env.write(
+        path,
+        &text.replace(
+            "duration_seconds: 600\n",
+            "duration_seconds: 600\ntools: { weird: \"1;2=3\", kubectl: 1.29.1 }\n",
+        ),
+    );
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "records"]);
+
+    let out = env.ok(&["export", "--format", "csv"]);
+    assert_eq!(
+        env.git(&["status", "--porcelain"]),
+        "",
+        "export writes nothing"
+    );
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(
+        &rows[0][col("labels")],
+        r#"{"plain":"x","query":"a=b;c=d","team":"pay;ments"}"#
+    );
+    assert_eq!(
+        &rows[0][col("tools")],
+        r#"{"kubectl":"1.29.1","weird":"1;2=3"}"#
+    );
+    assert_eq!(&rows[1][col("labels")], "", "no labels: an empty cell");
+    assert_eq!(&rows[1][col("tools")], "");
+
+    // Imported into another repository, the labels are the same.
+    let other = TestEnv::new();
+    other.write("ledger.csv", &out);
+    other.ok(&["import", "ledger.csv"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&other.ok(&["export", "--format", "json"])).expect("json");
+    assert_eq!(
+        json[0]["labels"],
+        serde_json::json!({"plain": "x", "query": "a=b;c=d", "team": "pay;ments"})
+    );
+    assert_eq!(json[1]["labels"], serde_json::json!({}));
+    // A cell that starts like an object but is not one is a rejected row.
+    other.write(
+        "bad.csv",
+        "service,environment,status,started_at,finished_at,labels\napi,staging,success,2025-01-12T08:00:00Z,2025-01-12T08:10:00Z,\"{\"\"team\"\": pay}\"\n",
+    );
+    let err = other.fails(&["import", "bad.csv"], 1);
+    assert!(
+        err.contains("bad.csv:2: `labels` is not a JSON object"),
+        "{err}"
+    );
 }

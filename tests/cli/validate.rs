@@ -310,3 +310,113 @@ fn validate_into_a_closed_pipe_still_exits_1() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+/// The 1-based line of the first line of `text` that starts with `prefix`.
+fn line_starting(text: &str, prefix: &str) -> usize {
+    text.lines()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starts with {prefix}: {text}"))
+        + 1
+}
+
+#[test]
+fn a_rollback_link_to_no_record_is_a_problem() {
+    let mut env = TestEnv::new();
+    for (day, version) in [("10", "1.0.0"), ("11", "1.1.0")] {
+        env.at(&format!("2025-01-{day}T09:00:00Z")).ok(&[
+            "record",
+            "--service",
+            "api",
+            "--env",
+            "production",
+            "--version",
+            version,
+            "--status",
+            "success",
+            "--started",
+            &format!("2025-01-{day}T08:00:00Z"),
+            "--finished",
+            &format!("2025-01-{day}T08:10:00Z"),
+        ]);
+    }
+    env.at("2025-01-12T09:00:00Z").ok(&[
+        "rollback",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--reason",
+        "errors",
+    ]);
+    let target_id = "DEP-2025-01-11-08-00-api-production";
+    let target = format!("{DIR}/{target_id}.md");
+    let rollback_id = "DEP-2025-01-12-09-00-api-production";
+    let rollback = format!("{DIR}/{rollback_id}.md");
+    let (target_text, rollback_text) = (env.read(&target), env.read(&rollback));
+    assert!(target_text.contains(&format!("rolled_back_by: {rollback_id}\n")));
+    assert!(rollback_text.contains(&format!("rollback: {{ of: {target_id},")));
+    // Both links resolve: in the whole ledger, for a file named alone (the
+    // others are looked up), and at a revision.
+    env.ok(&["validate"]);
+    env.ok(&["validate", &rollback]);
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "a rollback"]);
+    env.ok(&["validate", "--rev", "HEAD", &target]);
+
+    // The record rolled back is gone: the rollback's link names nothing.
+    env.git(&["rm", "-q", &target]);
+    env.git(&["commit", "-q", "-m", "lose the target"]);
+    let of_line = line_starting(&rollback_text, "rollback:");
+    let want = format!(
+        "{rollback}:{of_line}: `rollback.of` names `{target_id}`, which no record of the ledger has\n"
+    );
+    for args in [
+        &["validate"][..],
+        &["validate", &rollback],
+        &["validate", "--rev", "HEAD"],
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("error: 1 problem in"), "{err}");
+        assert!(err.contains("hint: "), "{err}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&String::from_utf8_lossy(
+        &env.run(&["validate", "--json"]).stdout,
+    ))
+    .expect("json");
+    assert_eq!(json["problems"][0]["kind"], "link");
+    assert_eq!(json["problems"][0]["line"], of_line);
+    assert_eq!(
+        env.git(&["status", "--porcelain"]),
+        "",
+        "validate writes nothing"
+    );
+
+    // The other way: the rollback record is gone, the target names it.
+    env.write(&target, &target_text);
+    std::fs::remove_file(env.path(&rollback)).expect("rm");
+    let by_line = line_starting(&target_text, "rolled_back_by:");
+    let out = env.run(&["validate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{target}:{by_line}: `rolled_back_by` names `{rollback_id}`, which no record of the ledger has\n")
+    );
+
+    // Not an id at all.
+    env.write(
+        &target,
+        &target_text.replace(
+            &format!("rolled_back_by: {rollback_id}"),
+            "rolled_back_by: yesterday",
+        ),
+    );
+    let out = env.run(&["validate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{target}:{by_line}: `rolled_back_by` `yesterday` is not a record id (DEP-YYYY-MM-DD-HH-MM-<service>-<environment>)\n")
+    );
+}

@@ -1,6 +1,8 @@
 //! CSV (RFC 4180, via the csv crate: CRLF line ends, quoted only where
 //! needed): one row per deployment, stable columns.
 
+use std::collections::BTreeMap;
+
 use crate::error::{Error, Result};
 use crate::record::Record;
 
@@ -70,9 +72,19 @@ fn row(r: &Record) -> Vec<String> {
                     .unwrap_or_default(),
             )
         })),
-        pairs(r.tools.iter().map(|(k, v)| (k, v.clone()))),
-        pairs(r.labels.iter().map(|(k, v)| (k, v.clone()))),
+        json_object(&r.tools),
+        json_object(&r.labels),
     ]
+}
+
+/// A free-form map as a JSON object (`{"team":"payments"}`), or an empty
+/// cell for none: a `;` or `=` in a name or value stays data, where
+/// `name=value;…` could not tell it from a separator. `import` reads it.
+fn json_object(map: &BTreeMap<String, String>) -> String {
+    if map.is_empty() {
+        return String::new();
+    }
+    serde_json::to_string(map).expect("a map of strings is JSON")
 }
 
 /// The header line and one row per record.

@@ -16,7 +16,8 @@ pub fn utc(t: &DateTime<FixedOffset>) -> String {
     crate::record::format_time(t.with_timezone(&Utc))
 }
 
-/// `name=value;name=value` for a map (CSV cells).
+/// `name=value;name=value` (the CSV `phases` cell: names are slugs and
+/// values numbers, so neither holds a `;` or `=`).
 pub fn pairs<'a>(items: impl IntoIterator<Item = (&'a String, String)>) -> String {
     items
         .into_iter()
