@@ -109,6 +109,9 @@ pub struct Options {
     pub operators: Vec<String>,
     /// Environments the DORA section covers.
     pub dora_environments: Vec<String>,
+    /// Whether they were named (`--dora-env`): a name no record has is
+    /// then a warning, as for `--env`.
+    pub dora_environments_named: bool,
     /// `[services.X] paths`: lead time counts only commits touching them.
     pub service_paths: BTreeMap<String, Vec<String>>,
     pub stale_after_hours: u64,
@@ -132,6 +135,7 @@ impl Options {
             services: Vec::new(),
             operators: Vec::new(),
             dora_environments: vec!["production".into()],
+            dora_environments_named: false,
             service_paths: BTreeMap::new(),
             stale_after_hours: 24,
             phases: ["planning", "execution", "validation"]
@@ -605,8 +609,15 @@ pub fn compute(records: &[RecordInput], history: &History, options: &Options) ->
 fn unmatched_filters(all: &[&RecordInput], o: &Options) -> Vec<String> {
     let mut out = Vec::new();
     type Field = fn(&Record) -> Option<&str>;
-    let fields: [(&str, &str, &[String], Field); 3] = [
+    let dora: &[String] = match o.dora_environments_named {
+        true => &o.dora_environments,
+        false => &[],
+    };
+    let fields: [(&str, &str, &[String], Field); 4] = [
         ("env", "environments", &o.environments, |r| {
+            Some(r.environment.as_str())
+        }),
+        ("dora-env", "environments", dora, |r| {
             Some(r.environment.as_str())
         }),
         ("service", "services", &o.services, |r| {
@@ -1029,8 +1040,12 @@ fn by_service<'a>(in_env: &[&'a Record]) -> BTreeMap<&'a str, Vec<&'a Record>> {
     for r in in_env {
         by.entry(r.service.as_str()).or_default().push(r);
     }
+    // By end; at the same end, the later start is the later deployment
+    // (a rollback run in the second its failure ended).
     for rs in by.values_mut() {
-        rs.sort_by_key(|r| (end_time(r), r.id.clone()));
+        rs.sort_by(|a, b| {
+            (end_time(a), a.started_at, &a.id).cmp(&(end_time(b), b.started_at, &b.id))
+        });
     }
     by
 }
@@ -1170,8 +1185,10 @@ fn lead_time(
 
 /// Failed deployment recovery time: each failed or rolled-back deployment
 /// the filters select, to the next success of the same service (by end
-/// time) among all its records. A rollback record is a success: it is the
-/// recovery of what it rolled back (service restored).
+/// time, then start) among all its records. A rollback record is a
+/// success: it is the recovery of what it rolled back (service restored).
+/// A success that ends in the same second as the failure, having started
+/// after it, is its recovery in 0 seconds.
 fn recovery(in_env: &[&Record], o: &Options) -> RecoveryTime {
     let mut values = Vec::new();
     let mut unrecovered = 0;
@@ -1181,10 +1198,7 @@ fn recovery(in_env: &[&Record], o: &Options) -> RecoveryTime {
                 continue;
             }
             let failed_at = end_time(r);
-            match rs[i + 1..]
-                .iter()
-                .find(|n| n.status == Status::Success && end_time(n) > failed_at)
-            {
+            match rs[i + 1..].iter().find(|n| n.status == Status::Success) {
                 Some(n) => values.push((end_time(n) - failed_at).num_seconds() as f64),
                 None => unrecovered += 1,
             }
@@ -1302,11 +1316,17 @@ fn compare_failure(
     if gn < MIN_SAMPLE || rn < MIN_SAMPLE {
         return;
     }
-    let gf = (gn - gok) as f64 / gn as f64;
-    let rf = (rn - rok) as f64 / rn as f64;
-    if gf < 0.1 + rf || (rf > 0.0 && gf < 2.0 * rf) {
+    // At least 10 points more and at least twice the rate, in whole
+    // numbers: 3/20 against 1/20 is 10 points exactly (0.15 − 0.05 is not
+    // 0.1 in floating point).
+    let (gfail, rfail) = ((gn - gok) as u128, (rn - rok) as u128);
+    let (gn128, rn128) = (gn as u128, rn as u128);
+    if 10 * gfail * rn128 < 10 * rfail * gn128 + gn128 * rn128 || gfail * rn128 < 2 * rfail * gn128
+    {
         return;
     }
+    let gf = (gn - gok) as f64 / gn as f64;
+    let rf = (rn - rok) as f64 / rn as f64;
     let times = if rf > 0.0 {
         format!("{:.1}× as often", gf / rf)
     } else {

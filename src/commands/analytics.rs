@@ -183,6 +183,7 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         vec!["production".into()]
     };
+    options.dora_environments_named = !args.dora_environments.is_empty();
     options.environments = args.environments;
     options.services = args.services;
     options.operators = args.operators;

@@ -1059,6 +1059,22 @@ fn filters_no_record_matches_are_warnings() {
     // A name the ledger has: no warning.
     let out = env.run(&["analytics", "--format", "json", "--env", "production"]);
     assert!(String::from_utf8_lossy(&out.stderr).is_empty());
+    // --dora-env too; the default (production) only when named.
+    let out = env.run(&["analytics", "--format", "json", "--dora-env", "prod"]);
+    let dora_warning =
+        "--dora-env `prod` matches no deployment of the ledger (environments in it: production)";
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(r["warnings"], serde_json::json!([dora_warning]), "{r}");
+    let out = env.run(&[
+        "analytics",
+        "--format",
+        "json",
+        "--env",
+        "production",
+        "--dora-env",
+        "production",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty());
     env.write(
         "deployments/ledger.toml",
         "strict_environments = true\n[environments.production]\n",
@@ -2683,5 +2699,121 @@ fn a_moved_or_copied_record_is_one_deployment() {
     assert!(
         warnings.contains(&moved) && warnings.contains(&old) && warnings.contains("counted once"),
         "{warnings}"
+    );
+}
+
+/// A rollback run in the second its failure ended is that failure's
+/// recovery, in 0 seconds (it started after the failure).
+///
+/// | deployment | start–end   | status                     |
+/// |------------|-------------|----------------------------|
+/// | v1         | 09:00–09:10 | success                    |
+/// | v2         | 10:00–10:10 | rolled-back (by R)         |
+/// | v3         | 11:00–11:10 | failed                     |
+/// | R          | 11:10–11:10 | success (rollback of v2)   |
+///
+/// v2: 11:10 − 10:10 = 3600 s; v3: 11:10 − 11:10 = 0 s. Median and mean
+/// (3600 + 0) / 2 = 1800 s: elite (< 1 hour); 2 failures, none unrecovered.
+#[test]
+fn a_rollback_in_the_second_of_the_failure_is_its_recovery() {
+    let mut env = TestEnv::new();
+    tool_deploy(
+        &mut env,
+        "api",
+        "2025-01-06T09:00:00Z",
+        "2025-01-06T09:10:00Z",
+    );
+    tool_deploy(
+        &mut env,
+        "api",
+        "2025-01-06T10:00:00Z",
+        "2025-01-06T10:10:00Z",
+    );
+    env.at("2025-01-06T11:00:00Z");
+    env.ok(&[
+        "start",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--commit",
+    ]);
+    env.at("2025-01-06T11:10:00Z").ok(&[
+        "finish",
+        "--status",
+        "failed",
+        "--reason",
+        "health checks",
+        "--commit",
+    ]);
+    env.ok(&[
+        "rollback",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--reason",
+        "v3 failed",
+        "--commit",
+    ]);
+    let r = json(&env, &["--section", "dora"]);
+    let rt = &r["dora"]["production"]["recovery_time"];
+    assert_eq!(rt["failures"], 2, "{rt}");
+    assert_eq!(rt["unrecovered"], 0, "{rt}");
+    assert_eq!(rt["median_seconds"], 1800.0, "{rt}");
+    assert_eq!(rt["mean_seconds"], 1800.0, "{rt}");
+    assert_eq!(rt["tier"], "elite", "{rt}");
+}
+
+/// "Fails at least twice as often and by at least 10 points" holds at 10
+/// points exactly: Fridays 3 failed of 20 (15%), Tuesdays 1 of 20 (5%):
+/// 15 − 5 = 10 points, 15 / 5 = 3.0×; n = 20 ≥ 10 on both sides.
+#[test]
+fn a_weekday_ten_points_worse_is_a_recommendation() {
+    let mut env = TestEnv::new();
+    let day = |first: u32, k: u32| {
+        let d = chrono::NaiveDate::from_ymd_opt(2025, 1, first).expect("a date")
+            + chrono::Duration::days(7 * i64::from(k));
+        d.format("%Y-%m-%d").to_string()
+    };
+    let write = |date: String, status: &str| {
+        let id = format!("DEP-{date}-10-00-api-production");
+        let d = Dep {
+            id: &id,
+            service: "api",
+            env: "production",
+            status,
+            operator: "op",
+            started: &format!("{date}T10:00:00Z"),
+            finished: Some(&format!("{date}T10:10:00Z")),
+            seconds: Some(600),
+            commit: "0000000000000000000000000000000000000000",
+        };
+        env.write(&path_of(&id), &record_text(&d));
+    };
+    // 2025-01-03 is a Friday, 2025-01-07 a Tuesday.
+    for k in 0..20 {
+        write(day(3, k), if k < 3 { "failed" } else { "success" });
+        write(day(7, k), if k < 1 { "failed" } else { "success" });
+    }
+    env.git(&["add", "-A"]);
+    env.at("2025-06-01T00:00:00Z");
+    env.git(&["commit", "-q", "-m", "backfill"]);
+    let r = json(&env, &["--section", "recommendations"]);
+    let findings: Vec<&str> = r["recommendations"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|f| f["finding"].as_str())
+        .collect();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.starts_with("Friday deployments fail 3.0× as often (15% vs 5%, n=20)")),
+        "{findings:?}"
+    );
+    assert!(
+        !findings.iter().any(|f| f.starts_with("Tuesday")),
+        "{findings:?}"
     );
 }
