@@ -348,7 +348,7 @@ impl Repo {
         // (those it cannot read are read with the trees, by libgit2).
         let super::packed::Packed {
             commits: mut packed,
-            roots,
+            roots: root_trees,
         } = match graph {
             Some(g) => {
                 super::packed::read(&repo.commondir().join("objects"), g).map_err(graph_mismatch)?
@@ -360,11 +360,11 @@ impl Repo {
                 "timing:   commits read from packs: {} of {}, root trees: {} ({:.3} s)",
                 packed.iter().filter(|c| c.is_some()).count(),
                 packed.len(),
-                roots.iter().filter(|c| c.is_some()).count(),
+                root_trees.iter().filter(|c| c.is_some()).count(),
                 started.elapsed().as_secs_f64()
             );
         }
-        let roots = &roots;
+        let roots = &root_trees;
         // Raw commit objects, parsed here: a commit object of libgit2 costs
         // a second parse and several allocations (PERF-NOTES 4).
         let odb = match own_odb(repo, 1) {
@@ -490,6 +490,7 @@ impl Repo {
                 ),
             })
             .collect();
+        drop(root_trees);
         let chunk = (rest.len() / (rayon::current_num_threads() * 4)).max(256);
         let late: Vec<Found> = rest
             .par_chunks(chunk)
