@@ -561,22 +561,14 @@ fn every_section_by_hand() {
     std::fs::write(&file, &good).expect("write graph");
     pack_in_two(&b.env, &b.edit_commit);
     assert_eq!(from_commit_graph(&b.env, &[]), r);
-    forget_reports(&b.env);
-    let timings = b
-        .env
-        .cmd()
-        .env("DEPLOY_LEDGER_TIMINGS", "1")
-        .args(["analytics"])
-        .output()
-        .expect("runs");
     let commits = b.env.git(&["rev-list", "--count", "HEAD"]);
+    let timings = cold_timings(&b.env);
     assert!(
-        String::from_utf8_lossy(&timings.stderr).contains(&format!(
+        timings.contains(&format!(
             "commits read from packs: {0} of {0}, root trees: {0} ",
             commits.trim()
         )),
-        "{}",
-        String::from_utf8_lossy(&timings.stderr)
+        "{timings}"
     );
     std::fs::write(&file, &bad).expect("write graph");
     forget_reports(&b.env);
@@ -620,20 +612,23 @@ fn every_section_by_hand() {
         "root trees stored as deltas: {deltas}\n{verify}"
     );
     assert_eq!(from_commit_graph(&b.env, &[]), r);
-    forget_reports(&b.env);
-    let timings = b
-        .env
+    let timings = cold_timings(&b.env);
+    assert!(
+        timings.contains(&format!("root trees: {} ", commits.trim())),
+        "{timings}"
+    );
+}
+
+/// The stage timings of a cold `analytics` run (no cache, no memo).
+fn cold_timings(env: &TestEnv) -> String {
+    forget_reports(env);
+    let out = env
         .cmd()
         .env("DEPLOY_LEDGER_TIMINGS", "1")
         .args(["analytics"])
         .output()
         .expect("runs");
-    assert!(
-        String::from_utf8_lossy(&timings.stderr)
-            .contains(&format!("root trees: {} ", commits.trim())),
-        "{}",
-        String::from_utf8_lossy(&timings.stderr)
-    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Moves every object of the repository into two packs: the objects
