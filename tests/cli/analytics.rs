@@ -2685,3 +2685,117 @@ fn a_moved_or_copied_record_is_one_deployment() {
         "{warnings}"
     );
 }
+
+/// Deploys `api` to production at `at` (a record committed by the tool,
+/// at the commit checked out).
+fn deploy_api_at(env: &mut TestEnv, at: &str) {
+    env.at(at).ok(&[
+        "record",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--started",
+        at,
+        "--finished",
+        at,
+        "--status",
+        "success",
+        "--operator",
+        "op",
+        "--commit",
+    ]);
+}
+
+/// A monorepo whose `[services.api] paths` is `paths` (a TOML array):
+///
+/// | when (UTC)  | what                                     |
+/// |-------------|------------------------------------------|
+/// | 01-20 09:00 | ledger.toml, services/api/a              |
+/// | 01-20 10:00 | D1 (api, production, at that commit)     |
+/// | 01-20 11:00 | services/api/a                           |
+/// | 01-20 11:30 | docs/guide.md                            |
+/// | 01-20 12:00 | D2                                       |
+///
+/// D2 ships both commits; only the 11:00 one touches the service: one
+/// commit, 12:00 − 11:00 = 3600 s (the docs commit would be 1800 s).
+fn service_paths_repo(paths: &str) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.write(
+        "deployments/ledger.toml",
+        &format!("[services.api]\npaths = {paths}\n"),
+    );
+    env.write("services/api/a", "1\n");
+    env.at("2025-01-20T09:00:00Z");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "api and its config"]);
+    deploy_api_at(&mut env, "2025-01-20T10:00:00Z");
+    commit_code(&mut env, "2025-01-20T11:00:00Z", "services/api/a");
+    commit_code(&mut env, "2025-01-20T11:30:00Z", "docs/guide.md");
+    deploy_api_at(&mut env, "2025-01-20T12:00:00Z");
+    env
+}
+
+/// An analytics run with the timings on: (report, stderr).
+fn timed_json(env: &TestEnv) -> (Value, String) {
+    let out = crate::env::succeeds(env.cmd().env("DEPLOY_LEDGER_TIMINGS", "1").args([
+        "analytics",
+        "--format",
+        "json",
+        "--committed-only",
+    ]));
+    let report = serde_json::from_slice(&out.stdout).expect("json");
+    (report, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// A service path is a folder, whichever way it is written: a glob's
+/// trailing `/**` or `/*`, a leading `./` or `/`, a trailing `/`. Each
+/// spelling is the same prefix, also to the analytics cache.
+#[test]
+fn service_paths_in_every_spelling_are_the_same_folder() {
+    for paths in [
+        r#"["services/api"]"#,
+        r#"["services/api/"]"#,
+        r#"["services/api/**"]"#,
+        r#"["services/api/*"]"#,
+        r#"["services/*"]"#,
+        r#"["./services/api"]"#,
+        r#"["/services/api"]"#,
+        r#"["./services/api/**", "services/api"]"#,
+    ] {
+        let env = service_paths_repo(paths);
+        let r = json(&env, &["--section", "dora"]);
+        let l = &r["dora"]["production"]["lead_time"];
+        assert_eq!(l["commits"], 1, "{paths}: {l}");
+        assert_eq!(l["median_seconds"], 3600.0, "{paths}: {l}");
+        assert_eq!(l["mean_seconds"], 3600.0, "{paths}: {l}");
+    }
+    // Without paths, the docs commit counts too: 3600 and 1800 s.
+    let env = service_paths_repo("[]");
+    let l = &json(&env, &["--section", "dora"])["dora"]["production"]["lead_time"];
+    assert_eq!(l["commits"], 2, "{l}");
+    assert_eq!(l["median_seconds"], 2700.0, "{l}");
+
+    // The cache of a run with `services/api` serves a run with
+    // `services/api/**`: the same prefixes, no walk, no new cache.
+    let env = service_paths_repo(r#"["services/api"]"#);
+    forget_reports(&env);
+    let (cold, stderr) = timed_json(&env);
+    assert!(stderr.contains("cache write"), "{stderr}");
+    assert_eq!(cold["dora"]["production"]["lead_time"]["commits"], 1);
+    env.write(
+        "deployments/ledger.toml",
+        "[services.api]\npaths = [\"services/api/**\"]\n",
+    );
+    let _ = std::fs::remove_file(env.path(".git/deploy-ledger/analytics-memo"));
+    let (warm, stderr) = timed_json(&env);
+    assert!(
+        !stderr.contains("cache write"),
+        "the cache was used: {stderr}"
+    );
+    let without_time = |mut v: Value| {
+        v["generated_at"] = Value::Null;
+        v
+    };
+    assert_eq!(without_time(warm), without_time(cold));
+}
