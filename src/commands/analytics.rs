@@ -146,8 +146,7 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     let now = crate::capture::clock::now()?;
-    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-    let repo = Repo::discover(&cwd)?;
+    let repo = Repo::from_env()?;
     let config = load_config(&repo, &args.rev)?;
     if config.strict_environments {
         let known = config.environment_names();
