@@ -2799,3 +2799,87 @@ fn service_paths_in_every_spelling_are_the_same_folder() {
     };
     assert_eq!(without_time(warm), without_time(cold));
 }
+
+/// Names, paths and warnings from the records are text in the markdown
+/// report (a PR comment), never HTML: `<`, `>` and `&` are entities outside
+/// code spans, and a backtick in a path does not end its code span. The
+/// text report shows them as they are.
+#[test]
+fn markdown_escapes_html_in_what_comes_from_records() {
+    let mut env = TestEnv::new();
+    for (operator, hour) in [("renovate <bot>", "10"), ("a|b", "11"), ("R&D", "12")] {
+        env.at(&format!("2025-01-16T{hour}:10:00Z")).ok(&[
+            "record",
+            "--service",
+            "api",
+            "--env",
+            "production",
+            "--status",
+            "success",
+            "--started",
+            &format!("2025-01-16T{hour}:00:00Z"),
+            "--finished",
+            &format!("2025-01-16T{hour}:10:00Z"),
+            "--operator",
+            operator,
+            "--commit",
+        ]);
+    }
+    // Not committed, at an odd path; and a broken record (a warning).
+    let odd = "deployments/checklists/2025/01/odd `<b>`.md";
+    env.write(
+        odd,
+        &record_text(&Dep {
+            id: "DEP-2025-01-16-13-00-web-staging",
+            service: "web",
+            env: "staging",
+            status: "success",
+            operator: "op",
+            started: "2025-01-16T13:00:00Z",
+            finished: Some("2025-01-16T13:05:00Z"),
+            seconds: Some(300),
+            commit: &head(&env),
+        }),
+    );
+    env.write(
+        "deployments/checklists/2025/01/x <i>&.md",
+        "---\nid: [\n---\n",
+    );
+    let md = env.ok(&[
+        "analytics",
+        "--format",
+        "markdown",
+        "--section",
+        "operators",
+        "--section",
+        "audit",
+        "--section",
+        "warnings",
+    ]);
+    for line in [
+        "| renovate &lt;bot&gt; | 1 | 100.0% | 10m 00s | 0 |",
+        "| a\\|b | 1 | 100.0% | 10m 00s | 0 |",
+        "| R&amp;D | 1 | 100.0% | 10m 00s | 0 |",
+        "- Never committed: 1",
+        "  - `DEP-2025-01-16-13-00-web-staging` (``deployments/checklists/2025/01/odd `<b>`.md``)",
+        "- deployments/checklists/2025/01/x &lt;i&gt;&amp;.md:3: invalid YAML frontmatter: did not find expected node content (work tree)",
+    ] {
+        assert!(md.lines().any(|l| l == line), "no line {line:?} in:\n{md}");
+    }
+    assert!(!md.contains("<bot>") && !md.contains("<i>"), "{md}");
+
+    let text = env.ok(&[
+        "analytics",
+        "--section",
+        "operators",
+        "--section",
+        "warnings",
+    ]);
+    for line in [
+        "  renovate <bot>      1   100.0%  10m 00s            0",
+        "  R&D                 1   100.0%  10m 00s            0",
+        "  ! deployments/checklists/2025/01/x <i>&.md:3: invalid YAML frontmatter: did not find expected node content (work tree)",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no line {line:?} in:\n{text}");
+    }
+}
