@@ -82,7 +82,7 @@ impl Config {
             merge_file(&mut merged, &root.join(CONFIG_FILE), &mut origins)?;
         }
         apply_env(&mut merged)?;
-        let config: Config = merged
+        let mut config: Config = merged
             .try_into()
             .map_err(|e: toml::de::Error| Error::Config {
                 path: PathBuf::from(CONFIG_FILE),
@@ -101,7 +101,35 @@ impl Config {
             )
         })?;
         config.check_gitops(&origins)?;
+        // The files' paths were checked one by one: each is a prefix now,
+        // so that `services/api/**` and `services/api` are one path to the
+        // history walk, its cache and the report.
+        for service in config.services.values_mut() {
+            let mut prefixes: Vec<String> = Vec::new();
+            for p in service
+                .paths
+                .iter()
+                .filter_map(|p| service_path_prefix(p).ok())
+            {
+                if !prefixes.contains(&p) {
+                    prefixes.push(p);
+                }
+            }
+            service.paths = prefixes;
+        }
         Ok(config)
+    }
+
+    /// Every service's path prefixes, each once, in order: what the
+    /// history walk records touches of.
+    pub fn service_path_prefixes(&self) -> Vec<String> {
+        let mut all: Vec<String> = Vec::new();
+        for p in self.services.values().flat_map(|s| &s.paths) {
+            if !all.contains(p) {
+                all.push(p.clone());
+            }
+        }
+        all
     }
 
     /// Rejects a `[gitops]` section that could never record a deployment
@@ -452,12 +480,13 @@ fn check_layer_values(
     check_layer_tables(layer, text, path, phases)
 }
 
-/// The values under `[environments]`, `[checklist]` and `[capture]` that
-/// their types let through but that could never work: an environment that
-/// is not a slug (no record could name it), a checklist of a phase that is
-/// not one (its items would never be rendered), a checklist item of several
-/// lines (it would break the record's body), a tool timeout of 0 (every
-/// tool would time out).
+/// The values under `[environments]`, `[checklist]`, `[services]` and
+/// `[capture]` that their types let through but that could never work: an
+/// environment that is not a slug (no record could name it), a checklist of
+/// a phase that is not one (its items would never be rendered), a checklist
+/// item of several lines (it would break the record's body), a service path
+/// that is a glob or leaves the repository (it would match no commit), a
+/// tool timeout of 0 (every tool would time out).
 fn check_layer_tables(
     layer: &toml::Table,
     text: &str,
@@ -519,6 +548,29 @@ fn check_layer_tables(
             ));
         }
     }
+    for (service, settings) in table("services").into_iter().flatten() {
+        let paths = settings
+            .get("paths")
+            .and_then(toml::Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for (i, path) in paths.iter().enumerate() {
+            let Some(path) = path.as_str() else { continue };
+            if let Err((why, hint)) = service_path_prefix(path) {
+                return Err(invalid(
+                    &["services", service, "paths"],
+                    Some(i),
+                    format!(
+                        "`[services.{}] paths` item {} (`{}`) {why}",
+                        toml_key(service),
+                        i + 1,
+                        escape_controls(path)
+                    ),
+                    hint,
+                ));
+            }
+        }
+    }
     let timeout = table("capture")
         .and_then(|c| c.get("timeout_ms"))
         .and_then(toml::Value::as_integer);
@@ -531,6 +583,43 @@ fn check_layer_tables(
         ));
     }
     Ok(())
+}
+
+/// A `[services.NAME] paths` entry as the prefix it names, relative to the
+/// repository's root, without a trailing `/`: a leading `./` or `/`, a
+/// trailing `/`, `/**` or `/*`, and empty or `.` components say nothing
+/// more (`./services/api/**` is `services/api`). Any other glob character
+/// and `..` are refused, and so is a path that names nothing: the walk
+/// compares tree entries, it does not match patterns, and such a path
+/// would silently match no commit. Err: (why, what to do).
+pub fn service_path_prefix(path: &str) -> std::result::Result<String, (String, String)> {
+    let mut parts: Vec<&str> = path
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    if matches!(parts.last(), Some(&("**" | "*"))) {
+        parts.pop();
+    }
+    let example = "e.g. `services/api` (`services/api/**`, `./services/api` and `/services/api` mean the same)";
+    if parts.iter().any(|c| c.contains(['*', '?', '[', '{'])) {
+        return Err((
+            "is a glob: a service path is a folder or a file and takes everything under it (a trailing `/**` or `/*` is the only glob accepted)".into(),
+            format!("give the folder from the repository's root, {example}; list several paths for several folders"),
+        ));
+    }
+    if parts.contains(&"..") {
+        return Err((
+            "contains `..`: a service path is a folder of the repository, from its root".into(),
+            format!("give the folder from the repository's root, {example}"),
+        ));
+    }
+    if parts.is_empty() {
+        return Err((
+            "names no folder: it would be the whole repository".into(),
+            "give a folder, e.g. `services/api`, or leave `paths` out to count every commit outside deployments/".into(),
+        ));
+    }
+    Ok(parts.join("/"))
 }
 
 /// A table key as written in TOML: bare when it can be, else quoted.
@@ -708,6 +797,48 @@ mod tests {
             config.environment_names(),
             ["development", "production", "staging"]
         );
+    }
+
+    #[test]
+    fn service_paths_are_prefixes() {
+        for p in [
+            "services/api",
+            "services/api/",
+            "services/api/**",
+            "services/api/*",
+            "./services/api",
+            "/services/api/**",
+            "services//./api",
+        ] {
+            assert_eq!(
+                service_path_prefix(p).as_deref().ok(),
+                Some("services/api"),
+                "{p}"
+            );
+        }
+        assert_eq!(
+            service_path_prefix("services/*").ok().as_deref(),
+            Some("services")
+        );
+        assert_eq!(
+            service_path_prefix("go.mod").ok().as_deref(),
+            Some("go.mod")
+        );
+        for p in [
+            "services/*/src",
+            "services/api*",
+            "services/ap?",
+            "services/[ab]pi",
+            "services/{api,web}",
+            "**",
+            "../api",
+            "services/../api",
+            "",
+            "./",
+            "/",
+        ] {
+            assert!(service_path_prefix(p).is_err(), "{p}");
+        }
     }
 
     #[test]

@@ -70,16 +70,19 @@ const REWRITE_AFTER: usize = 16;
 impl Ledger {
     /// Opens the ledger of the repository containing `dir`.
     pub fn open(dir: &Path) -> Result<Ledger> {
-        let repo = Repo::discover(dir)?;
+        Ledger::with_repo(Repo::discover(dir)?)
+    }
+
+    /// Opens the ledger of the current folder, found as git finds its
+    /// repository (`GIT_DIR`, `GIT_WORK_TREE`…: see [`Repo::from_env`]).
+    pub fn open_cwd() -> Result<Ledger> {
+        Ledger::with_repo(Repo::from_env()?)
+    }
+
+    fn with_repo(repo: Repo) -> Result<Ledger> {
         let root = repo.workdir()?.to_path_buf();
         let config = Config::load(Some(&root))?;
         Ok(Ledger { repo, root, config })
-    }
-
-    /// Opens the ledger of the current folder.
-    pub fn open_cwd() -> Result<Ledger> {
-        let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-        Ledger::open(&cwd)
     }
 
     pub fn checklists_dir(&self) -> PathBuf {

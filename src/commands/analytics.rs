@@ -146,8 +146,7 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     let now = crate::capture::clock::now()?;
-    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-    let repo = Repo::discover(&cwd)?;
+    let repo = Repo::from_env()?;
     let config = load_config(&repo, &args.rev)?;
     if config.strict_environments {
         let known = config.environment_names();
@@ -199,11 +198,7 @@ pub fn run(args: Args) -> Result<()> {
     let load_options = LoadOptions {
         rev: args.rev.clone(),
         committed_only: args.committed_only,
-        service_paths: config
-            .services
-            .values()
-            .flat_map(|s| s.paths.iter().cloned())
-            .collect(),
+        service_paths: config.service_path_prefixes(),
     };
     if args.format == Format::Html {
         // The dashboard needs the records themselves, not only the report:

@@ -1,8 +1,6 @@
 //! `deploy-ledger hooks`: install or remove the git hooks, and the step the
 //! pre-push hook runs after validating (`hooks pushed`).
 
-use std::path::PathBuf;
-
 use crate::commands::list::path_json;
 use crate::error::Result;
 use crate::git::Repo;
@@ -71,7 +69,7 @@ pub enum Action {
 pub fn run(args: Args) -> Result<()> {
     match args.action {
         Action::Install { force } => {
-            let repo = open_repo()?;
+            let repo = Repo::from_env()?;
             for a in hooks::install(&repo, force)? {
                 output::println(&a.to_string())?;
             }
@@ -83,14 +81,14 @@ pub fn run(args: Args) -> Result<()> {
             Ok(())
         }
         Action::Uninstall => {
-            let repo = open_repo()?;
+            let repo = Repo::from_env()?;
             for a in hooks::uninstall(&repo)? {
                 output::println(&a.to_string())?;
             }
             Ok(())
         }
         Action::Path { json } => {
-            let repo = open_repo()?;
+            let repo = Repo::from_env()?;
             let dir = hooks::hooks_dir(&repo)?;
             let mut items = Vec::new();
             for (name, _) in hooks::HOOKS {
@@ -151,10 +149,4 @@ pub fn run(args: Args) -> Result<()> {
             Ok(())
         }
     }
-}
-
-fn open_repo() -> Result<Repo> {
-    let cwd =
-        std::env::current_dir().map_err(|e| crate::error::Error::io(PathBuf::from("."), e))?;
-    Repo::discover(&cwd)
 }

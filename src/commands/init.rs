@@ -85,8 +85,7 @@ impl Actions {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-    let repo = Repo::discover(&cwd)?;
+    let repo = Repo::from_env()?;
     let root = repo.workdir()?.to_path_buf();
     // Read the configuration before writing anything, so that a broken file
     // stops init with nothing written. With --force, ledger.toml is about to

@@ -141,12 +141,7 @@ pub fn analytics_input(
         &LoadOptions {
             rev: "HEAD".into(),
             committed_only: false,
-            service_paths: ledger
-                .config
-                .services
-                .values()
-                .flat_map(|s| s.paths.iter().cloned())
-                .collect(),
+            service_paths: ledger.config.service_path_prefixes(),
         },
     )?;
     for w in &loaded.warnings {

@@ -11,6 +11,9 @@ mod dirty;
 
 pub struct Repo {
     inner: git2::Repository,
+    /// Opened as git would from the current folder and git's variables
+    /// ([`Repo::from_env`]): a handle opened again is opened the same way.
+    from_env: bool,
 }
 
 /// What `start` records of the checked-out commit.
@@ -23,15 +26,68 @@ pub struct HeadInfo {
     pub tag: Option<String>,
 }
 
+/// The repository git's variables and the current folder name. libgit2
+/// leaves a bare repository bare whatever `GIT_WORK_TREE` says; git checks
+/// files out there (`GIT_DIR=clone.git GIT_WORK_TREE=dir git checkout`),
+/// and so that work tree is the one used here too.
+fn open_from_env() -> std::result::Result<git2::Repository, git2::Error> {
+    let repo = git2::Repository::open_from_env()?;
+    if repo.is_bare() {
+        if let Some(dir) = std::env::var_os("GIT_WORK_TREE").filter(|d| !d.is_empty()) {
+            repo.set_workdir(Path::new(&dir), false)?;
+        }
+    }
+    Ok(repo)
+}
+
+/// The error of a folder outside any repository.
+fn not_a_repository(dir: &Path) -> Error {
+    Error::user_hint(
+        format!("{} is not inside a git repository", dir.display()),
+        "run deploy-ledger inside the repository you deploy, or `git init` one first",
+    )
+}
+
 impl Repo {
-    /// The repository containing `dir`, searching upwards like git does.
+    /// The repository containing `dir`, searching upwards like git does
+    /// (git's variables aside: the folder is given).
     pub fn discover(dir: &Path) -> Result<Repo> {
         match git2::Repository::discover(dir) {
-            Ok(inner) => Ok(Repo { inner }),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Err(Error::user_hint(
-                format!("{} is not inside a git repository", dir.display()),
-                "run deploy-ledger inside the repository you deploy, or `git init` one first",
-            )),
+            Ok(inner) => Ok(Repo {
+                inner,
+                from_env: false,
+            }),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Err(not_a_repository(dir)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The repository of the current folder, found as git finds it: from
+    /// `GIT_DIR` when set (git sets it for the hooks of a linked work tree;
+    /// `GIT_DIR=clone.git deploy-ledger analytics` reads a bare clone), else
+    /// upwards from the current folder, stopping at `GIT_CEILING_DIRECTORIES`
+    /// and (unless `GIT_DISCOVERY_ACROSS_FILESYSTEM`) at a file system
+    /// boundary; `GIT_WORK_TREE`, `GIT_INDEX_FILE` and `GIT_OBJECT_DIRECTORY`
+    /// apply too.
+    pub fn from_env() -> Result<Repo> {
+        match open_from_env() {
+            Ok(inner) => Ok(Repo {
+                inner,
+                from_env: true,
+            }),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => match std::env::var_os("GIT_DIR") {
+                Some(dir) => Err(Error::user_hint(
+                    format!(
+                        "GIT_DIR=`{}` is not a git repository",
+                        crate::error::escape_controls(&dir.to_string_lossy())
+                    ),
+                    "point GIT_DIR at a repository (its .git folder, or a bare clone), or unset it",
+                )),
+                None => {
+                    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+                    Err(not_a_repository(&cwd))
+                }
+            },
             Err(e) => Err(e.into()),
         }
     }
@@ -59,8 +115,15 @@ impl Repo {
     /// The same repository opened again: a handle for another thread
     /// (a `git2::Repository` is not `Sync`).
     pub fn reopen(&self) -> Result<Repo> {
+        // From the variables again: `GIT_WORK_TREE` or `GIT_INDEX_FILE`
+        // would be lost by opening the git dir alone.
+        let inner = match self.from_env {
+            true => open_from_env()?,
+            false => git2::Repository::open(self.inner.path())?,
+        };
         Ok(Repo {
-            inner: git2::Repository::open(self.inner.path())?,
+            inner,
+            from_env: self.from_env,
         })
     }
 

@@ -18,19 +18,102 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
         .collect();
     let _ = writeln!(out, "| {} |", align.join(" | "));
     for r in rows {
-        let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+        // GFM splits the row at `|` before reading code spans: escaped
+        // everywhere, inside code spans too.
+        let cells: Vec<String> = r.iter().map(|c| text(c).replace('|', "\\|")).collect();
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     out.push('\n');
 }
 
+/// Text that comes from the records (names, ids, times, warnings) as
+/// markdown that shows it as it is: `<`, `>` and `&` as entities, so that an
+/// operator `renovate <bot>` is not an HTML tag (which a forge's sanitizer
+/// drops, and worse). Code spans are kept as they are: their text is shown
+/// literally already, and an entity there would show as `&lt;`.
+fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find('`') {
+        let (before, from) = rest.split_at(start);
+        push_escaped(&mut out, before);
+        let ticks = from.len() - from.trim_start_matches('`').len();
+        let after = &from[ticks..];
+        // A span ends at the next run of exactly as many backticks; without
+        // one, the backticks are literal and the rest is text.
+        match closing_run(after, ticks) {
+            Some(end) => {
+                out.push_str(&from[..ticks + end + ticks]);
+                rest = &after[end + ticks..];
+            }
+            None => {
+                out.push_str(&from[..ticks]);
+                rest = after;
+            }
+        }
+    }
+    push_escaped(&mut out, rest);
+    out
+}
+
+fn push_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Where the first run of exactly `ticks` backticks starts in `s`.
+fn closing_run(s: &str, ticks: usize) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'`' {
+            let run = bytes[i..].iter().take_while(|&&b| b == b'`').count();
+            if run == ticks {
+                return Some(i);
+            }
+            i += run;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// `s` as one code span: fenced with more backticks than it holds, so that
+/// a backtick in a record's id or path cannot end the span early (and let
+/// what follows be read as markdown or HTML); a line break would end the
+/// list item, and is a space.
+fn code(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ");
+    let longest = s
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or_default();
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
 pub fn render(report: &Report, sections: &[&str]) -> String {
     let mut out = String::new();
-    let tz = report
-        .filters
-        .get("tz")
-        .and_then(|v| v.as_str())
-        .unwrap_or("UTC");
+    let tz = text(
+        report
+            .filters
+            .get("tz")
+            .and_then(|v| v.as_str())
+            .unwrap_or("UTC"),
+    );
     let _ = writeln!(out, "## Deployment analytics\n");
     let _ = writeln!(
         out,
@@ -74,7 +157,7 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
     }
     if has("dora") {
         for (env, d) in &report.dora {
-            let _ = writeln!(out, "### DORA · {env}\n");
+            let _ = writeln!(out, "### DORA · {}\n", text(env));
             let f = &d.deployment_frequency;
             let l = &d.lead_time;
             let c = &d.change_failure_rate;
@@ -297,9 +380,9 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
                 let commit = e
                     .commit
                     .as_deref()
-                    .map(|c| format!(" in `{}`", &c[..c.len().min(12)]))
+                    .map(|c| format!(" in {}", code(&c[..c.len().min(12)])))
                     .unwrap_or_default();
-                let _ = writeln!(out, "  - `{}` (`{}`){commit}", e.id, e.path);
+                let _ = writeln!(out, "  - {} ({}){commit}", code(&e.id), code(&e.path));
             }
             more(&mut out, list.len());
         }
@@ -307,8 +390,10 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
         for e in a.stale_in_progress.iter().take(AUDIT_SHOWN) {
             let _ = writeln!(
                 out,
-                "  - `{}` started {} ({} h ago)",
-                e.id, e.started_at, e.age_hours
+                "  - {} started {} ({} h ago)",
+                code(&e.id),
+                text(&e.started_at),
+                e.age_hours
             );
         }
         more(&mut out, a.stale_in_progress.len());
@@ -324,14 +409,14 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
             );
         }
         for r in &report.recommendations {
-            let _ = writeln!(out, "- {}", r.finding);
+            let _ = writeln!(out, "- {}", text(&r.finding));
         }
         out.push('\n');
     }
     if has("warnings") && !report.warnings.is_empty() {
         let _ = writeln!(out, "### Warnings\n");
         for w in &report.warnings {
-            let _ = writeln!(out, "- {w}");
+            let _ = writeln!(out, "- {}", text(w));
         }
         out.push('\n');
     }
@@ -342,5 +427,32 @@ pub fn render(report: &Report, sections: &[&str]) -> String {
 fn more(out: &mut String, total: usize) {
     if let Some(line) = left_out(total) {
         let _ = writeln!(out, "  - {line}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{code, text};
+
+    #[test]
+    fn text_escapes_html_outside_code_spans() {
+        assert_eq!(text("renovate <bot>"), "renovate &lt;bot&gt;");
+        assert_eq!(text("R&D <a href=x>"), "R&amp;D &lt;a href=x&gt;");
+        assert_eq!(
+            text("--env `<prod>` matches <none>"),
+            "--env `<prod>` matches &lt;none&gt;"
+        );
+        assert_eq!(text("``a`<b>`` <c>"), "``a`<b>`` &lt;c&gt;");
+        // An unclosed backtick is a literal one: the rest is text.
+        assert_eq!(text("a ` <b>"), "a ` &lt;b&gt;");
+        assert_eq!(text("`` <b> `"), "`` &lt;b&gt; `");
+    }
+
+    #[test]
+    fn code_spans_hold_backticks() {
+        assert_eq!(code("DEP-1"), "`DEP-1`");
+        assert_eq!(code("a`<b>"), "``a`<b>``");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("a\nb"), "`a b`");
     }
 }

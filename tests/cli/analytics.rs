@@ -2812,3 +2812,201 @@ fn a_weekday_ten_points_worse_is_a_recommendation() {
         "{findings:?}"
     );
 }
+
+/// Deploys `api` to production at `at` (a record committed by the tool,
+/// at the commit checked out).
+fn deploy_api_at(env: &mut TestEnv, at: &str) {
+    env.at(at).ok(&[
+        "record",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--started",
+        at,
+        "--finished",
+        at,
+        "--status",
+        "success",
+        "--operator",
+        "op",
+        "--commit",
+    ]);
+}
+
+/// A monorepo whose `[services.api] paths` is `paths` (a TOML array):
+///
+/// | when (UTC)  | what                                     |
+/// |-------------|------------------------------------------|
+/// | 01-20 09:00 | ledger.toml, services/api/a              |
+/// | 01-20 10:00 | D1 (api, production, at that commit)     |
+/// | 01-20 11:00 | services/api/a                           |
+/// | 01-20 11:30 | docs/guide.md                            |
+/// | 01-20 12:00 | D2                                       |
+///
+/// D2 ships both commits; only the 11:00 one touches the service: one
+/// commit, 12:00 − 11:00 = 3600 s (the docs commit would be 1800 s).
+fn service_paths_repo(paths: &str) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.write(
+        "deployments/ledger.toml",
+        &format!("[services.api]\npaths = {paths}\n"),
+    );
+    env.write("services/api/a", "1\n");
+    env.at("2025-01-20T09:00:00Z");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "api and its config"]);
+    deploy_api_at(&mut env, "2025-01-20T10:00:00Z");
+    commit_code(&mut env, "2025-01-20T11:00:00Z", "services/api/a");
+    commit_code(&mut env, "2025-01-20T11:30:00Z", "docs/guide.md");
+    deploy_api_at(&mut env, "2025-01-20T12:00:00Z");
+    env
+}
+
+/// An analytics run with the timings on: (report, stderr).
+fn timed_json(env: &TestEnv) -> (Value, String) {
+    let out = crate::env::succeeds(env.cmd().env("DEPLOY_LEDGER_TIMINGS", "1").args([
+        "analytics",
+        "--format",
+        "json",
+        "--committed-only",
+    ]));
+    let report = serde_json::from_slice(&out.stdout).expect("json");
+    (report, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// A service path is a folder, whichever way it is written: a glob's
+/// trailing `/**` or `/*`, a leading `./` or `/`, a trailing `/`. Each
+/// spelling is the same prefix, also to the analytics cache.
+#[test]
+fn service_paths_in_every_spelling_are_the_same_folder() {
+    for paths in [
+        r#"["services/api"]"#,
+        r#"["services/api/"]"#,
+        r#"["services/api/**"]"#,
+        r#"["services/api/*"]"#,
+        r#"["services/*"]"#,
+        r#"["./services/api"]"#,
+        r#"["/services/api"]"#,
+        r#"["./services/api/**", "services/api"]"#,
+    ] {
+        let env = service_paths_repo(paths);
+        let r = json(&env, &["--section", "dora"]);
+        let l = &r["dora"]["production"]["lead_time"];
+        assert_eq!(l["commits"], 1, "{paths}: {l}");
+        assert_eq!(l["median_seconds"], 3600.0, "{paths}: {l}");
+        assert_eq!(l["mean_seconds"], 3600.0, "{paths}: {l}");
+    }
+    // Without paths, the docs commit counts too: 3600 and 1800 s.
+    let env = service_paths_repo("[]");
+    let l = &json(&env, &["--section", "dora"])["dora"]["production"]["lead_time"];
+    assert_eq!(l["commits"], 2, "{l}");
+    assert_eq!(l["median_seconds"], 2700.0, "{l}");
+
+    // The cache of a run with `services/api` serves a run with
+    // `services/api/**`: the same prefixes, no walk, no new cache.
+    let env = service_paths_repo(r#"["services/api"]"#);
+    forget_reports(&env);
+    let (cold, stderr) = timed_json(&env);
+    assert!(stderr.contains("cache write"), "{stderr}");
+    assert_eq!(cold["dora"]["production"]["lead_time"]["commits"], 1);
+    env.write(
+        "deployments/ledger.toml",
+        "[services.api]\npaths = [\"services/api/**\"]\n",
+    );
+    let _ = std::fs::remove_file(env.path(".git/deploy-ledger/analytics-memo"));
+    let (warm, stderr) = timed_json(&env);
+    assert!(
+        !stderr.contains("cache write"),
+        "the cache was used: {stderr}"
+    );
+    let without_time = |mut v: Value| {
+        v["generated_at"] = Value::Null;
+        v
+    };
+    assert_eq!(without_time(warm), without_time(cold));
+}
+
+/// Names, paths and warnings from the records are text in the markdown
+/// report (a PR comment), never HTML: `<`, `>` and `&` are entities outside
+/// code spans, and a backtick in a path does not end its code span. The
+/// text report shows them as they are.
+#[test]
+fn markdown_escapes_html_in_what_comes_from_records() {
+    let mut env = TestEnv::new();
+    for (operator, hour) in [("renovate <bot>", "10"), ("a|b", "11"), ("R&D", "12")] {
+        env.at(&format!("2025-01-16T{hour}:10:00Z")).ok(&[
+            "record",
+            "--service",
+            "api",
+            "--env",
+            "production",
+            "--status",
+            "success",
+            "--started",
+            &format!("2025-01-16T{hour}:00:00Z"),
+            "--finished",
+            &format!("2025-01-16T{hour}:10:00Z"),
+            "--operator",
+            operator,
+            "--commit",
+        ]);
+    }
+    // Not committed, at an odd path; and a broken record (a warning).
+    let odd = "deployments/checklists/2025/01/odd `<b>`.md";
+    env.write(
+        odd,
+        &record_text(&Dep {
+            id: "DEP-2025-01-16-13-00-web-staging",
+            service: "web",
+            env: "staging",
+            status: "success",
+            operator: "op",
+            started: "2025-01-16T13:00:00Z",
+            finished: Some("2025-01-16T13:05:00Z"),
+            seconds: Some(300),
+            commit: &head(&env),
+        }),
+    );
+    env.write(
+        "deployments/checklists/2025/01/x <i>&.md",
+        "---\nid: [\n---\n",
+    );
+    let md = env.ok(&[
+        "analytics",
+        "--format",
+        "markdown",
+        "--section",
+        "operators",
+        "--section",
+        "audit",
+        "--section",
+        "warnings",
+    ]);
+    for line in [
+        "| renovate &lt;bot&gt; | 1 | 100.0% | 10m 00s | 0 |",
+        "| a\\|b | 1 | 100.0% | 10m 00s | 0 |",
+        "| R&amp;D | 1 | 100.0% | 10m 00s | 0 |",
+        "- Never committed: 1",
+        "  - `DEP-2025-01-16-13-00-web-staging` (``deployments/checklists/2025/01/odd `<b>`.md``)",
+        "- deployments/checklists/2025/01/x &lt;i&gt;&amp;.md:3: invalid YAML frontmatter: did not find expected node content (work tree)",
+    ] {
+        assert!(md.lines().any(|l| l == line), "no line {line:?} in:\n{md}");
+    }
+    assert!(!md.contains("<bot>") && !md.contains("<i>"), "{md}");
+
+    let text = env.ok(&[
+        "analytics",
+        "--section",
+        "operators",
+        "--section",
+        "warnings",
+    ]);
+    for line in [
+        "  renovate <bot>      1   100.0%  10m 00s            0",
+        "  R&D                 1   100.0%  10m 00s            0",
+        "  ! deployments/checklists/2025/01/x <i>&.md:3: invalid YAML frontmatter: did not find expected node content (work tree)",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no line {line:?} in:\n{text}");
+    }
+}

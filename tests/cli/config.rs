@@ -479,6 +479,24 @@ fn config_values_that_could_never_work_are_refused_by_every_command() {
             "`[checklist] planning` item 2 (`Release\\nnotes written`) contains a line break or another control character",
             "hint: give each checklist item on one line",
         ),
+        (
+            "[services.api]\npaths = [\n  \"services/api/**\",\n  \"services/*/src\",\n]\n",
+            4,
+            "`[services.api] paths` item 2 (`services/*/src`) is a glob",
+            "hint: give the folder from the repository's root, e.g. `services/api` (`services/api/**`, `./services/api` and `/services/api` mean the same)",
+        ),
+        (
+            "[services.api]\npaths = [\"../api\"]\n",
+            2,
+            "`[services.api] paths` item 1 (`../api`) contains `..`",
+            "hint: give the folder from the repository's root",
+        ),
+        (
+            "[services.web]\ndepends_on = [\"api\"]\npaths = [\"./\"]\n",
+            3,
+            "`[services.web] paths` item 1 (`./`) names no folder",
+            "hint: give a folder, e.g. `services/api`, or leave `paths` out",
+        ),
     ] {
         env.write("deployments/ledger.toml", text);
         env.git(&["commit", "-q", "-am", "a bad ledger.toml"]);

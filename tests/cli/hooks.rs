@@ -363,6 +363,74 @@ fn a_push_of_a_broken_record_is_refused_with_the_problem_listed() {
     assert!(text(&out).contains(&format!("{path}:")), "{}", text(&out));
 }
 
+/// In a linked work tree git runs the hook with `GIT_DIR` set (to the work
+/// tree's own git dir): the hook checks that work tree's records.
+#[test]
+fn the_pre_push_hook_checks_the_records_of_a_linked_work_tree() {
+    let env = TestEnv::new();
+    let bare = with_origin(&env);
+    env.ok(&["hooks", "install"]);
+    let linked = env.dir.path().join("linked");
+    env.git(&[
+        "worktree",
+        "add",
+        "-q",
+        linked.to_str().expect("utf-8"),
+        "-b",
+        "other",
+    ]);
+    let in_linked = |args: &[&str]| {
+        let out = env
+            .cmd()
+            .current_dir(&linked)
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    in_linked(&["start", "--service", "api", "--env", "staging"]);
+    in_linked(&["finish", "--commit"]);
+    let git_push = || {
+        let mut cmd = std::process::Command::new("git");
+        env.apply_env(&mut cmd);
+        cmd.env("PATH", path_with_bin())
+            .args(["push", "-q", "origin", "other"])
+            .current_dir(linked.join("deployments"))
+            .output()
+            .expect("git push runs")
+    };
+    let out = git_push();
+    assert!(out.status.success(), "{}", text(&out));
+    let pushed = rev(&bare, "refs/heads/other").expect("pushed");
+
+    let path = "deployments/checklists/2025/01/DEP-2025-01-15-14-30-api-staging.md";
+    let record = linked.join(path);
+    let text_of = std::fs::read_to_string(&record).expect("the record");
+    std::fs::write(
+        &record,
+        text_of.replace("status: success\n", "status: exploded\n"),
+    )
+    .expect("write");
+    let mut commit = std::process::Command::new("git");
+    env.apply_env(&mut commit);
+    let out = commit
+        .args(["commit", "-q", "-am", "a broken record"])
+        .current_dir(&linked)
+        .output()
+        .expect("git commit runs");
+    assert!(out.status.success(), "{}", text(&out));
+    let out = git_push();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let all = text(&out);
+    assert!(all.contains(&format!("{path}:")), "{all}");
+    assert!(all.contains("unknown status `exploded`"), "{all}");
+    assert_eq!(
+        rev(&bare, "refs/heads/other"),
+        Some(pushed),
+        "nothing pushed"
+    );
+}
+
 /// An origin, the hooks installed, and one finished record committed and
 /// pushed through the pre-push hook; returns the origin's path.
 fn with_a_pushed_record(env: &TestEnv) -> PathBuf {

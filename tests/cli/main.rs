@@ -11,6 +11,7 @@ mod config;
 mod demo;
 mod dirty;
 mod export;
+mod git_env;
 mod hooks;
 mod import;
 mod init;
