@@ -187,9 +187,9 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
             .files
             .into_iter()
             .filter_map(|(path, _, p)| match p {
-                Parsed::Record(r) => Some(RecordInput {
+                Parsed::Record(record) => Some(RecordInput {
                     path,
-                    record: *r,
+                    record,
                     committed: true,
                 }),
                 _ => None,
@@ -305,15 +305,15 @@ fn work_tree(
     for (path, committed, r) in found {
         match r {
             Some(Ok(record)) => match index.get(&path) {
-                Some(&i) => out.records[i].record = record,
+                Some(&i) => *out.records[i].record = record,
                 None => match moved_from.get(&record.id) {
                     Some(&i) if !committed => {
                         out.records[i].path = path;
-                        out.records[i].record = record;
+                        *out.records[i].record = record;
                     }
                     _ => out.records.push(RecordInput {
                         path,
-                        record,
+                        record: Box::new(record),
                         committed,
                     }),
                 },

@@ -55,7 +55,7 @@ pub const SECTIONS: [&str; 14] = [
 pub struct RecordInput {
     /// Path in the repository, `/`-separated.
     pub path: String,
-    pub record: Record,
+    pub record: Box<Record>,
     /// False for a record of the work tree that is not at `--rev`.
     pub committed: bool,
 }
@@ -553,7 +553,7 @@ pub fn compute(records: &[RecordInput], history: &History, options: &Options) ->
     let picked: Vec<&Record> = all
         .iter()
         .filter(|r| selected(&r.record, options))
-        .map(|r| &r.record)
+        .map(|r| &*r.record)
         .collect();
     // Every record of the environment, whatever the filters: the filters
     // choose which deployments are measured, but a lead time's baseline and
@@ -569,7 +569,7 @@ pub fn compute(records: &[RecordInput], history: &History, options: &Options) ->
             .map(|env| {
                 let in_env: Vec<&Record> = all
                     .iter()
-                    .map(|r| &r.record)
+                    .map(|r| &*r.record)
                     .filter(|r| &r.environment == env)
                     .collect();
                 (env.clone(), dora(&in_env, history, options, &mut warnings))

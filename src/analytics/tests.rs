@@ -15,7 +15,7 @@ fn rec(id: &str, status: Status, started: &str, seconds: i64) -> RecordInput {
     RecordInput {
         path: format!("deployments/checklists/{id}.md"),
         committed: true,
-        record: Record {
+        record: Box::new(Record {
             id: id.into(),
             service: "api".into(),
             environment: "production".into(),
@@ -49,7 +49,7 @@ fn rec(id: &str, status: Status, started: &str, seconds: i64) -> RecordInput {
             rollback: None,
             failure_reason: None,
             labels: BTreeMap::new(),
-        },
+        }),
     }
 }
 

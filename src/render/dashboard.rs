@@ -224,7 +224,7 @@ pub fn dashboard(
 
     let mut failed: Vec<&Record> = picked
         .iter()
-        .map(|r| &r.record)
+        .map(|r| &*r.record)
         .filter(|r| matches!(r.status, Status::Failed | Status::RolledBack))
         .collect();
     failed.sort_by_key(|r| std::cmp::Reverse((end_time(r), r.id.clone())));
