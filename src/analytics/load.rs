@@ -284,24 +284,20 @@ fn work_tree(
         .collect();
     // A new file whose record's committed file is gone from the work tree
     // is that record moved (`git mv`, or `mv` not yet staged): one record.
-    let moved_from: HashMap<&str, usize> = {
-        let ids: HashSet<&str> = found
-            .iter()
-            .filter(|(path, committed, _)| !committed && !index.contains_key(path))
-            .filter_map(|(_, _, r)| r.as_ref()?.as_ref().ok().map(|r| r.id.as_str()))
-            .collect();
-        out.records
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| ids.contains(r.record.id.as_str()))
-            .filter(|(_, r)| r.committed && !root.join(&r.path).exists())
-            .map(|(i, r)| (r.record.id.as_str(), i))
-            .collect()
-    };
-    let moved_from: HashMap<String, usize> = moved_from
-        .into_iter()
-        .map(|(id, i)| (id.to_owned(), i))
+    let new_ids: HashSet<&str> = found
+        .iter()
+        .filter(|(path, committed, _)| !committed && !index.contains_key(path))
+        .filter_map(|(_, _, r)| r.as_ref()?.as_ref().ok().map(|r| r.id.as_str()))
         .collect();
+    let moved_from: HashMap<String, usize> = out
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| new_ids.contains(r.record.id.as_str()))
+        .filter(|(_, r)| r.committed && !root.join(&r.path).exists())
+        .map(|(i, r)| (r.record.id.clone(), i))
+        .collect();
+    drop(new_ids);
     for (path, committed, r) in found {
         match r {
             Some(Ok(record)) => match index.get(&path) {
@@ -330,39 +326,25 @@ fn work_tree(
 /// The committed one is kept, else the first by path.
 fn one_per_id(out: &mut Loaded) {
     let mut first: HashMap<&str, usize> = HashMap::default();
-    let mut dropped: Vec<usize> = Vec::new();
+    let mut keep = vec![true; out.records.len()];
     for (i, r) in out.records.iter().enumerate() {
-        match first.get(r.record.id.as_str()) {
-            None => {
-                first.insert(&r.record.id, i);
-            }
-            Some(&kept) => {
-                let keep = &out.records[kept];
-                let (k, d) = if !keep.committed && r.committed {
-                    (i, kept)
-                } else {
-                    (kept, i)
-                };
-                out.warnings.push(format!(
-                    "{}: the same id as {} ({}): counted once (see `deploy-ledger validate`)",
-                    out.records[d].path, out.records[k].path, r.record.id
-                ));
-                if k == i {
-                    first.insert(&r.record.id, i);
-                }
-                dropped.push(d);
-            }
-        }
+        let Some(kept) = first.get_mut(r.record.id.as_str()) else {
+            first.insert(&r.record.id, i);
+            continue;
+        };
+        // The committed one stays.
+        let (k, d) = match !out.records[*kept].committed && r.committed {
+            true => (i, std::mem::replace(kept, i)),
+            false => (*kept, i),
+        };
+        out.warnings.push(format!(
+            "{}: the same id as {} ({}): counted once (see `deploy-ledger validate`)",
+            out.records[d].path, out.records[k].path, r.record.id
+        ));
+        keep[d] = false;
     }
-    if dropped.is_empty() {
-        return;
-    }
-    let dropped: HashSet<usize> = dropped.into_iter().collect();
-    let mut n = 0;
-    out.records.retain(|_| {
-        n += 1;
-        !dropped.contains(&(n - 1))
-    });
+    let mut keep = keep.into_iter();
+    out.records.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// The record files at `rev`, parsed, reusing `known` parses by blob id.
