@@ -484,9 +484,11 @@ fn check_layer_values(
 /// `[capture]` that their types let through but that could never work: an
 /// environment that is not a slug (no record could name it), a checklist of
 /// a phase that is not one (its items would never be rendered), a checklist
-/// item of several lines (it would break the record's body), a service path
-/// that is a glob or leaves the repository (it would match no commit), a
-/// tool timeout of 0 (every tool would time out).
+/// item of several lines (it would break the record's body) or with no text
+/// (an empty box to tick), a service that is not a slug or a service path
+/// that is a glob or leaves the repository (either would match nothing), a
+/// tool timeout of 0 (every tool would time out) or of more than
+/// [`MAX_TIMEOUT_MS`] (a hanging tool would hold the deployment up).
 fn check_layer_tables(
     layer: &toml::Table,
     text: &str,
@@ -503,14 +505,16 @@ fn check_layer_tables(
         )
     };
     let table = |key: &str| layer.get(key).and_then(toml::Value::as_table);
-    for name in table("environments").into_iter().flat_map(|t| t.keys()) {
-        if let Err(e) = crate::record::check_slug("environment", name) {
-            return Err(invalid(
-                &["environments", name],
-                None,
-                format!("`[environments.{}]`: {e}", toml_key(name)),
-                e.hint().unwrap_or_default(),
-            ));
+    for (key, what) in [("environments", "environment"), ("services", "service")] {
+        for name in table(key).into_iter().flat_map(|t| t.keys()) {
+            if let Err(e) = crate::record::check_slug(what, name) {
+                return Err(invalid(
+                    &[key, name],
+                    None,
+                    format!("`[{key}.{}]`: {e}", toml_key(name)),
+                    e.hint().unwrap_or_default(),
+                ));
+            }
         }
     }
     for (phase, items) in table("checklist").into_iter().flatten() {
@@ -532,6 +536,18 @@ fn check_layer_tables(
         }
         let items = items.as_array().map(Vec::as_slice).unwrap_or_default();
         for (i, item) in items.iter().enumerate() {
+            if item.as_str().is_some_and(|s| s.trim().is_empty()) {
+                return Err(invalid(
+                    &["checklist", phase],
+                    Some(i),
+                    format!(
+                        "`[checklist] {}` item {} is empty: the record would get a box with nothing to tick",
+                        toml_key(phase),
+                        i + 1
+                    ),
+                    "give each checklist item its text, or leave the item out".into(),
+                ));
+            }
             let Some(item) = item.as_str().filter(|s| s.chars().any(char::is_control)) else {
                 continue;
             };
@@ -582,8 +598,20 @@ fn check_layer_tables(
             "give the milliseconds a tool may take, e.g. `timeout_ms = 2000` (the default)".into(),
         ));
     }
+    if let Some(ms) = timeout.filter(|ms| *ms > MAX_TIMEOUT_MS as i64) {
+        return Err(invalid(
+            &["capture", "timeout_ms"],
+            None,
+            format!("`[capture] timeout_ms = {ms}`: a tool that hangs would hold the deployment up that long (at most {MAX_TIMEOUT_MS} ms, one minute)"),
+            "give the milliseconds a tool may take, e.g. `timeout_ms = 2000` (the default)".into(),
+        ));
+    }
     Ok(())
 }
+
+/// The longest `[capture] timeout_ms`: tool versions are read with a short
+/// timeout and never block a deployment (SPEC §4).
+pub const MAX_TIMEOUT_MS: u64 = 60_000;
 
 /// A `[services.NAME] paths` entry as the prefix it names, relative to the
 /// repository's root, without a trailing `/`: a leading `./` or `/`, a

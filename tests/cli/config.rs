@@ -474,6 +474,24 @@ fn config_values_that_could_never_work_are_refused_by_every_command() {
             "hint: give the milliseconds a tool may take, e.g. `timeout_ms = 2000`",
         ),
         (
+            "[capture]\ntools = [\"git\"]\ntimeout_ms = 3600000\n",
+            3,
+            "`[capture] timeout_ms = 3600000`: a tool that hangs would hold the deployment up that long (at most 60000 ms, one minute)",
+            "hint: give the milliseconds a tool may take",
+        ),
+        (
+            "[checklist]\nplanning = [\"Change approved\", \"  \"]\n",
+            2,
+            "`[checklist] planning` item 2 is empty: the record would get a box with nothing to tick",
+            "hint: give each checklist item its text, or leave the item out",
+        ),
+        (
+            "[services.\"Web App\"]\npaths = [\"web\"]\n",
+            1,
+            "`[services.\"Web App\"]`: service `Web App` is not a slug",
+            "hint: a service name is lowercase letters",
+        ),
+        (
             "[checklist]\nplanning = [\"Change approved\",\n  \"Release\\nnotes written\"]\n",
             3,
             "`[checklist] planning` item 2 (`Release\\nnotes written`) contains a line break or another control character",
