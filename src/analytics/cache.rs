@@ -23,7 +23,9 @@ use crate::record::{GitInfo, Phase, Record, Rollback, Status};
 // reused. 5: record-file changes and tool commits listed sparsely. 6: the
 // same layout, but a 5's audit named the merge for an edit made on a branch.
 // 7: a commit's flags byte also says whether history is cut below it.
-const MAGIC: &[u8] = b"deploy-ledger analytics-cache 7\n";
+// 8: a CRC-32 of the whole file after it (a damaged cache gave other
+// figures, or asked for gigabytes from a damaged length).
+const MAGIC: &[u8] = b"deploy-ledger analytics-cache 8\n";
 pub const FILE: &str = "analytics-cache";
 
 /// One file under `deployments/checklists` at the tip, parsed.
@@ -178,7 +180,8 @@ impl W {
 /// Writes the cache (atomically: a temp file renamed over the old one).
 pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = super::checksum::Summed::new(&mut file);
     let mut w = W(Vec::with_capacity(2 << 20));
     w.0.extend_from_slice(MAGIC);
     w.str(&cache.tip);
@@ -258,7 +261,8 @@ pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
     w.entries(&cache.edited);
     w.entries(&cache.deleted);
     tmp.write_all(&w.0)?;
-    tmp.persist(dir.join(FILE)).map_err(|e| e.error)?;
+    tmp.finish()?;
+    file.persist(dir.join(FILE)).map_err(|e| e.error)?;
     Ok(())
 }
 
@@ -421,12 +425,14 @@ impl<'a> R<'a> {
     }
 }
 
-/// Reads the cache; None when absent, of another version or damaged.
+/// Reads the cache; None when absent, of another version or damaged (its
+/// sum is checked before anything is decoded).
 /// At `rev` itself the record-file changes are not needed and not decoded
 /// (the audit facts are cached).
 pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
-    let bytes = std::fs::read(dir.join(FILE)).ok()?;
-    let mut r = R { b: &bytes, at: 0 };
+    let file = std::fs::read(dir.join(FILE)).ok()?;
+    let bytes = super::checksum::verified(&file)?;
+    let mut r = R { b: bytes, at: 0 };
     if r.take(MAGIC.len())? != MAGIC {
         return None;
     }
@@ -440,8 +446,10 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
     cache.walk.shallow = r.flag()?;
     let n = r.u32()? as usize;
     let g = &mut cache.walk.graph;
-    g.commits.reserve(n);
-    g.index.reserve(n);
+    // A commit takes at least 49 bytes: no length asks for more than the
+    // file could hold.
+    g.commits.reserve(n.min(bytes.len() / 49));
+    g.index.reserve(n.min(bytes.len() / 49));
     g.prefixes = cache.prefixes.clone();
     for _ in 0..n {
         let oid = r.oid()?;
@@ -453,7 +461,7 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
         }
         let touches = r.u64()?;
         let np = r.u32()?;
-        let mut parents = super::graph::Parents::with_capacity(np as usize);
+        let mut parents = super::graph::Parents::new();
         for _ in 0..np {
             let p = r.u32()?;
             if p as usize >= n {

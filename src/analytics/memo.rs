@@ -22,7 +22,8 @@ use crate::git::Repo;
 use crate::record::format_time;
 
 const FILE: &str = "analytics-memo";
-const FORMAT: &str = "deploy-ledger analytics-memo 1";
+/// 2: a CRC-32 after the JSON (a damaged memo was printed as figures).
+const FORMAT: &str = "deploy-ledger analytics-memo 2";
 /// Entries kept (the most recent first): a few option sets in turn.
 const KEEP: usize = 8;
 
@@ -97,7 +98,7 @@ impl Memo {
     /// computed from has changed.
     pub fn get(&self, repo: &Repo, now: DateTime<Utc>, stale_after_hours: u64) -> Option<Report> {
         let bytes = std::fs::read(self.dir.join(FILE)).ok()?;
-        let file: File = serde_json::from_slice(&bytes).ok()?;
+        let file: File = serde_json::from_slice(super::checksum::verified(&bytes)?).ok()?;
         if file.format != FORMAT {
             return None;
         }
@@ -136,7 +137,7 @@ impl Memo {
     ) -> std::io::Result<()> {
         let old: Option<File> = std::fs::read(self.dir.join(FILE))
             .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
+            .and_then(|b| serde_json::from_slice(super::checksum::verified(&b)?).ok())
             .filter(|f: &File| f.format == FORMAT);
         let mut entries = vec![Entry {
             key: self.key.clone(),
@@ -159,7 +160,9 @@ impl Memo {
         };
         std::fs::create_dir_all(&self.dir)?;
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
-        tmp.write_all(&serde_json::to_vec(&file)?)?;
+        let mut out = super::checksum::Summed::new(&mut tmp);
+        out.write_all(&serde_json::to_vec(&file)?)?;
+        out.finish()?;
         tmp.persist(self.dir.join(FILE)).map_err(|e| e.error)?;
         Ok(())
     }

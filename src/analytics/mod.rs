@@ -9,6 +9,7 @@
 //!   "analytics JSON" section documents every key).
 
 mod cache;
+mod checksum;
 pub mod graph;
 mod load;
 pub mod memo;

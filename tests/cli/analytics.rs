@@ -1291,6 +1291,32 @@ fn the_cache_never_serves_stale_figures() {
     std::fs::write(&cache, b"deploy-ledger analytics-cache 2\ngarbage").expect("write");
     std::fs::remove_file(&memo).expect("rm memo");
     assert_eq!(next, json(&b.env, &["--committed-only"]));
+    // So is one damaged in place, anywhere: figures changed, or a length
+    // made huge (which asked for gigabytes). Its sum no longer matches.
+    let good = std::fs::read(&cache).expect("the cache");
+    for at in (40..good.len() - 4).step_by(good.len() / 29) {
+        let mut bad = good.clone();
+        bad[at..at + 4].copy_from_slice(&[0x7f; 4]);
+        std::fs::write(&cache, &bad).expect("write");
+        let _ = std::fs::remove_file(&memo);
+        assert_eq!(next, json(&b.env, &["--committed-only"]), "bytes {at}.. changed");
+    }
+    // And a memo whose figures were changed: `"total":11` made 99. With its
+    // sum made right again it is served (so this memo is the one read);
+    // with the old sum it is ignored.
+    let memo_bytes = std::fs::read(&memo).expect("the memo");
+    let body = &memo_bytes[..memo_bytes.len() - 4];
+    let text = String::from_utf8(body.to_vec()).expect("json");
+    assert!(text.contains("\"total\":11,"), "{text}");
+    let edited = text.replacen("\"total\":11,", "\"total\":99,", 1).into_bytes();
+    let mut resummed = edited.clone();
+    resummed.extend(crc32fast::hash(&edited).to_le_bytes());
+    std::fs::write(&memo, &resummed).expect("write");
+    assert_eq!(json(&b.env, &["--committed-only"])["summary"]["total"], 99);
+    let mut damaged = edited;
+    damaged.extend(&memo_bytes[memo_bytes.len() - 4..]);
+    std::fs::write(&memo, &damaged).expect("write");
+    assert_eq!(next, json(&b.env, &["--committed-only"]));
     // An older --rev does not see the new record.
     let older = json(&b.env, &["--committed-only", "--rev", "HEAD~2"]);
     assert_eq!(older["summary"]["total"], 10);

@@ -1,0 +1,70 @@
+//! A CRC-32 after the bytes of each state file under `.git/deploy-ledger/`
+//! (the analytics cache and the report memo): a file damaged on disk or
+//! edited by hand is then ignored and rewritten, never read as figures.
+
+use std::io::Write;
+
+/// A writer that sums what goes through it; [`Summed::finish`] appends the
+/// sum.
+pub struct Summed<W: Write> {
+    inner: W,
+    hasher: crc32fast::Hasher,
+}
+
+impl<W: Write> Summed<W> {
+    pub fn new(inner: W) -> Self {
+        Summed {
+            inner,
+            hasher: crc32fast::Hasher::new(),
+        }
+    }
+
+    /// Writes the sum of everything written so far, after it.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        let sum = self.hasher.clone().finalize();
+        self.inner.write_all(&sum.to_le_bytes())?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for Summed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The bytes before the sum, when the sum is theirs; None for a damaged or
+/// cut file.
+pub fn verified(bytes: &[u8]) -> Option<&[u8]> {
+    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
+    (crc32fast::hash(body).to_le_bytes() == sum).then_some(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_or_cut_file_is_not_verified() {
+        let mut out = Summed::new(Vec::new());
+        out.write_all(b"deploy-ledger ").unwrap();
+        out.write_all(b"state").unwrap();
+        let bytes = out.finish().unwrap();
+        assert_eq!(verified(&bytes), Some(&b"deploy-ledger state"[..]));
+        for at in 0..bytes.len() {
+            let mut changed = bytes.clone();
+            changed[at] ^= 0x20;
+            assert_eq!(verified(&changed), None, "byte {at} changed");
+        }
+        assert_eq!(verified(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(verified(&bytes[1..]), None);
+        assert_eq!(verified(b"abc"), None);
+        assert_eq!(verified(b""), None);
+    }
+}
