@@ -558,6 +558,7 @@ fn audit_facts(
             });
         }
     }
+    let moved_from = chain_moves(repo, &mut versions, at_rev, &oid_of);
     for vs in versions.values_mut() {
         // The same blob brought in again by a merge (compared with its first
         // parent) is one version: the older commit's, the one that made it
@@ -581,7 +582,17 @@ fn audit_facts(
                 continue;
             };
             match (newest_version, vs.get(1)) {
-                (Version::Blob(None), _) | (_, None) => {}
+                (Version::Blob(None), _) => {}
+                // The first version known, made at the path a record was
+                // moved from: the one before it is read from there.
+                (_, None) => {
+                    let before = moved_from
+                        .get(&(*path, newest))
+                        .and_then(|from| repo.blob_in_first_parent(&oid_of[newest as usize], from));
+                    if let Some(prev) = before {
+                        jobs.push((path, newest, prev, true));
+                    }
+                }
                 (_, Some(&(_, Version::Blob(Some(prev))))) => jobs.push((path, newest, prev, true)),
                 (_, Some((_, Version::Blob(None)))) => {}
                 (_, Some((_, Version::Tool(_)))) => {
@@ -684,6 +695,69 @@ fn audit_facts(
     edited.sort_by(|a, b| a.path.cmp(&b.path));
     deleted.sort_by(|a, b| a.path.cmp(&b.path));
     (edited, deleted)
+}
+
+/// A record moved by hand with its bytes unchanged (`git mv`) keeps its
+/// history: the versions of the path it left, before the move, become the
+/// older versions of the path it went to (a chain of moves too), so an
+/// edit after its finish made before the move is still found. A path at
+/// `rev` whose oldest version was added by the commit that removed another
+/// path with the same blob is the other path moved. Returns the path each
+/// version taken over was at, by (path at `rev`, commit).
+fn chain_moves<'a>(
+    repo: &Repo,
+    versions: &mut HashMap<&'a str, Versions>,
+    at_rev: &HashMap<String, Oid>,
+    oid_of: &[Oid],
+) -> HashMap<(&'a str, u32), &'a str> {
+    let mut moved_from = HashMap::default();
+    // Paths removed, by (the removing commit, their last blob).
+    let mut left: HashMap<(u32, Oid), &str> = HashMap::default();
+    for (path, vs) in versions.iter() {
+        if at_rev.contains_key(*path) {
+            continue;
+        }
+        let [(c, Version::Blob(None)), older @ ..] = &vs[..] else {
+            continue;
+        };
+        let last = older
+            .iter()
+            .find_map(|(_, v)| match v {
+                Version::Blob(b) => *b,
+                Version::Tool(_) => None,
+            })
+            .or_else(|| repo.blob_in_first_parent(&oid_of[*c as usize], path));
+        if let Some(last) = last {
+            left.insert((*c, last), *path);
+        }
+    }
+    if left.is_empty() {
+        return moved_from;
+    }
+    let targets: Vec<&str> = versions
+        .keys()
+        .copied()
+        .filter(|p| at_rev.contains_key(*p))
+        .collect();
+    for path in targets {
+        loop {
+            let Some(&(c, Version::Blob(Some(blob)))) = versions.get(path).and_then(|v| v.last())
+            else {
+                break;
+            };
+            let Some(from) = left.remove(&(c, blob)) else {
+                break;
+            };
+            let older: Versions = versions.get(from).map(|v| v[1..].to_vec()).unwrap_or_default();
+            for (i, _) in &older {
+                moved_from.insert((path, *i), from);
+            }
+            if let Some(vs) = versions.get_mut(path) {
+                vs.extend(older);
+            }
+        }
+    }
+    moved_from
 }
 
 /// Whether a record that said `before` and now says `now` was edited after

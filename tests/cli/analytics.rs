@@ -2659,6 +2659,96 @@ fn a_record_moved_and_changed_at_once_is_edited() {
     assert_eq!(audit_list(&r, "deleted"), vec![], "{r}");
 }
 
+/// A record edited after its finish and moved later (`git mv`, bytes
+/// unchanged) is still edited, in the commit of the edit: the move keeps
+/// its history, through a chain of moves too, and whether the version
+/// before the edit was written by the tool (not diffed) or by hand.
+///
+/// | commit | A (tool start + finish)      | B (hand-written, committed) |
+/// |--------|------------------------------|-----------------------------|
+/// | e1     | success → failed, by hand    |                             |
+/// | e2     |                              | success → failed, by hand   |
+/// | m1     | moved to archive/            | moved to archive/           |
+/// | m2     | moved to archive/2025/       |                             |
+/// | c      | –                            | – (a code commit)           |
+///
+/// Edited after finish: A in e1, B in e2; nothing deleted.
+#[test]
+fn a_record_edited_then_moved_is_still_edited() {
+    let mut env = TestEnv::new();
+    let a = tool_deploy(
+        &mut env,
+        "api",
+        "2025-03-01T10:00:00Z",
+        "2025-03-01T10:05:00Z",
+    );
+    let path_a = env.records().pop().expect("one record");
+    env.at("2025-03-01T11:10:00Z");
+    env.ok(&[
+        "record",
+        "--service",
+        "web",
+        "--env",
+        "production",
+        "--status",
+        "success",
+        "--started",
+        "2025-03-01T11:00:00Z",
+        "--finished",
+        "2025-03-01T11:05:00Z",
+    ]);
+    let path_b = env
+        .records()
+        .into_iter()
+        .find(|p| p.contains("-web-"))
+        .expect("the web record");
+    assert_eq!(json(&env, &[])["summary"]["total"], 2);
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "web, recorded after the fact"]);
+    let id_b = path_b
+        .rsplit('/')
+        .next()
+        .and_then(|f| f.strip_suffix(".md"))
+        .expect("a file name")
+        .to_string();
+    let mut edits = Vec::new();
+    for (path, at) in [(&path_a, "2025-03-02T09:00:00Z"), (&path_b, "2025-03-02T10:00:00Z")] {
+        let text = env.read(path);
+        let failed = text.replacen("status: success", "status: failed", 1);
+        assert_ne!(failed, text, "{path} says success");
+        env.write(path, &failed);
+        env.at(at);
+        env.git(&["commit", "-q", "-am", "a finished record changed"]);
+        edits.push(head(&env));
+    }
+    std::fs::create_dir_all(env.path("deployments/checklists/archive/2025")).expect("mkdir");
+    let archived = |id: &str| format!("deployments/checklists/archive/{id}.md");
+    env.git(&["mv", &path_a, &archived(&a)]);
+    env.git(&["mv", &path_b, &archived(&id_b)]);
+    env.at("2025-03-03T09:00:00Z");
+    env.git(&["commit", "-q", "-m", "archive"]);
+    let last = format!("deployments/checklists/archive/2025/{a}.md");
+    env.git(&["mv", &archived(&a), &last]);
+    env.at("2025-03-04T09:00:00Z");
+    env.git(&["commit", "-q", "-m", "archive by year"]);
+    commit_code(&mut env, "2025-03-05T09:00:00Z", "src/m.rs");
+    let r = json(&env, &["--section", "audit"]);
+    let mut want = vec![(a, edits[0].clone()), (id_b.clone(), edits[1].clone())];
+    want.sort_by(|x, y| x.0.cmp(&y.0));
+    let mut got = audit_list(&r, "edited_after_finish");
+    got.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(got, want, "{r}");
+    assert_eq!(audit_list(&r, "deleted"), vec![], "{r}");
+    let paths: Vec<&str> = r["audit"]["edited_after_finish"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    assert!(paths.contains(&last.as_str()), "{r}");
+    assert!(paths.contains(&archived(&id_b).as_str()), "{r}");
+}
+
 /// A record moved in the work tree (`git mv`, or `mv` not yet staged) is
 /// the same deployment, not a second one never committed; a committed copy
 /// under another path is counted once, with a warning naming both files.
