@@ -1013,9 +1013,8 @@ fn frequency(in_env: &[&Record], o: &Options) -> Frequency {
     let dd = median(&mut week_days);
     let wc = median(&mut week_counts);
     let mc = median(&mut month_counts);
-    let tier = if in_env.is_empty() {
-        None
-    } else if dd.is_some_and(|v| v >= 3.0) {
+    // A window with no deployment in it is measured too: 0 a day, low.
+    let tier = if dd.is_some_and(|v| v >= 3.0) {
         Some(Tier::Elite)
     } else if wc.is_some_and(|v| v >= 1.0) {
         Some(Tier::High)

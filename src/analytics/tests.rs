@@ -124,6 +124,16 @@ fn frequency_tiers_by_bucket() {
     assert_eq!(f.deployments_per_week_median, Some(0.0));
     assert_eq!(f.deployments_per_month_median, Some(2.0));
     assert_eq!(f.tier, Some(Tier::Medium));
+    // A window of 2025-02-03 (Monday) to 2025-02-09 with none of them in
+    // it: 0 a day over 7 days is measured, low (not "no data").
+    let mut quiet = options();
+    quiet.since = Some(t("2025-02-03T00:00:00Z").with_timezone(&Utc));
+    quiet.until = Some(t("2025-02-10T00:00:00Z").with_timezone(&Utc));
+    let r = compute(&monthly, &History::default(), &quiet);
+    let f = &r.dora["production"].deployment_frequency;
+    assert_eq!((f.per_day, f.deployments, f.days), (Some(0.0), 0, 7));
+    assert_eq!(f.deployments_per_week_median, Some(0.0));
+    assert_eq!(f.tier, Some(Tier::Low));
 }
 
 #[test]
