@@ -748,7 +748,10 @@ fn chain_moves<'a>(
             let Some(from) = left.remove(&(c, blob)) else {
                 break;
             };
-            let older: Versions = versions.get(from).map(|v| v[1..].to_vec()).unwrap_or_default();
+            let older: Versions = versions
+                .get(from)
+                .map(|v| v[1..].to_vec())
+                .unwrap_or_default();
             for (i, _) in &older {
                 moved_from.insert((path, *i), from);
             }

@@ -66,7 +66,17 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> Result<()> {
     if let Some(dir) = &cli.dir {
-        std::env::set_current_dir(dir).map_err(|e| Error::io(dir, e))?;
+        std::env::set_current_dir(dir).map_err(|e| {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "does not exist".to_string(),
+                std::io::ErrorKind::NotADirectory => "is not a directory".to_string(),
+                _ => format!("cannot be entered ({e})"),
+            };
+            Error::user_hint(
+                format!("-C {}: {why}", dir.display()),
+                "give -C the folder of a git repository (or a folder inside one)",
+            )
+        })?;
     }
     match cli.command {
         Command::Init(a) => init::run(a),

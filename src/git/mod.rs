@@ -649,7 +649,14 @@ impl Repo {
                 "pass a branch, tag or commit, e.g. --rev HEAD",
             )
         })?;
-        Ok(object.peel_to_commit()?.id().to_string())
+        let commit = object.peel_to_commit().map_err(|_| {
+            let kind = object.kind().map_or("object", |k| k.str());
+            Error::user_hint(
+                format!("`{rev}` names a {kind}, not a commit"),
+                "pass a branch, tag or commit, e.g. --rev HEAD",
+            )
+        })?;
+        Ok(commit.id().to_string())
     }
 
     /// Every `*.md` blob under `prefix` (e.g. `deployments/checklists`) in the

@@ -1213,6 +1213,30 @@ fn bad_arguments_are_clear_errors() {
     assert!(err.contains("hint:"), "{err}");
     let err = env.fails(&["analytics", "--rev", "nope"], 1);
     assert!(err.contains("`nope` is not a revision"), "{err}");
+    // A revision of something else than a commit, and a -C that is no
+    // folder: the tool's words and a hint, not libgit2's or the OS's.
+    env.write("f.txt", "x\n");
+    env.git(&["add", "f.txt"]);
+    env.git(&["commit", "-q", "-m", "a file"]);
+    for (rev, kind) in [("HEAD^{tree}", "tree"), ("HEAD:f.txt", "blob")] {
+        let err = env.fails(&["analytics", "--rev", rev], 1);
+        assert_eq!(
+            err.trim_end(),
+            format!("error: `{rev}` names a {kind}, not a commit\nhint: pass a branch, tag or commit, e.g. --rev HEAD"),
+        );
+    }
+    let file = env.path("f.txt");
+    for (dir, why) in [
+        (env.path("no-such-folder"), "does not exist"),
+        (file, "is not a directory"),
+    ] {
+        let dir = dir.display().to_string();
+        let err = env.fails(&["-C", &dir, "analytics"], 1);
+        assert_eq!(
+            err.trim_end(),
+            format!("error: -C {dir}: {why}\nhint: give -C the folder of a git repository (or a folder inside one)"),
+        );
+    }
     let err = env.fails(
         &[
             "analytics",
@@ -1299,7 +1323,11 @@ fn the_cache_never_serves_stale_figures() {
         bad[at..at + 4].copy_from_slice(&[0x7f; 4]);
         std::fs::write(&cache, &bad).expect("write");
         let _ = std::fs::remove_file(&memo);
-        assert_eq!(next, json(&b.env, &["--committed-only"]), "bytes {at}.. changed");
+        assert_eq!(
+            next,
+            json(&b.env, &["--committed-only"]),
+            "bytes {at}.. changed"
+        );
     }
     // And a memo whose figures were changed: `"total":11` made 99. With its
     // sum made right again it is served (so this memo is the one read);
@@ -1308,7 +1336,9 @@ fn the_cache_never_serves_stale_figures() {
     let body = &memo_bytes[..memo_bytes.len() - 4];
     let text = String::from_utf8(body.to_vec()).expect("json");
     assert!(text.contains("\"total\":11,"), "{text}");
-    let edited = text.replacen("\"total\":11,", "\"total\":99,", 1).into_bytes();
+    let edited = text
+        .replacen("\"total\":11,", "\"total\":99,", 1)
+        .into_bytes();
     let mut resummed = edited.clone();
     resummed.extend(crc32fast::hash(&edited).to_le_bytes());
     std::fs::write(&memo, &resummed).expect("write");
@@ -2712,7 +2742,10 @@ fn a_record_edited_then_moved_is_still_edited() {
         .expect("a file name")
         .to_string();
     let mut edits = Vec::new();
-    for (path, at) in [(&path_a, "2025-03-02T09:00:00Z"), (&path_b, "2025-03-02T10:00:00Z")] {
+    for (path, at) in [
+        (&path_a, "2025-03-02T09:00:00Z"),
+        (&path_b, "2025-03-02T10:00:00Z"),
+    ] {
         let text = env.read(path);
         let failed = text.replacen("status: success", "status: failed", 1);
         assert_ne!(failed, text, "{path} says success");
