@@ -53,9 +53,9 @@ mod tests {
     #[test]
     fn a_changed_or_cut_file_is_not_verified() {
         let mut out = Summed::new(Vec::new());
-        out.write_all(b"deploy-ledger ").unwrap();
-        out.write_all(b"state").unwrap();
-        let bytes = out.finish().unwrap();
+        out.write_all(b"deploy-ledger ").expect("write");
+        out.write_all(b"state").expect("write");
+        let bytes = out.finish().expect("finish");
         assert_eq!(verified(&bytes), Some(&b"deploy-ledger state"[..]));
         for at in 0..bytes.len() {
             let mut changed = bytes.clone();

@@ -740,11 +740,8 @@ fn chain_moves<'a>(
         .filter(|p| at_rev.contains_key(*p))
         .collect();
     for path in targets {
-        loop {
-            let Some(&(c, Version::Blob(Some(blob)))) = versions.get(path).and_then(|v| v.last())
-            else {
-                break;
-            };
+        while let Some(&(c, Version::Blob(Some(blob)))) = versions.get(path).and_then(|v| v.last())
+        {
             let Some(from) = left.remove(&(c, blob)) else {
                 break;
             };
