@@ -54,8 +54,14 @@ struct Entry {
 pub struct Memo {
     dir: std::path::PathBuf,
     key: String,
-    /// The work tree's stamp, when it joins the report.
-    stamp: Option<crate::ledger::Stamp>,
+    /// The work tree's root, when its records join the report.
+    work_tree: Option<std::path::PathBuf>,
+    /// Its stamp, taken when first needed: at once when the memo has an
+    /// entry for this key, else beside the report's computation (a `stat`
+    /// of every record file: 0.07 s at 50,000 records). Taken after
+    /// `stamped_ns`, as the files were read: a file changed since that
+    /// time is newer than it, and the racy rule never trusts the entry.
+    stamp: std::sync::OnceLock<Option<crate::ledger::Stamp>>,
     stamped_ns: i64,
 }
 
@@ -64,7 +70,6 @@ impl Memo {
     /// `work_tree` is the root when its records join the report.
     pub fn new(repo: &Repo, rev: &str, options: &Options, work_tree: Option<&Path>) -> Memo {
         let stamped_ns = now_ns();
-        let stamp = work_tree.map(crate::ledger::work_tree_stamp);
         let mut o = options.clone();
         // The clock only moves `generated_at` and the stale list.
         o.now = DateTime::<Utc>::UNIX_EPOCH;
@@ -89,9 +94,19 @@ impl Memo {
         Memo {
             dir: repo.state_dir(),
             key,
-            stamp,
+            work_tree: work_tree.map(Path::to_path_buf),
+            stamp: std::sync::OnceLock::new(),
             stamped_ns,
         }
+    }
+
+    /// The work tree's stamp (None: the work tree does not join).
+    pub fn stamp(&self) -> Option<crate::ledger::Stamp> {
+        *self.stamp.get_or_init(|| {
+            self.work_tree
+                .as_deref()
+                .map(crate::ledger::work_tree_stamp)
+        })
     }
 
     /// The memorised report, brought up to `now`, if nothing it was
@@ -103,7 +118,7 @@ impl Memo {
             return None;
         }
         let entry = file.entries.into_iter().find(|e| e.key == self.key)?;
-        if entry.stamp != self.stamp.map(|s| s.hash) {
+        if entry.stamp != self.stamp().map(|s| s.hash) {
             return None;
         }
         if entry.missing.iter().any(|c| repo.has_commit(c)) {
@@ -112,7 +127,7 @@ impl Memo {
         // A file written around the stamp may have changed again within the
         // same timestamp tick: the stamp cannot tell.
         if self
-            .stamp
+            .stamp()
             .is_some_and(|s| s.newest_ns + 2_000_000_000 >= i128::from(entry.stamped_ns))
         {
             return None;
@@ -141,7 +156,7 @@ impl Memo {
             .filter(|f: &File| f.format == FORMAT);
         let mut entries = vec![Entry {
             key: self.key.clone(),
-            stamp: self.stamp.map(|s| s.hash),
+            stamp: self.stamp().map(|s| s.hash),
             stamped_ns: self.stamped_ns,
             report: report.clone(),
             open,

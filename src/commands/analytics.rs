@@ -243,16 +243,20 @@ pub fn run(args: Args) -> Result<()> {
     let report = match memorised {
         Some(report) => report,
         None => {
-            let loaded = load_with_progress(&repo, &load_options)?;
+            let mut loaded = load_with_progress(&repo, &load_options)?;
             // Nothing below reads an object: the pack mappings go before the
             // report is computed (the peak of a large history's run).
             repo.release_objects()?;
             let started = std::time::Instant::now();
-            let mut report = analytics::compute(&loaded.records, &loaded.history, &options);
+            // The memo's stamp of the work tree on the other core.
+            let (mut report, _) = rayon::join(
+                || analytics::compute(&loaded.records, &loaded.history, &options),
+                || memo.as_ref().map(Memo::stamp),
+            );
             if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
                 eprintln!("timing: report: {:.3} s", started.elapsed().as_secs_f64());
             }
-            let mut warnings = loaded.warnings;
+            let mut warnings = std::mem::take(&mut loaded.warnings);
             warnings.append(&mut report.warnings);
             report.warnings = warnings;
             if let Some(memo) = &memo {
@@ -262,6 +266,8 @@ pub fn run(args: Args) -> Result<()> {
                     &loaded.history.missing_commits,
                 );
             }
+            // Freeing every record and the commit graph is not waited for.
+            crate::git::history::drop_aside(loaded);
             report
         }
     };

@@ -923,7 +923,7 @@ impl<'p> RepoPool<'p> {
 /// Drops `value` on a thread of its own: freeing what libgit2 cached takes
 /// time the caller need not wait for (the process may end first: the OS
 /// then takes the memory back).
-fn drop_aside<T: Send + 'static>(value: T) {
+pub(crate) fn drop_aside<T: Send + 'static>(value: T) {
     let _ = std::thread::Builder::new()
         .name("drop".into())
         .spawn(move || drop(value));
