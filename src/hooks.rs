@@ -65,11 +65,15 @@ pub fn run(name: &str, args: &[String]) -> Result<()> {
             format!("one of: {}", names.join(", ")),
         ));
     };
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .arg(name)
-        .args(args)
+    let mut command = std::process::Command::new("sh");
+    command.arg("-c").arg(script).arg(name).args(args);
+    // The script calls this binary, on PATH or not (unless told another).
+    if std::env::var_os("DEPLOY_LEDGER_BIN").is_none_or(|v| v.is_empty()) {
+        if let Ok(me) = std::env::current_exe() {
+            command.env("DEPLOY_LEDGER_BIN", me);
+        }
+    }
+    let status = command
         .status()
         .map_err(|e| Error::io("sh", e))?;
     if status.success() {

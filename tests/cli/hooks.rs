@@ -319,12 +319,12 @@ fn a_push_of_a_broken_record_is_refused_with_the_problem_listed() {
     assert!(all.contains("push refused"), "{all}");
     assert_eq!(rev(&bare, "refs/heads/main"), None, "nothing pushed");
 
-    // The same script through `hooks run` (for lefthook and other managers).
+    // The same script through `hooks run` (for lefthook and other managers),
+    // with the binary that runs it, on PATH or not.
     let head = env.git(&["rev-parse", "HEAD"]).trim().to_string();
     let zero = "0".repeat(40);
     let out = env
         .cmd()
-        .env("PATH", path_with_bin())
         .args(["hooks", "run", "pre-push", "origin", "/dev/null"])
         .write_stdin(format!("refs/heads/main {head} refs/heads/main {zero}\n"))
         .output()
@@ -334,7 +334,6 @@ fn a_push_of_a_broken_record_is_refused_with_the_problem_listed() {
     // A deletion is not checked.
     let out = env
         .cmd()
-        .env("PATH", path_with_bin())
         .args(["hooks", "run", "pre-push", "origin", "/dev/null"])
         .write_stdin(format!("(delete) {zero} refs/heads/old {head}\n"))
         .output()
