@@ -3,7 +3,6 @@
 
 use chrono::Utc;
 use serde_json::json;
-use std::path::Path;
 
 use crate::capture::clock;
 use crate::commands::list::short_time;
@@ -125,17 +124,16 @@ pub fn run(args: Args) -> Result<()> {
         ));
     }
     if let Some(lock) = lock.as_object() {
-        text.push_str(&format!(
-            "lock: {} held by pid {} for {}{}\n",
+        let (path, pid) = (
             lock["path"].as_str().unwrap_or_default(),
             lock["pid"].as_str().unwrap_or("?"),
-            human_duration(lock["age_seconds"].as_i64().unwrap_or(0)),
-            if lock["running"] == false {
-                " (that process is not running: the next command takes the lock over)"
-            } else {
-                ""
-            }
-        ));
+        );
+        let age = human_duration(lock["age_seconds"].as_i64().unwrap_or(0));
+        text.push_str(&if lock["running"] == false {
+            format!("lock: {path} left by pid {pid} {age} ago, not held (that command ended without removing it; the next command takes the lock over)\n")
+        } else {
+            format!("lock: {path} held by pid {pid} for {age}\n")
+        });
     }
     output::print(&text)
 }
@@ -156,9 +154,13 @@ fn lock_info(ledger: &Ledger) -> serde_json::Value {
     let pid = std::fs::read_to_string(&path)
         .map(|t| t.trim().to_string())
         .unwrap_or_default();
-    // Where /proc exists (Linux), say whether the holder still runs (a
-    // crashed command's file is left behind, but its OS lock is gone).
-    let running = (Path::new("/proc/self").exists() && pid.parse::<u32>().is_ok())
-        .then(|| Path::new("/proc").join(&pid).exists());
+    // Held while its OS lock is: a crashed command leaves the file behind,
+    // not the lock, and its pid may belong to another process since.
+    let running = std::fs::File::open(&path).ok().map(|f| {
+        matches!(
+            f.try_lock_shared(),
+            Err(std::fs::TryLockError::WouldBlock)
+        )
+    });
     json!({ "path": path.to_string_lossy(), "pid": pid, "age_seconds": age, "running": running })
 }
