@@ -183,6 +183,99 @@ fn record_path_template() {
     assert_eq!(env.records().len(), 1, "nothing written");
 }
 
+/// Starts and finishes a deployment of `service` with `record_path` set by
+/// `ledger.toml`; returns the path `start --json` printed.
+fn start_and_finish(env: &TestEnv, record_path: &str, service: &str) -> String {
+    env.write(
+        "deployments/ledger.toml",
+        &format!("record_path = \"{record_path}\"\n"),
+    );
+    let started = env.json(&["start", "--service", service, "--env", "staging", "--json"]);
+    env.ok(&["finish"]);
+    started["path"].as_str().expect("path").to_string()
+}
+
+#[test]
+fn record_path_must_name_the_file_after_the_id() {
+    let env = TestEnv::new();
+    // Folders are free, the file name is the id: every record validates.
+    let mut written = Vec::new();
+    for (pattern, service) in [
+        ("{id}.md", "a"),
+        ("{year}/{month}/{day}/{id}.md", "b"),
+        ("{year}/{id}/{id}.md", "c"),
+        ("{environment}/{service}/{id}.md", "d"),
+    ] {
+        written.push(start_and_finish(&env, pattern, service));
+    }
+    assert_eq!(
+        written,
+        [
+            "deployments/checklists/DEP-2025-01-15-14-30-a-staging.md",
+            "deployments/checklists/2025/01/15/DEP-2025-01-15-14-30-b-staging.md",
+            "deployments/checklists/2025/DEP-2025-01-15-14-30-c-staging/DEP-2025-01-15-14-30-c-staging.md",
+            "deployments/checklists/staging/d/DEP-2025-01-15-14-30-d-staging.md",
+        ]
+    );
+    env.ok(&["validate"]);
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "records"]);
+
+    // Any other file name would write records `validate` (and the pre-push
+    // hook) refuses: the configuration is refused, by every command.
+    let hint = "hint: keep the file name `{id}.md` and put the rest in folders, e.g. `{year}/{month}/{id}.md` (the default)";
+    for (pattern, file) in [
+        ("{year}/{month}/{day}-{id}.md", "{day}-{id}.md"),
+        ("{year}/{id}/record.md", "record.md"),
+        ("{id}.checklist.md", "{id}.checklist.md"),
+        (" {id}.md", " {id}.md"),
+        ("{year}\\\\{id}.md", "{year}\\{id}.md"),
+    ] {
+        env.write(
+            "deployments/ledger.toml",
+            &format!("commit = false\nrecord_path = \"{pattern}\"\n"),
+        );
+        let before = env.snapshot();
+        for args in [
+            &["start", "--service", "e", "--env", "staging"][..],
+            &["validate"],
+            &["list"],
+        ] {
+            let err = one_error(&env.fails_quietly(args, 1));
+            assert!(
+                err.contains(&format!(
+                    "deployments/ledger.toml: invalid configuration: line 2: `record_path = \"{}\"` names the file `{file}`: a record's file name is its id, `{{id}}.md`",
+                    pattern.replace("\\\\", "\\")
+                )),
+                "{pattern} {args:?}: {err}"
+            );
+            assert!(err.contains(hint), "{pattern}: {err}");
+        }
+        assert_eq!(env.snapshot(), before, "{pattern}: nothing written");
+    }
+
+    // The same from the variable, named as such.
+    env.write("deployments/ledger.toml", "");
+    let before = env.snapshot();
+    let out = env
+        .cmd()
+        .env("DEPLOY_LEDGER_RECORD_PATH", "{year}/{id}/record.md")
+        .args(["start", "--service", "e", "--env", "staging"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = one_error(&String::from_utf8_lossy(&out.stderr));
+    assert!(
+        err.contains("error: DEPLOY_LEDGER_RECORD_PATH: `record_path = \"{year}/{id}/record.md\"` names the file `record.md`"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{hint}; or unset DEPLOY_LEDGER_RECORD_PATH")),
+        "{err}"
+    );
+    assert_eq!(env.snapshot(), before, "nothing written");
+}
+
 #[test]
 fn environments_and_strategies_from_config() {
     let env = TestEnv::new();
