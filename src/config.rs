@@ -358,7 +358,7 @@ impl ValueError {
 }
 
 /// Phases are slugs, each once (at least one); `record_path` stays inside
-/// the folder and names the file `{id}.md`.
+/// the folder, names the file `{id}.md`, and has no `.` or empty folder.
 fn check_values(
     phases: Option<&[String]>,
     record_path: Option<&str>,
@@ -417,7 +417,7 @@ fn check_values(
         // `validate` (and so the pre-push hook) holds a record whose file
         // name is not its id to be broken (SPEC §1, §2): a pattern that
         // names the file otherwise would write only such records.
-        let file = p.rsplit('/').next().unwrap_or(p);
+        let (folders, file) = p.rsplit_once('/').unwrap_or(("", p));
         if file != "{id}.md" {
             return Err(ValueError {
                 key: "record_path",
@@ -427,6 +427,24 @@ fn check_values(
                 hint: Some(
                     "keep the file name `{id}.md` and put the rest in folders, e.g. `{year}/{month}/{id}.md` (the default)".into(),
                 ),
+            });
+        }
+        // `list` and `start` must print one path for one record: a `.` or
+        // an empty folder would be kept in what `start` prints only.
+        if !folders.is_empty() && folders.split('/').any(|c| c == "." || c.is_empty()) {
+            let clean: Vec<&str> = p
+                .split('/')
+                .filter(|c| !c.is_empty() && *c != ".")
+                .collect();
+            return Err(ValueError {
+                key: "record_path",
+                message: format!(
+                    "`record_path = \"{p}\"` has an empty or `.` folder: the path a record is written to would not be the one `list` shows"
+                ),
+                hint: Some(format!(
+                    "give each folder once, without `.` or `//`: `{}`",
+                    clean.join("/")
+                )),
             });
         }
     }

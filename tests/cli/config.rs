@@ -277,6 +277,68 @@ fn record_path_must_name_the_file_after_the_id() {
 }
 
 #[test]
+fn record_path_with_a_dot_or_an_empty_folder_is_refused() {
+    let env = TestEnv::new();
+    for (pattern, clean) in [
+        ("./{id}.md", "{id}.md"),
+        ("{service}//{id}.md", "{service}/{id}.md"),
+        ("{year}/./{month}/{id}.md", "{year}/{month}/{id}.md"),
+        ("./{year}//{id}.md", "{year}/{id}.md"),
+    ] {
+        let want = format!(
+            "`record_path = \"{pattern}\"` has an empty or `.` folder: the path a record is written to would not be the one `list` shows"
+        );
+        let hint = format!("hint: give each folder once, without `.` or `//`: `{clean}`");
+        env.write(
+            "deployments/ledger.toml",
+            &format!("\nrecord_path = \"{pattern}\"\n"),
+        );
+        let before = env.snapshot();
+        let err = one_error(&env.fails_quietly(
+            &["start", "--service", "a", "--env", "staging", "--json"],
+            1,
+        ));
+        assert!(
+            err.contains(&format!(
+                "deployments/ledger.toml: invalid configuration: line 2: {want}"
+            )),
+            "{pattern}: {err}"
+        );
+        assert!(err.contains(&hint), "{pattern}: {err}");
+        assert_eq!(env.snapshot(), before, "{pattern}: nothing written");
+
+        env.write("deployments/ledger.toml", "");
+        let out = env
+            .cmd()
+            .env("DEPLOY_LEDGER_RECORD_PATH", pattern)
+            .args(["start", "--service", "a", "--env", "staging", "--json"])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{pattern}: {out:?}");
+        assert!(out.stdout.is_empty(), "{pattern}: {out:?}");
+        let err = one_error(&String::from_utf8_lossy(&out.stderr));
+        assert!(
+            err.contains(&format!("error: DEPLOY_LEDGER_RECORD_PATH: {want}")),
+            "{pattern}: {err}"
+        );
+        assert!(
+            err.contains(&format!("{hint}; or unset DEPLOY_LEDGER_RECORD_PATH")),
+            "{pattern}: {err}"
+        );
+        assert_eq!(env.snapshot(), before, "{pattern}: nothing written");
+    }
+    // The clean pattern: `start` and `list` print one path.
+    let path = start_and_finish(&env, "{service}/{id}.md", "b");
+    assert_eq!(
+        path,
+        "deployments/checklists/b/DEP-2025-01-15-14-30-b-staging.md"
+    );
+    let listed = env.ok(&["list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).expect("json");
+    assert_eq!(listed[0]["path"], path.as_str(), "{listed}");
+}
+
+#[test]
 fn environments_and_strategies_from_config() {
     let env = TestEnv::new();
     let out = env.run(&["start", "--service", "api", "--env", "qa"]);
