@@ -90,16 +90,19 @@ impl Config {
             })?;
         // The files were checked one by one (naming the file and line): a
         // bad value now came from a variable.
-        config.check().map_err(|ValueError { key, message, .. }| {
-            let var = match key {
-                "phases" => "DEPLOY_LEDGER_PHASES",
-                _ => "DEPLOY_LEDGER_RECORD_PATH",
-            };
-            Error::user_hint(
-                format!("{var}: {message}"),
-                format!("fix {var}, or unset it"),
-            )
-        })?;
+        config
+            .check()
+            .map_err(|ValueError { key, message, hint }| {
+                let var = match key {
+                    "phases" => "DEPLOY_LEDGER_PHASES",
+                    _ => "DEPLOY_LEDGER_RECORD_PATH",
+                };
+                let hint = match hint {
+                    Some(hint) => format!("{hint}; or unset {var}"),
+                    None => format!("fix {var}, or unset it"),
+                };
+                Error::user_hint(format!("{var}: {message}"), hint)
+            })?;
         config.check_gitops(&origins)?;
         // The files' paths were checked one by one: each is a prefix now,
         // so that `services/api/**` and `services/api` are one path to the
@@ -355,7 +358,7 @@ impl ValueError {
 }
 
 /// Phases are slugs, each once (at least one); `record_path` stays inside
-/// the folder.
+/// the folder, names the file `{id}.md`, and has no `.` or empty folder.
 fn check_values(
     phases: Option<&[String]>,
     record_path: Option<&str>,
@@ -410,6 +413,39 @@ fn check_values(
                     RECORD_PATH_PLACEHOLDERS.join(" ")
                 ),
             ));
+        }
+        // `validate` (and so the pre-push hook) holds a record whose file
+        // name is not its id to be broken (SPEC §1, §2): a pattern that
+        // names the file otherwise would write only such records.
+        let (folders, file) = p.rsplit_once('/').unwrap_or(("", p));
+        if file != "{id}.md" {
+            return Err(ValueError {
+                key: "record_path",
+                message: format!(
+                    "`record_path = \"{p}\"` names the file `{file}`: a record's file name is its id, `{{id}}.md`, and `validate` would refuse every record written so"
+                ),
+                hint: Some(
+                    "keep the file name `{id}.md` and put the rest in folders, e.g. `{year}/{month}/{id}.md` (the default)".into(),
+                ),
+            });
+        }
+        // `list` and `start` must print one path for one record: a `.` or
+        // an empty folder would be kept in what `start` prints only.
+        if !folders.is_empty() && folders.split('/').any(|c| c == "." || c.is_empty()) {
+            let clean: Vec<&str> = p
+                .split('/')
+                .filter(|c| !c.is_empty() && *c != ".")
+                .collect();
+            return Err(ValueError {
+                key: "record_path",
+                message: format!(
+                    "`record_path = \"{p}\"` has an empty or `.` folder: the path a record is written to would not be the one `list` shows"
+                ),
+                hint: Some(format!(
+                    "give each folder once, without `.` or `//`: `{}`",
+                    clean.join("/")
+                )),
+            });
         }
     }
     Ok(())

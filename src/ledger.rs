@@ -212,9 +212,9 @@ impl Ledger {
     /// The records of one service and environment, for `start`'s lock check
     /// and its new id. With a scan cache this is the whole scan (cheap);
     /// without one (a fresh clone) only the files whose path contains
-    /// `-<service>-<environment>` are read: `record_path` must contain the
-    /// id, which ends with those names, and `validate` reports a record whose
-    /// file name does not match its id. So a cold `start` never reads every
+    /// `-<service>-<environment>` are read: `record_path` names the file
+    /// `{id}.md`, and the id ends with those names, and `validate` reports a
+    /// record whose file name does not match its id. So a cold `start` never reads every
     /// record.
     pub fn scan_service(&self, service: &str, environment: &str) -> Result<Scan> {
         if self.repo.state_dir().join(CACHE_FILE).is_file() {

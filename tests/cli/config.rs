@@ -183,6 +183,161 @@ fn record_path_template() {
     assert_eq!(env.records().len(), 1, "nothing written");
 }
 
+/// Starts and finishes a deployment of `service` with `record_path` set by
+/// `ledger.toml`; returns the path `start --json` printed.
+fn start_and_finish(env: &TestEnv, record_path: &str, service: &str) -> String {
+    env.write(
+        "deployments/ledger.toml",
+        &format!("record_path = \"{record_path}\"\n"),
+    );
+    let started = env.json(&["start", "--service", service, "--env", "staging", "--json"]);
+    env.ok(&["finish"]);
+    started["path"].as_str().expect("path").to_string()
+}
+
+#[test]
+fn record_path_must_name_the_file_after_the_id() {
+    let env = TestEnv::new();
+    // Folders are free, the file name is the id: every record validates.
+    let mut written = Vec::new();
+    for (pattern, service) in [
+        ("{id}.md", "a"),
+        ("{year}/{month}/{day}/{id}.md", "b"),
+        ("{year}/{id}/{id}.md", "c"),
+        ("{environment}/{service}/{id}.md", "d"),
+    ] {
+        written.push(start_and_finish(&env, pattern, service));
+    }
+    assert_eq!(
+        written,
+        [
+            "deployments/checklists/DEP-2025-01-15-14-30-a-staging.md",
+            "deployments/checklists/2025/01/15/DEP-2025-01-15-14-30-b-staging.md",
+            "deployments/checklists/2025/DEP-2025-01-15-14-30-c-staging/DEP-2025-01-15-14-30-c-staging.md",
+            "deployments/checklists/staging/d/DEP-2025-01-15-14-30-d-staging.md",
+        ]
+    );
+    env.ok(&["validate"]);
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "records"]);
+
+    // Any other file name would write records `validate` (and the pre-push
+    // hook) refuses: the configuration is refused, by every command.
+    let hint = "hint: keep the file name `{id}.md` and put the rest in folders, e.g. `{year}/{month}/{id}.md` (the default)";
+    for (pattern, file) in [
+        ("{year}/{month}/{day}-{id}.md", "{day}-{id}.md"),
+        ("{year}/{id}/record.md", "record.md"),
+        ("{id}.checklist.md", "{id}.checklist.md"),
+        (" {id}.md", " {id}.md"),
+        ("{year}\\\\{id}.md", "{year}\\{id}.md"),
+    ] {
+        env.write(
+            "deployments/ledger.toml",
+            &format!("commit = false\nrecord_path = \"{pattern}\"\n"),
+        );
+        let before = env.snapshot();
+        for args in [
+            &["start", "--service", "e", "--env", "staging"][..],
+            &["validate"],
+            &["list"],
+        ] {
+            let err = one_error(&env.fails_quietly(args, 1));
+            assert!(
+                err.contains(&format!(
+                    "deployments/ledger.toml: invalid configuration: line 2: `record_path = \"{}\"` names the file `{file}`: a record's file name is its id, `{{id}}.md`",
+                    pattern.replace("\\\\", "\\")
+                )),
+                "{pattern} {args:?}: {err}"
+            );
+            assert!(err.contains(hint), "{pattern}: {err}");
+        }
+        assert_eq!(env.snapshot(), before, "{pattern}: nothing written");
+    }
+
+    // The same from the variable, named as such.
+    env.write("deployments/ledger.toml", "");
+    let before = env.snapshot();
+    let out = env
+        .cmd()
+        .env("DEPLOY_LEDGER_RECORD_PATH", "{year}/{id}/record.md")
+        .args(["start", "--service", "e", "--env", "staging"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = one_error(&String::from_utf8_lossy(&out.stderr));
+    assert!(
+        err.contains("error: DEPLOY_LEDGER_RECORD_PATH: `record_path = \"{year}/{id}/record.md\"` names the file `record.md`"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{hint}; or unset DEPLOY_LEDGER_RECORD_PATH")),
+        "{err}"
+    );
+    assert_eq!(env.snapshot(), before, "nothing written");
+}
+
+#[test]
+fn record_path_with_a_dot_or_an_empty_folder_is_refused() {
+    let env = TestEnv::new();
+    for (pattern, clean) in [
+        ("./{id}.md", "{id}.md"),
+        ("{service}//{id}.md", "{service}/{id}.md"),
+        ("{year}/./{month}/{id}.md", "{year}/{month}/{id}.md"),
+        ("./{year}//{id}.md", "{year}/{id}.md"),
+    ] {
+        let want = format!(
+            "`record_path = \"{pattern}\"` has an empty or `.` folder: the path a record is written to would not be the one `list` shows"
+        );
+        let hint = format!("hint: give each folder once, without `.` or `//`: `{clean}`");
+        env.write(
+            "deployments/ledger.toml",
+            &format!("\nrecord_path = \"{pattern}\"\n"),
+        );
+        let before = env.snapshot();
+        let err = one_error(&env.fails_quietly(
+            &["start", "--service", "a", "--env", "staging", "--json"],
+            1,
+        ));
+        assert!(
+            err.contains(&format!(
+                "deployments/ledger.toml: invalid configuration: line 2: {want}"
+            )),
+            "{pattern}: {err}"
+        );
+        assert!(err.contains(&hint), "{pattern}: {err}");
+        assert_eq!(env.snapshot(), before, "{pattern}: nothing written");
+
+        env.write("deployments/ledger.toml", "");
+        let out = env
+            .cmd()
+            .env("DEPLOY_LEDGER_RECORD_PATH", pattern)
+            .args(["start", "--service", "a", "--env", "staging", "--json"])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{pattern}: {out:?}");
+        assert!(out.stdout.is_empty(), "{pattern}: {out:?}");
+        let err = one_error(&String::from_utf8_lossy(&out.stderr));
+        assert!(
+            err.contains(&format!("error: DEPLOY_LEDGER_RECORD_PATH: {want}")),
+            "{pattern}: {err}"
+        );
+        assert!(
+            err.contains(&format!("{hint}; or unset DEPLOY_LEDGER_RECORD_PATH")),
+            "{pattern}: {err}"
+        );
+        assert_eq!(env.snapshot(), before, "{pattern}: nothing written");
+    }
+    // The clean pattern: `start` and `list` print one path.
+    let path = start_and_finish(&env, "{service}/{id}.md", "b");
+    assert_eq!(
+        path,
+        "deployments/checklists/b/DEP-2025-01-15-14-30-b-staging.md"
+    );
+    let listed = env.ok(&["list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).expect("json");
+    assert_eq!(listed[0]["path"], path.as_str(), "{listed}");
+}
+
 #[test]
 fn environments_and_strategies_from_config() {
     let env = TestEnv::new();
