@@ -73,9 +73,7 @@ pub fn run(name: &str, args: &[String]) -> Result<()> {
             command.env("DEPLOY_LEDGER_BIN", me);
         }
     }
-    let status = command
-        .status()
-        .map_err(|e| Error::io("sh", e))?;
+    let status = command.status().map_err(|e| Error::io("sh", e))?;
     if status.success() {
         return Ok(());
     }

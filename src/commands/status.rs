@@ -156,11 +156,8 @@ fn lock_info(ledger: &Ledger) -> serde_json::Value {
         .unwrap_or_default();
     // Held while its OS lock is: a crashed command leaves the file behind,
     // not the lock, and its pid may belong to another process since.
-    let running = std::fs::File::open(&path).ok().map(|f| {
-        matches!(
-            f.try_lock_shared(),
-            Err(std::fs::TryLockError::WouldBlock)
-        )
-    });
+    let running = std::fs::File::open(&path)
+        .ok()
+        .map(|f| matches!(f.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)));
     json!({ "path": path.to_string_lossy(), "pid": pid, "age_seconds": age, "running": running })
 }

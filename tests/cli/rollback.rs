@@ -312,3 +312,37 @@ fn json_refusals_print_nothing_and_write_nothing() {
     assert_eq!(env.snapshot(), before);
     assert_eq!(env.git(&["status", "--porcelain"]), "", "clean");
 }
+
+/// `export --format org` keeps what a rollback says (of, versions, reason)
+/// and every key of `change`, as the JSON export does.
+#[test]
+fn org_export_keeps_the_rollback_and_the_change() {
+    let mut env = TestEnv::new();
+    two_successes(&mut env);
+    env.ok(&[
+        "rollback",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--reason",
+        "error rate doubled",
+    ]);
+    let text = env.read(V1).replacen(
+        "---\n#",
+        "change: { id: CHG-7, type: standard, risk: low }\n---\n#",
+        1,
+    );
+    assert!(text.contains("change: { id: CHG-7"), "{text}");
+    env.write(V1, &text);
+    let org = env.ok(&["export", "--format", "org"]);
+    for line in [
+        ":ROLLBACK_OF: DEP-2025-01-15-14-30-api-production\n",
+        ":ROLLBACK_FROM_VERSION: 2.3.0\n",
+        ":ROLLBACK_TO_VERSION: 2.2.1\n",
+        ":ROLLBACK_REASON: error rate doubled\n",
+        ":CHANGE_ID: CHG-7\n:CHANGE_RISK: low\n:CHANGE_TYPE: standard\n",
+    ] {
+        assert!(org.contains(line), "{line}: {org}");
+    }
+}

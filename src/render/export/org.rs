@@ -91,12 +91,19 @@ pub fn org(records: &[Record]) -> String {
         prop("GIT_COMMIT", r.git.commit.clone());
         prop("GIT_BRANCH", r.git.branch.clone());
         prop("GIT_TAG", r.git.tag.clone());
-        prop("CHANGE_ID", r.change.get("id").cloned());
-        prop("CHANGE_RISK", r.change.get("risk").cloned());
-        prop(
-            "ROLLBACK_OF",
-            r.rollback.as_ref().and_then(|b| b.of.clone()),
-        );
+        // Every key of `change` (id, type, risk, and any other).
+        for (k, v) in &r.change {
+            prop(
+                &format!("CHANGE_{}", tag(k).to_uppercase()),
+                Some(v.clone()),
+            );
+        }
+        if let Some(b) = &r.rollback {
+            prop("ROLLBACK_OF", b.of.clone());
+            prop("ROLLBACK_FROM_VERSION", b.from_version.clone());
+            prop("ROLLBACK_TO_VERSION", b.to_version.clone());
+            prop("ROLLBACK_REASON", b.reason.clone());
+        }
         prop("FAILURE_REASON", r.failure_reason.clone());
         for (k, v) in &r.tools {
             prop(&format!("TOOL_{}", tag(k).to_uppercase()), Some(v.clone()));
