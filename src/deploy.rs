@@ -70,7 +70,10 @@ pub fn check_environment(
         if ledger.config.strict_environments {
             return Err(Error::user_hint(
                 message,
-                "add it under [environments] in deployments/ledger.toml",
+                format!(
+                    "strict_environments is set: use one of the configured environments ({}), or add `[environments.{environment}]` to deployments/ledger.toml",
+                    known.join(", ")
+                ),
             ));
         }
         warnings.push(message);
