@@ -196,7 +196,7 @@ pub fn start(ledger: &Ledger, p: &StartParams) -> Result<Written> {
         captured.ci.as_ref(),
         captured.head.branch.as_deref(),
         &ledger.config,
-    );
+    )?;
     check_environment(ledger, &environment, &mut warnings)?;
 
     // Hold this clone's lock so two starts cannot both pass the check.
