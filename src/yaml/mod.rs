@@ -218,21 +218,23 @@ pub fn raw_plain_scalar(block: &str) -> Option<String> {
 /// 1.1, `0x1F` where it reads 31 (SPEC §2: reading is tolerant). Nulls are
 /// left out. None when the entry is not a mapping of scalars.
 pub fn mapping_texts(block: &str) -> Option<BTreeMap<String, String>> {
-    let map: BTreeMap<String, Option<BTreeMap<String, Option<String>>>> =
-        serde_yaml::from_str(block).ok()?;
+    let map: BTreeMap<String, Option<Texts>> = serde_yaml::from_str(block).ok()?;
     let inner = map.into_values().next()??;
     Some(present(inner))
 }
 
 /// [`mapping_texts`] of an entry that is a list of mappings (`phases`).
 pub fn list_texts(block: &str) -> Option<Vec<BTreeMap<String, String>>> {
-    let map: BTreeMap<String, Option<Vec<BTreeMap<String, Option<String>>>>> =
-        serde_yaml::from_str(block).ok()?;
+    let map: BTreeMap<String, Option<Vec<Texts>>> = serde_yaml::from_str(block).ok()?;
     let items = map.into_values().next()??;
     Some(items.into_iter().map(present).collect())
 }
 
-fn present(map: BTreeMap<String, Option<String>>) -> BTreeMap<String, String> {
+/// A mapping of scalars read as strings: serde_yaml gives a plain scalar's
+/// own text to a `String` (`1.10`, not the float), and None for a null.
+type Texts = BTreeMap<String, Option<String>>;
+
+fn present(map: Texts) -> BTreeMap<String, String> {
     map.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()
 }
 
