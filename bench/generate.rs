@@ -321,6 +321,7 @@ fn record_versions(ledger: &Ledger, p: &Plan, id: &str, commit: &str) -> Vec<Str
             actor: Some(p.operator.to_string()),
             workflow: Some("deploy".to_string()),
             environment: None,
+            environment_variable: "",
             branch: Some("main".to_string()),
         };
         Value::Object(

@@ -255,7 +255,7 @@ pub fn prepare(ledger: &Ledger, b: &Backfill, existing: &Existing) -> Result<Pre
             ci.as_ref(),
             head_branch.as_deref(),
             &ledger.config,
-        )
+        )?
     } else {
         p.environment.clone().ok_or_else(|| {
             Error::user_hint(

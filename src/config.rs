@@ -74,12 +74,29 @@ impl Config {
     /// outside a repository, built-in and user config only).
     pub fn load(root: Option<&Path>) -> Result<Config> {
         let mut merged = parse(DEFAULT_TOML, Path::new("<built-in ledger.toml>"))?;
+        // The built-in environments are a default for the whole list, not
+        // entries merged into it: once a file names environments, those are
+        // the configuration's (so that `strict_environments` with only
+        // `[environments.prod]` refuses `staging`). The files merge as usual.
+        let builtin_environments = merged.insert(
+            "environments".into(),
+            toml::Value::Table(toml::Table::new()),
+        );
         let mut origins = GitopsOrigins::default();
         if let Some(user) = user_config_path() {
             merge_file(&mut merged, &user, &mut origins)?;
         }
         if let Some(root) = root {
             merge_file(&mut merged, &root.join(CONFIG_FILE), &mut origins)?;
+        }
+        let named = merged
+            .get("environments")
+            .and_then(toml::Value::as_table)
+            .is_some_and(|t| !t.is_empty());
+        if !named {
+            if let Some(builtin) = builtin_environments {
+                merged.insert("environments".into(), builtin);
+            }
         }
         apply_env(&mut merged)?;
         let mut config: Config = merged

@@ -70,7 +70,10 @@ pub fn check_environment(
         if ledger.config.strict_environments {
             return Err(Error::user_hint(
                 message,
-                "add it under [environments] in deployments/ledger.toml",
+                format!(
+                    "strict_environments is set: use one of the configured environments ({}), or add `[environments.{environment}]` to deployments/ledger.toml",
+                    known.join(", ")
+                ),
             ));
         }
         warnings.push(message);
@@ -193,7 +196,7 @@ pub fn start(ledger: &Ledger, p: &StartParams) -> Result<Written> {
         captured.ci.as_ref(),
         captured.head.branch.as_deref(),
         &ledger.config,
-    );
+    )?;
     check_environment(ledger, &environment, &mut warnings)?;
 
     // Hold this clone's lock so two starts cannot both pass the check.

@@ -12,6 +12,9 @@ pub struct CiRun {
     pub workflow: Option<String>,
     /// The deployment environment the CI job names, if it does.
     pub environment: Option<String>,
+    /// The variable `environment` is read from (`CI_ENVIRONMENT_NAME`), for
+    /// an error about its value.
+    pub environment_variable: &'static str,
     /// The branch CI checked out (CI often leaves HEAD detached).
     pub branch: Option<String>,
 }
@@ -58,6 +61,7 @@ pub fn detect(var: &dyn Fn(&str) -> Option<String>) -> Option<CiRun> {
             actor: v("GITHUB_ACTOR"),
             workflow: v("GITHUB_WORKFLOW"),
             environment: None,
+            environment_variable: "",
             branch: v("GITHUB_HEAD_REF").or_else(|| v("GITHUB_REF_NAME")),
         });
     }
@@ -69,6 +73,7 @@ pub fn detect(var: &dyn Fn(&str) -> Option<String>) -> Option<CiRun> {
             actor: v("GITLAB_USER_LOGIN"),
             workflow: v("CI_JOB_NAME"),
             environment: v("CI_ENVIRONMENT_NAME"),
+            environment_variable: "CI_ENVIRONMENT_NAME",
             branch: v("CI_COMMIT_BRANCH").or_else(|| v("CI_COMMIT_REF_NAME")),
         });
     }
@@ -80,6 +85,7 @@ pub fn detect(var: &dyn Fn(&str) -> Option<String>) -> Option<CiRun> {
             actor: v("CIRCLE_USERNAME"),
             workflow: v("CIRCLE_JOB"),
             environment: None,
+            environment_variable: "",
             branch: v("CIRCLE_BRANCH"),
         });
     }
@@ -91,6 +97,7 @@ pub fn detect(var: &dyn Fn(&str) -> Option<String>) -> Option<CiRun> {
             actor: v("BUILDKITE_BUILD_CREATOR").or_else(|| v("BUILDKITE_BUILD_AUTHOR")),
             workflow: v("BUILDKITE_PIPELINE_SLUG"),
             environment: None,
+            environment_variable: "",
             branch: v("BUILDKITE_BRANCH"),
         });
     }
@@ -113,6 +120,7 @@ pub fn detect(var: &dyn Fn(&str) -> Option<String>) -> Option<CiRun> {
             actor: v("BUILD_REQUESTEDFOREMAIL").or_else(|| v("BUILD_REQUESTEDFOR")),
             workflow: v("BUILD_DEFINITIONNAME"),
             environment: v("ENVIRONMENT_NAME"),
+            environment_variable: "ENVIRONMENT_NAME",
             branch: v("BUILD_SOURCEBRANCHNAME"),
         });
     }
@@ -124,6 +132,7 @@ pub fn detect(var: &dyn Fn(&str) -> Option<String>) -> Option<CiRun> {
             actor: v("BUILD_USER_ID"),
             workflow: v("JOB_NAME"),
             environment: None,
+            environment_variable: "",
             branch: v("BRANCH_NAME")
                 .or_else(|| v("GIT_BRANCH").map(|b| b.trim_start_matches("origin/").to_string())),
         });

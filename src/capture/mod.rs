@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::error::{Error, Result};
 use crate::git::{HeadInfo, Repo};
 
 pub use ci::CiRun;
@@ -90,19 +91,34 @@ fn login_name() -> Option<String> {
 }
 
 /// Environment: flag, else the CI job's environment, else the config's
-/// branch rules, else `development`.
+/// branch rules, else `development`. CI's name is lowercased, as `import`
+/// does with GitHub's (GitLab's `Production` is `production`); one that is
+/// still not a slug is an error naming its variable, since the user gave
+/// no name to fix.
 pub fn environment(
     flag: Option<&str>,
     ci: Option<&CiRun>,
     branch: Option<&str>,
     config: &Config,
-) -> String {
-    flag.map(str::to_string)
-        .or_else(|| ci.and_then(|c| c.environment.clone()))
-        .or_else(|| {
-            branch
-                .and_then(|b| config.environment_for_branch(b))
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| "development".to_string())
+) -> Result<String> {
+    if let Some(flag) = flag {
+        return Ok(flag.to_string());
+    }
+    if let Some((name, var)) =
+        ci.and_then(|c| Some((c.environment.as_deref()?, c.environment_variable)))
+    {
+        let lower = name.to_ascii_lowercase();
+        if crate::record::is_slug(&lower) {
+            return Ok(lower);
+        }
+        let e =
+            crate::record::check_slug("environment", name).expect_err("a name that is not a slug");
+        return Err(Error::user_hint(
+            format!("{e} (from the CI variable {var}, as no --env was given)"),
+            "pass --env NAME (or DEPLOY_LEDGER_ENV) to name the environment, e.g. --env production",
+        ));
+    }
+    Ok(branch
+        .and_then(|b| config.environment_for_branch(b))
+        .map_or_else(|| "development".to_string(), str::to_string))
 }

@@ -177,13 +177,16 @@ impl Record {
             ),
         };
         let git = match d.get("git") {
-            Some(Value::Object(g)) => GitInfo {
-                commit: str_of(g, "commit"),
-                branch: str_of(g, "branch"),
-                tag: str_of(g, "tag"),
-                dirty: g.get("dirty").and_then(Value::as_bool),
-                remote: str_of(g, "remote"),
-            },
+            Some(Value::Object(g)) => {
+                let texts = scalar_texts(doc, "git", &["dirty"]);
+                GitInfo {
+                    commit: scalar_of(g, &texts, "commit"),
+                    branch: scalar_of(g, &texts, "branch"),
+                    tag: scalar_of(g, &texts, "tag"),
+                    dirty: g.get("dirty").and_then(Value::as_bool),
+                    remote: scalar_of(g, &texts, "remote"),
+                }
+            }
             None | Some(Value::Null) => GitInfo::default(),
             Some(_) => return Err(field("git", "is not a mapping")),
         };
@@ -191,12 +194,25 @@ impl Record {
         match d.get("phases") {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
+                // A name YAML typed (`name: 1.10`) is read again as written.
+                let texts = items
+                    .iter()
+                    .any(|p| {
+                        p.get("name")
+                            .is_some_and(|n| n.is_number() || n.is_boolean())
+                    })
+                    .then(|| doc.raw("phases").and_then(yaml::list_texts))
+                    .flatten()
+                    .filter(|t| t.len() == items.len());
                 for (i, item) in items.iter().enumerate() {
                     let Value::Object(p) = item else {
                         return Err(field("phases", format!("item {} is not a mapping", i + 1)));
                     };
-                    let name = str_of(p, "name")
-                        .ok_or_else(|| field("phases", format!("item {} has no name", i + 1)))?;
+                    let name = match &texts {
+                        Some(t) => t[i].get("name").cloned(),
+                        None => str_of(p, "name"),
+                    }
+                    .ok_or_else(|| field("phases", format!("item {} has no name", i + 1)))?;
                     phases.push(Phase {
                         started_at: time(p.get("started_at"), "phases")?.ok_or_else(|| {
                             field("phases", format!("phase `{name}` has no started_at"))
@@ -210,15 +226,15 @@ impl Record {
             Some(_) => return Err(field("phases", "is not a list")),
         }
         let checklist = d.get("checklist").and_then(Value::as_object);
-        let rollback = d
-            .get("rollback")
-            .and_then(Value::as_object)
-            .map(|r| Rollback {
-                of: str_of(r, "of"),
-                from_version: str_of(r, "from_version"),
-                to_version: str_of(r, "to_version"),
-                reason: str_of(r, "reason"),
-            });
+        let rollback = d.get("rollback").and_then(Value::as_object).map(|r| {
+            let texts = scalar_texts(doc, "rollback", &[]);
+            Rollback {
+                of: scalar_of(r, &texts, "of"),
+                from_version: scalar_of(r, &texts, "from_version"),
+                to_version: scalar_of(r, &texts, "to_version"),
+                reason: scalar_of(r, &texts, "reason"),
+            }
+        });
         Ok(Record {
             id,
             service,
@@ -231,8 +247,8 @@ impl Record {
             finished_at,
             duration_seconds,
             git,
-            ci: string_map(d.get("ci")),
-            tools: string_map(d.get("tools")),
+            ci: scalar_texts(doc, "ci", &[]),
+            tools: scalar_texts(doc, "tools", &[]),
             phases,
             checklist_total: checklist
                 .and_then(|c| c.get("total"))
@@ -240,13 +256,13 @@ impl Record {
             checklist_done: checklist
                 .and_then(|c| c.get("done"))
                 .and_then(Value::as_u64),
-            change: string_map(d.get("change")),
+            change: scalar_texts(doc, "change", &[]),
             rollback,
             failure_reason: d
                 .get("failure")
                 .and_then(Value::as_object)
-                .and_then(|f| str_of(f, "reason")),
-            labels: string_map(d.get("labels")),
+                .and_then(|f| scalar_of(f, &scalar_texts(doc, "failure", &[]), "reason")),
+            labels: scalar_texts(doc, "labels", &[]),
         })
     }
 
@@ -300,6 +316,18 @@ fn field(key: &str, message: impl Into<String>) -> FieldError {
     }
 }
 
+/// The text of a scalar field of `map` from its [`scalar_texts`]; None for a
+/// nested value.
+fn scalar_of(
+    map: &Map<String, Value>,
+    texts: &BTreeMap<String, String>,
+    key: &str,
+) -> Option<String> {
+    map.get(key)
+        .filter(|v| !v.is_object() && !v.is_array())
+        .and_then(|_| texts.get(key).cloned())
+}
+
 fn str_of(map: &Map<String, Value>, key: &str) -> Option<String> {
     match map.get(key)? {
         Value::Null => None,
@@ -308,15 +336,29 @@ fn str_of(map: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
-fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
-    match value {
-        Some(Value::Object(m)) => m
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| (k.clone(), yaml::scalar_text(v)))
-            .collect(),
-        _ => BTreeMap::new(),
+/// The values of the mapping under `key` as text (nulls left out; empty when
+/// `key` is no mapping). A value YAML typed as a
+/// number or bool keeps its written text, as top-level keys do (SPEC §2:
+/// `terraform: 1.10` is "1.10", not 1.1); `typed`: keys read as typed values
+/// (`dirty`), which alone do not send the entry to be read again.
+fn scalar_texts(doc: &Document, key: &str, typed: &[&str]) -> BTreeMap<String, String> {
+    let Some(Value::Object(m)) = doc.get(key) else {
+        return BTreeMap::new();
+    };
+    // Read again only where needed: most records are strings throughout,
+    // and analytics reads them all without the YAML library.
+    let retyped = m
+        .iter()
+        .any(|(k, v)| (v.is_number() || v.is_boolean()) && !typed.contains(&k.as_str()));
+    if retyped {
+        if let Some(texts) = doc.raw(key).and_then(yaml::mapping_texts) {
+            return texts;
+        }
     }
+    m.iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.clone(), yaml::scalar_text(v)))
+        .collect()
 }
 
 fn time(value: Option<&Value>, key: &str) -> Result<Option<DateTime<FixedOffset>>, FieldError> {

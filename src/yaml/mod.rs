@@ -10,6 +10,7 @@ mod canonical;
 mod implicit;
 
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// A YAML parse error with the 1-based line inside the parsed text.
 #[derive(Debug)]
@@ -212,6 +213,31 @@ pub fn raw_plain_scalar(block: &str) -> Option<String> {
     Some(value.to_string())
 }
 
+/// The scalars of one top-level entry that is a mapping (`tools: { terraform:
+/// 1.10 }`), each as written: "1.10" where [`parse_mapping`] reads the float
+/// 1.1, `0x1F` where it reads 31 (SPEC §2: reading is tolerant). Nulls are
+/// left out. None when the entry is not a mapping of scalars.
+pub fn mapping_texts(block: &str) -> Option<BTreeMap<String, String>> {
+    let map: BTreeMap<String, Option<Texts>> = serde_yaml::from_str(block).ok()?;
+    let inner = map.into_values().next()??;
+    Some(present(inner))
+}
+
+/// [`mapping_texts`] of an entry that is a list of mappings (`phases`).
+pub fn list_texts(block: &str) -> Option<Vec<BTreeMap<String, String>>> {
+    let map: BTreeMap<String, Option<Vec<Texts>>> = serde_yaml::from_str(block).ok()?;
+    let items = map.into_values().next()??;
+    Some(items.into_iter().map(present).collect())
+}
+
+/// A mapping of scalars read as strings: serde_yaml gives a plain scalar's
+/// own text to a `String` (`1.10`, not the float), and None for a null.
+type Texts = BTreeMap<String, Option<String>>;
+
+fn present(map: Texts) -> BTreeMap<String, String> {
+    map.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,5 +406,36 @@ mod tests {
             Some("1.10")
         );
         assert_eq!(raw_plain_scalar("version: \"1.10\"\n"), None);
+    }
+
+    /// Values a YAML reader would retype keep their text, in flow and block
+    /// style, under keys of either kind; quoted values are unescaped.
+    #[test]
+    fn mapping_texts_keep_text() {
+        let texts = mapping_texts(
+            "tools: { terraform: 1.10, helm: 0x1F, a: 1e3, b: True, c: \"x\\ty\", d: ~, 1.10: z }\n",
+        )
+        .expect("a mapping of scalars");
+        let want = [
+            ("1.10", "z"),
+            ("a", "1e3"),
+            ("b", "True"),
+            ("c", "x\ty"),
+            ("helm", "0x1F"),
+            ("terraform", "1.10"),
+        ];
+        let want: BTreeMap<String, String> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(texts, want);
+        let block = mapping_texts("labels:\n  build: 007 # note\n").expect("block style");
+        assert_eq!(block["build"], "007");
+        assert_eq!(mapping_texts("tools: { a: { b: 1 } }\n"), None);
+        assert_eq!(mapping_texts("tools: 1.10\n"), None);
+        let phases = list_texts("phases:\n  - { name: 1.10, duration_seconds: 60 }\n")
+            .expect("a list of mappings");
+        assert_eq!(phases[0]["name"], "1.10");
+        assert_eq!(phases[0]["duration_seconds"], "60");
     }
 }

@@ -1077,7 +1077,7 @@ fn filters_no_record_matches_are_warnings() {
     let err = env.fails(&["analytics", "--env", "prod"], 1);
     assert!(
         err.contains(
-            "--env `prod` is not in the configuration (development, production, staging), and strict_environments is set"
+            "--env `prod` is not in the configuration (production), and strict_environments is set"
         ),
         "{err}"
     );

@@ -470,3 +470,49 @@ fn a_tool_that_leaves_a_child_behind_keeps_its_version_and_loses_the_child() {
     std::thread::sleep(std::time::Duration::from_secs(4));
     assert!(!late.exists(), "the tool's child kept running");
 }
+
+/// A CI environment name is lowercased, as `import` does with GitHub's
+/// (GitLab's `Production` is `production`); one that is still not a slug
+/// fails naming the variable it came from, with a hint to pass --env, and
+/// writes nothing.
+#[test]
+fn a_ci_environment_name_is_lowercased_or_named_in_the_error() {
+    let env = TestEnv::new();
+    let gitlab = |name| [("GITLAB_CI", "true"), ("CI_ENVIRONMENT_NAME", name)];
+    let r = start_with(&env, &gitlab("Production"), &["--service", "api"]);
+    assert_eq!(r["environment"], "production");
+    assert!(r["id"]
+        .as_str()
+        .is_some_and(|id| id.ends_with("-api-production")));
+    let azure = [("TF_BUILD", "True"), ("ENVIRONMENT_NAME", "QA")];
+    assert_eq!(
+        start_with(&env, &azure, &["--service", "web"])["environment"],
+        "qa"
+    );
+
+    let before = env.snapshot();
+    for args in [
+        &["start", "--service", "db"][..],
+        &["start", "--service", "db", "--json"],
+    ] {
+        let mut cmd = env.cmd();
+        cmd.args(args).envs(gitlab("Prod Env"));
+        let out = cmd.output().expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(out.stdout.is_empty(), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            err,
+            "error: environment `Prod Env` is not a slug (from the CI variable CI_ENVIRONMENT_NAME, as no --env was given)\n\
+             hint: pass --env NAME (or DEPLOY_LEDGER_ENV) to name the environment, e.g. --env production\n"
+        );
+    }
+    assert_eq!(env.snapshot(), before, "nothing written");
+    // A flag wins over CI, whatever CI says.
+    let r = start_with(
+        &env,
+        &gitlab("Prod Env"),
+        &["--service", "db", "--env", "staging"],
+    );
+    assert_eq!(r["environment"], "staging");
+}

@@ -737,3 +737,90 @@ fn config_values_that_work_are_accepted() {
     env.at("2025-01-15T14:50:00Z").ok(&["finish"]);
     env.ok(&["validate"]);
 }
+
+/// The built-in environments are a default list, not entries merged into the
+/// files': with `[environments.prod]` and `[environments.qa]` only, and
+/// `strict_environments`, `staging` is refused by every command that takes
+/// an environment, and nothing is written.
+#[test]
+fn strict_environments_are_the_ones_the_files_name() {
+    let env = TestEnv::new();
+    env.write(
+        "deployments/ledger.toml",
+        "strict_environments = true\n[environments.prod]\n[environments.qa]\n",
+    );
+    let before = env.snapshot();
+    let err = env.fails_quietly(&["start", "--service", "api", "--env", "staging"], 1);
+    one_error(&err);
+    assert!(
+        err.starts_with("error: environment `staging` is not in the configuration (prod, qa)\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: strict_environments is set: use one of the configured environments (prod, qa), or add `[environments.staging]` to deployments/ledger.toml"),
+        "{err}"
+    );
+    // Without --env, the fallback `development` is not configured either.
+    let err = env.fails(&["start", "--service", "api"], 1);
+    assert!(err.contains("environment `development` is not in"), "{err}");
+    let err = env.fails(
+        &[
+            "record",
+            "--service",
+            "api",
+            "--env",
+            "production",
+            "--started",
+            "2025-01-15T14:00:00Z",
+            "--finished",
+            "2025-01-15T14:10:00Z",
+            "--status",
+            "success",
+        ],
+        1,
+    );
+    assert!(err.contains("environment `production` is not in"), "{err}");
+    env.write(
+        "past.csv",
+        "service,environment,status,started_at,finished_at\n\
+         api,staging,success,2025-01-14T10:00:00Z,2025-01-14T10:05:00Z\n",
+    );
+    let out = env.run(&["import", "past.csv"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("past.csv:2: environment `staging` is not in the configuration (prod, qa)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("could not be imported") && err.contains("hint: "),
+        "{err}"
+    );
+    std::fs::remove_file(env.path("past.csv")).expect("rm");
+    let err = env.fails(&["analytics", "--env", "staging"], 1);
+    assert!(
+        err.contains("--env `staging` is not in the configuration (prod, qa)"),
+        "{err}"
+    );
+    assert_eq!(env.snapshot(), before, "nothing written by the refusals");
+    env.ok(&["start", "--service", "api", "--env", "qa"]);
+
+    // The user config's environments join the repository's; without strict
+    // an environment outside them is a warning naming them.
+    let user = env.home().join(".config/deploy-ledger/config.toml");
+    std::fs::create_dir_all(user.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&user, "[environments.dev]\n").expect("user config");
+    env.ok(&["start", "--service", "web", "--env", "dev"]);
+    env.write("deployments/ledger.toml", "[environments.prod]\n");
+    let out = env.run(&["start", "--service", "db", "--env", "staging"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("warning: environment `staging` is not in the configuration (dev, prod)"),
+        "{out:?}"
+    );
+    // No file names an environment: the built-in ones stay.
+    std::fs::remove_file(&user).expect("rm");
+    env.write("deployments/ledger.toml", "strict_environments = true\n");
+    env.ok(&["start", "--service", "api", "--env", "production"]);
+}

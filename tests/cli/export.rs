@@ -719,3 +719,75 @@ fn csv_map_cells_are_json_objects_that_import_back() {
         "{err}"
     );
 }
+
+/// A record written by hand, values unquoted: every scalar YAML would read
+/// as a number or a bool keeps its text in every output (SPEC §2: reading is
+/// tolerant), in nested maps and phases as at the top level.
+#[test]
+fn unquoted_nested_values_keep_their_text() {
+    let env = TestEnv::new();
+    let path = "deployments/checklists/2025/01/DEP-2025-01-10-10-00-api-production.md";
+    let id = "DEP-2025-01-10-10-00-api-production";
+    env.write(
+        path,
+        "---\nschema: 1\nid: DEP-2025-01-10-10-00-api-production\nservice: api\n\
+         environment: production\nversion: 1.10\nstatus: success\n\
+         started_at: 2025-01-10T10:00:00Z\nfinished_at: 2025-01-10T10:01:00Z\n\
+         duration_seconds: 60\n\
+         git: { commit: 1234567, branch: main, tag: 2.0, dirty: false }\n\
+         ci: { provider: gitlab-ci, run_id: 0x10 }\n\
+         tools: { terraform: 1.10, helm: 0x1F, kubectl: True }\n\
+         phases:\n  - { name: 1.10, started_at: 2025-01-10T10:00:00Z, finished_at: 2025-01-10T10:01:00Z, duration_seconds: 60 }\n\
+         change: { id: 0.10, risk: low }\n\
+         rollback: { from_version: 3.10, to_version: 3.0 }\n\
+         failure: { reason: 1e3 }\n\
+         labels:\n  build: 1e3\n  team: payments\n---\nbody\n",
+    );
+    let want = |r: &serde_json::Value| {
+        assert_eq!(r["version"], "1.10");
+        assert_eq!(r["tools"]["terraform"], "1.10", "{r}");
+        assert_eq!(r["tools"]["helm"], "0x1F");
+        assert_eq!(r["tools"]["kubectl"], "True");
+        assert_eq!(r["labels"]["build"], "1e3");
+        assert_eq!(r["labels"]["team"], "payments");
+        assert_eq!(r["change"]["id"], "0.10");
+        assert_eq!(r["git"]["commit"], "1234567");
+        assert_eq!(r["git"]["tag"], "2.0");
+        assert_eq!(r["git"]["dirty"], false, "a bool stays a bool");
+        assert_eq!(r["ci"]["run_id"], "0x10");
+        assert_eq!(r["phases"][0]["name"], "1.10");
+        assert_eq!(r["phases"][0]["duration_seconds"], 60);
+        assert_eq!(r["rollback"]["from_version"], "3.10");
+        assert_eq!(r["rollback"]["to_version"], "3.0");
+        assert_eq!(r["failure_reason"], "1e3");
+    };
+    want(&env.json(&["show", id, "--json"]));
+    let listed: serde_json::Value =
+        serde_json::from_str(&env.ok(&["list", "--json"])).expect("json");
+    want(&listed[0]);
+    let exported: serde_json::Value =
+        serde_json::from_str(&env.ok(&["export", "--format", "json"])).expect("json");
+    want(&exported[0]);
+    let line = env.ok(&["export", "--format", "ndjson"]);
+    want(&serde_json::from_str(line.trim()).expect("one object"));
+    let csv = env.ok(&["export", "--format", "csv"]);
+    assert!(csv.contains(r#""terraform"":""1.10"""#), "{csv}");
+    assert!(csv.contains(r#""build"":""1e3"""#), "{csv}");
+    let sexp = env.ok(&["export", "--format", "sexp"]);
+    assert!(sexp.contains(r#"("helm" . "0x1F")"#), "{sexp}");
+    assert!(sexp.contains(r#"("id" . "0.10")"#), "{sexp}");
+    let org = env.ok(&["export", "--format", "org"]);
+    assert!(org.contains("0.10"), "{org}");
+
+    // A flow map left open is still a broken record, named with its line.
+    let before = env.snapshot();
+    let text = env
+        .read(path)
+        .replace("helm: 0x1F, kubectl: True }", "helm: 0x1F");
+    env.write(path, &text);
+    let err = env.fails(&["show", id], 1);
+    assert!(err.contains("error: ") && err.contains(path), "{err}");
+    assert!(err.contains("hint: "), "{err}");
+    env.write(path, &before.0[0].1);
+    assert_eq!(env.snapshot(), before, "nothing written");
+}
