@@ -177,24 +177,37 @@ impl W {
     }
 }
 
-/// Writes the cache (atomically: a temp file renamed over the old one).
-pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
+/// A cache written up to its audit facts, in a temp file: the walk and the
+/// records are written while the audit facts are worked out.
+pub struct Head {
+    tmp: super::checksum::Summed<tempfile::NamedTempFile>,
+    w: W,
+}
+
+/// Writes all of the cache but its audit facts (see [`Head::finish`]).
+pub fn write_head(
+    dir: &Path,
+    tip: &str,
+    prefixes: &[String],
+    walk: &Walk,
+    files: &[(String, Oid, Parsed)],
+) -> std::io::Result<Head> {
     std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    let mut tmp = super::checksum::Summed::new(&mut file);
+    let file = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = super::checksum::Summed::new(file);
     let mut w = W(Vec::with_capacity(2 << 20));
     w.0.extend_from_slice(MAGIC);
-    w.str(&cache.tip);
-    w.u32(cache.prefixes.len() as u32);
-    for p in &cache.prefixes {
+    w.str(tip);
+    w.u32(prefixes.len() as u32);
+    for p in prefixes {
         w.str(p);
     }
-    let g = &cache.walk.graph;
+    let g = &walk.graph;
     let mut oids = vec![[0u8; 20]; g.commits.len()];
     for (oid, i) in &g.index {
         oids[*i as usize] = *oid;
     }
-    w.u8(u8::from(cache.walk.shallow));
+    w.u8(u8::from(walk.shallow));
     w.u32(g.commits.len() as u32);
     for (c, oid) in g.commits.iter().zip(&oids) {
         w.oid(oid);
@@ -213,8 +226,8 @@ pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
     let mut section = W(Vec::new());
     {
         let w = &mut section;
-        w.u32(cache.walk.changes.len() as u32);
-        for (i, (path, blob)) in &cache.walk.changes {
+        w.u32(walk.changes.len() as u32);
+        for (i, (path, blob)) in &walk.changes {
             w.u32(*i);
             w.str(path);
             match blob {
@@ -225,8 +238,8 @@ pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
                 }
             }
         }
-        w.u32(cache.walk.tool.len() as u32);
-        for (i, t) in &cache.walk.tool {
+        w.u32(walk.tool.len() as u32);
+        for (i, t) in &walk.tool {
             let a = ToolAction::ALL
                 .iter()
                 .position(|a| *a == t.action)
@@ -241,8 +254,8 @@ pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
     w.0.clear();
     tmp.write_all(&section.0)?;
     drop(section);
-    w.u32(cache.files.len() as u32);
-    for (path, blob, parsed) in &cache.files {
+    w.u32(files.len() as u32);
+    for (path, blob, parsed) in files {
         w.str(path);
         w.oid(blob);
         match parsed {
@@ -258,12 +271,26 @@ pub fn write(dir: &Path, cache: &Cache) -> std::io::Result<()> {
         }
         w.spill(&mut tmp)?;
     }
-    w.entries(&cache.edited);
-    w.entries(&cache.deleted);
-    tmp.write_all(&w.0)?;
-    tmp.finish()?;
-    file.persist(dir.join(FILE)).map_err(|e| e.error)?;
-    Ok(())
+    Ok(Head { tmp, w })
+}
+
+impl Head {
+    /// Writes the audit facts and puts the cache in place (atomically: the
+    /// temp file is renamed over the old one).
+    pub fn finish(
+        self,
+        dir: &Path,
+        edited: &[AuditEntry],
+        deleted: &[AuditEntry],
+    ) -> std::io::Result<()> {
+        let Head { mut tmp, mut w } = self;
+        w.entries(edited);
+        w.entries(deleted);
+        tmp.write_all(&w.0)?;
+        let file = tmp.finish()?;
+        file.persist(dir.join(FILE)).map_err(|e| e.error)?;
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------- reading

@@ -145,9 +145,15 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
         for (path, blob, _) in &files {
             at_rev.insert(path.clone(), *blob);
         }
-        let (edited, deleted) = match audit {
-            Some(a) => a,
-            None => {
+        // A fresh walk goes to the cache while its audit facts are worked
+        // out (both only read it); the facts are written last.
+        let write_cache = fresh && !shallow;
+        let (audit, head) = std::thread::scope(|scope| {
+            let head = write_cache.then(|| {
+                let (state, rev, prefixes, walk, files) = (&state, &rev, &prefixes, &walk, &files);
+                scope.spawn(move || cache::write_head(state, rev, prefixes, walk, files))
+            });
+            let audit = audit.unwrap_or_else(|| {
                 let by_path: HashMap<&str, &Record> = files
                     .iter()
                     .filter_map(|(path, _, p)| match p {
@@ -156,35 +162,28 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
                     })
                     .collect();
                 audit_facts(repo, &walk, &at_rev, &by_path)
-            }
-        };
+            });
+            (audit, head.and_then(|h| h.join().ok()))
+        });
+        let (edited, deleted) = audit;
         clock.lap("audit facts");
+        if let Some(Ok(head)) = head {
+            // Best effort: a read-only .git only costs the next run time.
+            let _ = head.finish(&state, &edited, &deleted);
+            clock.lap("cache write");
+        }
         for (_, _, p) in &files {
             if let Parsed::Broken(m) = p {
                 out.warnings.push(m.clone());
             }
         }
-        let mut c = cache::Cache {
-            tip: rev,
-            prefixes,
-            walk,
-            files,
-            edited,
-            deleted,
-        };
-        if fresh && !shallow {
-            // Best effort: a read-only .git only costs the next run time.
-            let _ = cache::write(&state, &c);
-            clock.lap("cache write");
-        }
-        out.history.shallow = c.walk.shallow;
+        out.history.shallow = walk.shallow;
         out.history.walked = true;
-        out.history.edited_after_finish = std::mem::take(&mut c.edited);
-        out.history.deleted = std::mem::take(&mut c.deleted);
-        out.history.graph = std::mem::take(&mut c.walk.graph);
+        out.history.edited_after_finish = edited;
+        out.history.deleted = deleted;
+        out.history.graph = walk.graph;
         // The records move out of the cache (written already): no copy.
-        out.records = c
-            .files
+        out.records = files
             .into_iter()
             .filter_map(|(path, _, p)| match p {
                 Parsed::Record(record) => Some(RecordInput {
