@@ -85,6 +85,15 @@ impl Graph {
         i
     }
 
+    /// Each commit's id, by index.
+    pub fn ids(&self) -> Vec<Oid> {
+        let mut ids = vec![[0u8; 20]; self.commits.len()];
+        for (oid, i) in &self.index {
+            ids[*i as usize] = *oid;
+        }
+        ids
+    }
+
     pub fn get(&self, hex: &str) -> Option<u32> {
         parse_oid(hex).and_then(|o| self.index.get(&o).copied())
     }

@@ -148,10 +148,13 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
         // A fresh walk goes to the cache while its audit facts are worked
         // out (both only read it); the facts are written last.
         let write_cache = fresh && !shallow;
+        // Each commit's id by its index (one list for both).
+        let oid_of = (audit.is_none() || write_cache).then(|| walk.graph.ids());
+        let oids = oid_of.as_deref().unwrap_or_default();
         let (audit, head) = std::thread::scope(|scope| {
             let head = write_cache.then(|| {
                 let (state, rev, prefixes, walk, files) = (&state, &rev, &prefixes, &walk, &files);
-                scope.spawn(move || cache::write_head(state, rev, prefixes, walk, files))
+                scope.spawn(move || cache::write_head(state, rev, prefixes, walk, oids, files))
             });
             let audit = audit.unwrap_or_else(|| {
                 let by_path: HashMap<&str, &Record> = files
@@ -161,7 +164,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
                         _ => None,
                     })
                     .collect();
-                audit_facts(repo, &walk, &at_rev, &by_path)
+                audit_facts(repo, &walk, oids, &at_rev, &by_path)
             });
             (audit, head.and_then(|h| h.join().ok()))
         });
@@ -437,6 +440,7 @@ enum Version {
 fn audit_facts(
     repo: &Repo,
     walk: &crate::git::history::Walk,
+    oid_of: &[Oid],
     at_rev: &HashMap<String, Oid>,
     by_path: &HashMap<&str, &Record>,
 ) -> (Vec<AuditEntry>, Vec<AuditEntry>) {
@@ -472,13 +476,6 @@ fn audit_facts(
                 .push((*i, Version::Tool(t.action)));
         }
     }
-    let oid_of: Vec<Oid> = {
-        let mut v = vec![[0u8; 20]; g.commits.len()];
-        for (oid, i) in &g.index {
-            v[*i as usize] = *oid;
-        }
-        v
-    };
     // Newest first by the graph (a descendant before its ancestors), not by
     // committer time, which can go backwards (a replayed clock, a rebase,
     // another machine's clock); nor by index, which differs between a cold
@@ -557,7 +554,7 @@ fn audit_facts(
             });
         }
     }
-    let moved_from = chain_moves(repo, &mut versions, at_rev, &oid_of);
+    let moved_from = chain_moves(repo, &mut versions, at_rev, oid_of);
     for vs in versions.values_mut() {
         // The same blob brought in again by a merge (compared with its first
         // parent) is one version: the older commit's, the one that made it
