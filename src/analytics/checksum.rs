@@ -20,10 +20,10 @@ impl<W: Write> Summed<W> {
     }
 
     /// Writes the sum of everything written so far, after it.
-    pub fn finish(mut self) -> std::io::Result<W> {
-        let sum = self.hasher.clone().finalize();
-        self.inner.write_all(&sum.to_le_bytes())?;
-        Ok(self.inner)
+    pub fn finish(self) -> std::io::Result<W> {
+        let Summed { mut inner, hasher } = self;
+        inner.write_all(&hasher.finalize().to_le_bytes())?;
+        Ok(inner)
     }
 }
 
