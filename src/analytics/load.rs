@@ -768,6 +768,24 @@ struct Stopwatch {
     last: std::cell::Cell<std::time::Instant>,
 }
 
+/// Memory so far, for the stage timings (Linux): peak, heap (anon) and
+/// mapped files.
+pub(crate) fn memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .filter(|l| {
+                    ["VmHWM", "RssAnon", "RssFile"]
+                        .iter()
+                        .any(|k| l.starts_with(k))
+                })
+                .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
 impl Stopwatch {
     fn new() -> Stopwatch {
         Stopwatch {
@@ -779,30 +797,21 @@ impl Stopwatch {
     /// A stage that ran beside another (its own time, not a lap).
     fn note(what: &str, started: std::time::Instant) {
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
-            eprintln!("timing:   {what}: {:.3} s", started.elapsed().as_secs_f64());
+            eprintln!(
+                "timing:   {what}: {:.3} s ({} kB)",
+                started.elapsed().as_secs_f64(),
+                memory()
+            );
         }
     }
 
     fn lap(&self, what: &str) {
         if self.on {
             let now = std::time::Instant::now();
-            // Memory so far (Linux): peak, heap (anon) and mapped files.
-            let mem = std::fs::read_to_string("/proc/self/status")
-                .map(|s| {
-                    s.lines()
-                        .filter(|l| {
-                            ["VmHWM", "RssAnon", "RssFile"]
-                                .iter()
-                                .any(|k| l.starts_with(k))
-                        })
-                        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
             eprintln!(
-                "timing: {what}: {:.3} s ({mem} kB)",
-                (now - self.last.get()).as_secs_f64()
+                "timing: {what}: {:.3} s ({} kB)",
+                (now - self.last.get()).as_secs_f64(),
+                memory()
             );
             self.last.set(now);
         }

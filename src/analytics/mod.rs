@@ -12,6 +12,7 @@ mod cache;
 mod checksum;
 pub mod graph;
 mod load;
+pub(crate) use load::memory;
 pub mod memo;
 pub mod stats;
 pub mod tz;

@@ -9,6 +9,7 @@ use super::Repo;
 use crate::analytics::graph::{Commit, Graph, Oid};
 use crate::config::{CHECKLISTS_DIR, LEDGER_DIR};
 use crate::error::Result;
+use gix_commitgraph::Position;
 
 /// A change to a record file in one commit, against its first parent:
 /// `(path, Some(blob))` added or modified, `(path, None)` deleted.
@@ -95,8 +96,7 @@ pub struct Walk {
     pub shallow: bool,
 }
 
-/// A commit as read in the first pass.
-/// Kept small: 900,000 of these are held while the trees are compared.
+/// A commit the walk read itself (one not in the commit-graph file).
 struct Raw {
     tree: git2::Oid,
     parents: smallvec::SmallVec<[git2::Oid; 1]>,
@@ -104,16 +104,14 @@ struct Raw {
     commit_time: i64,
     /// The record a single-record tool commit names (one parent only).
     tool: Option<Box<ToolChange>>,
-    /// Its place in the commit-graph file when it was taken from there:
-    /// its object is still to be read (author time, message), on any core.
-    /// `UNREAD_NONE` for a commit read by the walk itself.
-    graph_at: u32,
-    /// Its place in the commit-graph file (`UNREAD_NONE`: not in it).
-    pos: u32,
 }
 
-/// [`Raw::graph_at`] of a commit the walk read itself.
-const UNREAD_NONE: u32 = u32::MAX;
+/// A commit of the walk that is not in the commit-graph file: this bit set
+/// on its index among those (a commit of the file is its place there).
+const LOOSE: u32 = 1 << 31;
+
+/// The walk index of a commit of the file the walk has not reached.
+const NOT_WALKED: u32 = u32::MAX;
 
 /// A commit to visit: by id, or by its place in the commit-graph file.
 enum Visit {
@@ -132,30 +130,85 @@ fn commit_graph(repo: &git2::Repository) -> Option<gix_commitgraph::Graph> {
     gix_commitgraph::Graph::from_info_dir(&info, gix_hash::Kind::Sha1).ok()
 }
 
-/// The commit at `at` in the commit-graph file, as the walk keeps it (its
-/// author time and message are read later); None when the file is damaged.
-fn raw_from_graph(
-    graph: &gix_commitgraph::Graph,
-    at: u32,
-) -> Option<(Raw, smallvec::SmallVec<[u32; 2]>)> {
-    use gix_commitgraph::Position;
-    let c = graph.commit_at(Position(at));
-    let positions: smallvec::SmallVec<[u32; 2]> = c
+/// The parents of the commit at `at` in the commit-graph file, by place;
+/// None when the file is damaged.
+fn graph_parents(graph: &gix_commitgraph::Graph, at: u32) -> Option<smallvec::SmallVec<[u32; 2]>> {
+    graph
+        .commit_at(Position(at))
         .iter_parents()
         .map(|p| p.ok().map(|p| p.0))
-        .collect::<Option<_>>()?;
-    let id = |p: u32| git2::Oid::from_bytes(graph.id_at(Position(p)).as_bytes()).ok();
-    let parents = positions.iter().map(|p| id(*p)).collect::<Option<_>>()?;
-    let raw = Raw {
-        tree: git2::Oid::from_bytes(c.root_tree_id().as_bytes()).ok()?,
-        parents,
-        author_time: 0,
-        commit_time: i64::try_from(c.committer_timestamp()).ok()?,
-        tool: None,
-        graph_at: at,
-        pos: at,
+        .collect()
+}
+
+/// The root tree of the commit at `at` in the commit-graph file.
+fn tree_at(graph: &gix_commitgraph::Graph, at: u32) -> git2::Oid {
+    let c = graph.commit_at(Position(at));
+    git2::Oid::from_bytes(c.root_tree_id().as_bytes()).unwrap_or_else(|_| git2::Oid::zero())
+}
+
+/// What the jobs of the commit-graph file's commits are made of: the file,
+/// and the commit objects and root trees read from the packs, by place.
+struct FileCommits<'a> {
+    graph: &'a gix_commitgraph::Graph,
+    packed: &'a [Option<CommitInfo>],
+    roots: &'a [Option<RootTree>],
+}
+
+impl FileCommits<'_> {
+    /// The job of the commit at `at` in the file, `n`th in the walk: its
+    /// trees are the file's (its first parent's too, read or not).
+    fn job(&self, n: usize, at: u32) -> Job {
+        let parent = self
+            .graph
+            .commit_at(Position(at))
+            .iter_parents()
+            .next()
+            .and_then(|p| p.ok().map(|p| p.0));
+        let root = |p: u32| self.roots.get(p as usize).copied().flatten();
+        let info = self.packed.get(at as usize).and_then(Option::as_ref);
+        Job {
+            at: n,
+            tree: tree_at(self.graph, at),
+            parent: parent.map(|p| tree_at(self.graph, p)),
+            trusted: info.is_some_and(|i| i.tool.is_some()),
+            unread: info.is_none().then_some(at),
+            roots: match parent {
+                None => root(at).map(|t| (t, None)),
+                Some(p) => root(at).zip(root(p)).map(|(t, o)| (t, Some(o))),
+            },
+        }
+    }
+}
+
+/// The job of the `n`th commit of the walk, one not in the file (`LOOSE`):
+/// Err(its first parent) when that parent's tree is not known yet (not
+/// read yet, or in `base`).
+fn loose_job(
+    nodes: &[u32],
+    loose: &[Raw],
+    index: &crate::analytics::graph::OidMap<u32>,
+    base_len: usize,
+    file: Option<&FileCommits>,
+    n: usize,
+) -> std::result::Result<Job, git2::Oid> {
+    let raw = &loose[(nodes[n] & !LOOSE) as usize];
+    let Some(p) = raw.parents.first() else {
+        return Ok(Job::with_parent_tree(raw, n, None));
     };
-    Some((raw, positions))
+    if let Some(at) = file.and_then(|f| f.graph.lookup(oid_ref(p)?)) {
+        let tree = file.map(|f| tree_at(f.graph, at.0));
+        return Ok(Job::with_parent_tree(raw, n, tree));
+    }
+    match index.get(&raw_oid(*p)) {
+        Some(&i) if i as usize >= base_len => match nodes[i as usize - base_len] {
+            node if node & LOOSE != 0 => {
+                let tree = loose[(node & !LOOSE) as usize].tree;
+                Ok(Job::with_parent_tree(raw, n, Some(tree)))
+            }
+            _ => Err(*p),
+        },
+        _ => Err(*p),
+    }
 }
 
 /// The fields of a raw commit object the walk needs.
@@ -268,8 +321,6 @@ fn read_raw(odb: &git2::Odb, oid: git2::Oid) -> Option<Raw> {
         parents: c.parents,
         author_time: c.author_time,
         commit_time: c.commit_time,
-        graph_at: UNREAD_NONE,
-        pos: UNREAD_NONE,
     })
 }
 
@@ -333,17 +384,24 @@ impl Repo {
         let mut walk = base.unwrap_or_default();
         walk.shallow = repo.is_shallow();
         walk.graph.prefixes = prefixes.iter().take(64).cloned().collect();
-        // Each new commit gets its index in `graph.index` as it is read (the
-        // one map of ids: no second set of what was seen).
-        let mut raws: Vec<Raw> = Vec::new();
-        let mut missing: std::collections::HashSet<git2::Oid> = std::collections::HashSet::new();
-        let mut stack = vec![Visit::Id(git2::Oid::from_str(tip)?)];
         // With a commit-graph file the walk reads no commit of it: the
         // parents and trees come from the file, and each commit's object
-        // (author time, message) is read with its tree comparison, on every
-        // core. Commits newer than the file are read here.
-        let graph = commit_graph(repo);
+        // (author time, message) is read from the packs, in pack order.
+        // Commits newer than the file are read here, by libgit2.
+        let graph = commit_graph(repo).filter(|g| g.num_commits() < LOOSE);
         let graph = graph.as_ref();
+        let graph_len = graph.map_or(0, |g| g.num_commits() as usize);
+        // Each commit of the walk, in walk order: its place in the
+        // commit-graph file, or (with `LOOSE`) its index in `loose`. A
+        // commit of the file is nothing more than its place until the end
+        // (a copy of its parents and tree took 88 bytes a commit, 79 MB at
+        // 100,000 records).
+        let mut nodes: Vec<u32> = Vec::with_capacity(graph_len + 64);
+        let mut loose: Vec<Raw> = Vec::new();
+        // The walk index of each commit of the file read by this walk.
+        let mut walked: Vec<u32> = vec![NOT_WALKED; graph_len];
+        let mut missing: std::collections::HashSet<git2::Oid> = std::collections::HashSet::new();
+        let mut stack = vec![Visit::Id(git2::Oid::from_str(tip)?)];
         // Their objects and root trees, read from the packs in pack order
         // (those it cannot read are read with the trees, by libgit2).
         let super::packed::Packed {
@@ -357,14 +415,19 @@ impl Repo {
         };
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() && graph.is_some() {
             eprintln!(
-                "timing:   commits read from packs: {} of {}, root trees: {} ({:.3} s)",
+                "timing:   commits read from packs: {} of {}, root trees: {} ({:.3} s; {} kB)",
                 packed.iter().filter(|c| c.is_some()).count(),
                 packed.len(),
                 root_trees.iter().filter(|c| c.is_some()).count(),
-                started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64(),
+                crate::analytics::memory()
             );
         }
-        let roots = &root_trees;
+        let file = graph.map(|g| FileCommits {
+            graph: g,
+            packed: &packed,
+            roots: &root_trees,
+        });
         // Raw commit objects, parsed here: a commit object of libgit2 costs
         // a second parse and several allocations (PERF-NOTES 4).
         let odb = match own_odb(repo, 1) {
@@ -376,102 +439,121 @@ impl Repo {
         let pool = RepoPool::new(&path);
         // The trees are compared while the walk goes on (the walk is
         // sequential, the comparisons are not): each full chunk of commits
-        // whose first parents are read goes to another core. A commit whose
-        // parent is not read yet (a merge's other side) or is in `base` waits
-        // for the end.
+        // goes to another core. A commit not in the file whose parent is not
+        // read yet (a merge's other side) or is in `base` waits for the end.
         let results: std::sync::Mutex<Vec<Found>> = Default::default();
         let mut deferred: Vec<usize> = Vec::new();
         let mut sent = 0;
         let index = &mut walk.graph.index;
         let mut damaged = false;
+        let in_flight = std::sync::atomic::AtomicUsize::new(0);
+        let max_in_flight = 2 * rayon::current_num_threads();
         rayon::scope(|scope| {
             while let Some(visit) = stack.pop() {
                 let (oid, at) = match visit {
-                    Visit::At(p) => {
-                        let id = graph.map(|g| g.id_at(gix_commitgraph::Position(p)));
-                        match id.and_then(|id| git2::Oid::from_bytes(id.as_bytes()).ok()) {
-                            Some(oid) => (oid, Some(p)),
-                            None => continue,
-                        }
-                    }
+                    Visit::At(p) => (None, Some(p)),
                     Visit::Id(oid) => {
                         let at = graph.and_then(|g| g.lookup(oid_ref(&oid)?)).map(|p| p.0);
-                        (oid, at)
+                        (Some(oid), at)
                     }
                 };
-                let key = raw_oid(oid);
-                if index.contains_key(&key) || (!missing.is_empty() && missing.contains(&oid)) {
-                    continue;
-                }
-                let c = match graph.zip(at) {
-                    Some((g, at)) => match raw_from_graph(g, at) {
-                        Some((mut c, positions)) => {
-                            stack.extend(positions.iter().rev().map(|p| Visit::At(*p)));
-                            if let Some(read) = packed.get_mut(at as usize).and_then(Option::take) {
-                                c.author_time = read.author_time;
-                                c.tool = read.tool;
-                                c.graph_at = UNREAD_NONE;
-                            }
-                            c
-                        }
-                        None => {
-                            damaged = true;
-                            break;
-                        }
-                    },
-                    // A parent cut off by a shallow clone is not in the repository.
-                    None => match read_raw(&odb, oid) {
-                        Some(c) => {
-                            stack.extend(c.parents.iter().rev().map(|p| Visit::Id(*p)));
-                            c
-                        }
-                        None => {
-                            missing.insert(oid);
+                let node = match (graph, at) {
+                    (Some(g), Some(p)) => {
+                        if walked[p as usize] != NOT_WALKED
+                            || (base_len > 0 && index.contains_key(g.id_at(Position(p)).as_bytes()))
+                        {
                             continue;
                         }
-                    },
+                        let Some(parents) = graph_parents(g, p) else {
+                            damaged = true;
+                            break;
+                        };
+                        stack.extend(parents.iter().rev().map(|p| Visit::At(*p)));
+                        walked[p as usize] = nodes.len() as u32;
+                        p
+                    }
+                    // Not in the file: a commit newer than it, or no file.
+                    _ => {
+                        let Some(oid) = oid else { continue };
+                        let key = raw_oid(oid);
+                        if index.contains_key(&key)
+                            || (!missing.is_empty() && missing.contains(&oid))
+                        {
+                            continue;
+                        }
+                        // A parent cut off by a shallow clone is not in the repository.
+                        let Some(c) = read_raw(&odb, oid) else {
+                            missing.insert(oid);
+                            continue;
+                        };
+                        stack.extend(c.parents.iter().rev().map(|p| Visit::Id(*p)));
+                        index.insert(key, (base_len + nodes.len()) as u32);
+                        loose.push(c);
+                        LOOSE | (loose.len() - 1) as u32
+                    }
                 };
-                index.insert(key, (base_len + raws.len()) as u32);
-                raws.push(c);
-                if raws.len() - sent > COMPARE_CHUNK {
-                    let mut jobs = Vec::with_capacity(COMPARE_CHUNK);
-                    for n in sent..sent + COMPARE_CHUNK {
-                        match first_parent(&raws, &*index, base_len, n) {
-                            Ok(parent) => jobs.push(Job::new(&raws, n, parent, roots)),
+                nodes.push(node);
+                if nodes.len() - sent > COMPARE_CHUNK {
+                    // The walk outruns the comparisons: chunks queued without
+                    // a bound held every job of the history at once (122 MB
+                    // at 100,000 records when the machine was busy). Past
+                    // the bound, the walk compares a queued chunk itself.
+                    while in_flight.load(std::sync::atomic::Ordering::Acquire) >= max_in_flight {
+                        if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                            std::thread::sleep(std::time::Duration::from_micros(200));
+                        }
+                    }
+                    // The commits of the file make their jobs on the other
+                    // core (their trees are in the file); the others here.
+                    let mut in_file = Vec::with_capacity(COMPARE_CHUNK);
+                    let mut jobs = Vec::new();
+                    for (n, node) in nodes.iter().enumerate().skip(sent).take(COMPARE_CHUNK) {
+                        if node & LOOSE == 0 {
+                            in_file.push((n, *node));
+                            continue;
+                        }
+                        match loose_job(&nodes, &loose, &*index, base_len, file.as_ref(), n) {
+                            Ok(job) => jobs.push(job),
                             Err(_) => deferred.push(n),
                         }
                     }
                     sent += COMPARE_CHUNK;
-                    let (pool, results) = (&pool, &results);
+                    let (pool, results, in_flight, file) = (&pool, &results, &in_flight, &file);
+                    in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                     scope.spawn(move |_| {
+                        if let Some(file) = file {
+                            jobs.extend(in_file.into_iter().map(|(n, p)| file.job(n, p)));
+                        }
                         let out = compare_all(pool, graph, jobs, prefixes);
                         if let Ok(mut r) = results.lock() {
                             r.push(out);
                         }
+                        in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
                     });
                 }
             }
             if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
                 eprintln!(
-                    "timing:   commit walk alone: {:.3} s{}",
+                    "timing:   commit walk alone: {:.3} s{} ({} kB)",
                     started.elapsed().as_secs_f64(),
                     if graph.is_some() {
                         " (commit-graph)"
                     } else {
                         ""
-                    }
+                    },
+                    crate::analytics::memory()
                 );
             }
         });
-        drop(packed);
         if damaged {
             return Err(graph_error("the commit-graph file is damaged"));
         }
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
             eprintln!(
-                "timing:   commits read and compared: {:.3} s ({} commits)",
+                "timing:   commits read and compared: {:.3} s ({} commits; {} kB)",
                 started.elapsed().as_secs_f64(),
-                raws.len()
+                nodes.len(),
+                crate::analytics::memory()
             );
         }
         drop(stack);
@@ -480,14 +562,17 @@ impl Repo {
         let index = &walk.graph.index;
         let rest: Vec<Job> = deferred
             .into_iter()
-            .chain(sent..raws.len())
-            .map(|n| match first_parent(&raws, index, base_len, n) {
-                Ok(parent) => Job::new(&raws, n, parent, roots),
-                Err(p) => Job::with_parent_tree(
-                    &raws[n],
-                    n,
-                    repo.find_commit(p).ok().map(|c| c.tree_id()),
-                ),
+            .chain(sent..nodes.len())
+            .map(|n| match (nodes[n] & LOOSE == 0, file.as_ref()) {
+                (true, Some(file)) => file.job(n, nodes[n]),
+                _ => match loose_job(&nodes, &loose, index, base_len, file.as_ref(), n) {
+                    Ok(job) => job,
+                    Err(p) => Job::with_parent_tree(
+                        &loose[(nodes[n] & !LOOSE) as usize],
+                        n,
+                        repo.find_commit(p).ok().map(|c| c.tree_id()),
+                    ),
+                },
             })
             .collect();
         drop(root_trees);
@@ -496,13 +581,14 @@ impl Repo {
             .par_chunks(chunk)
             .map(|jobs| compare_all(&pool, graph, jobs.to_vec(), prefixes))
             .collect();
+        drop(rest);
         let mut found = results.into_inner().unwrap_or_default();
         found.extend(late);
         // Each commit's flags and touches by its place in the walk; the
         // record changes in the walk's order (a commit's own in the order
         // found: it is compared in one chunk, and the sort is stable).
-        let mut flags = vec![0u8; raws.len()];
-        let mut touches = vec![0u64; if prefixes.is_empty() { 0 } else { raws.len() }];
+        let mut flags = vec![0u8; nodes.len()];
+        let mut touches = vec![0u64; if prefixes.is_empty() { 0 } else { nodes.len() }];
         let mut changes = Vec::new();
         for f in found {
             // The first error stops the walk.
@@ -515,10 +601,12 @@ impl Repo {
             for (at, t) in f.touches {
                 touches[at as usize] = t;
             }
+            // Commits of the file whose objects were read with their trees.
             for (at, info) in f.read {
-                let raw = &mut raws[at as usize];
-                raw.author_time = info.author_time;
-                raw.tool = info.tool;
+                let node = nodes[at as usize];
+                if node & LOOSE == 0 {
+                    packed[node as usize] = Some(info);
+                }
             }
             changes.extend(f.changes);
         }
@@ -531,31 +619,83 @@ impl Repo {
         // The repository handles hold caches of pack data: freeing them
         // took 4% of a cold run at 10,000 records, on the critical path.
         drop_aside(pool.into_idle());
+        // The ids of the file's commits join the map now (the walk told
+        // them apart by their places).
+        let index = &mut walk.graph.index;
+        if let Some(g) = graph {
+            index.reserve(nodes.len() - loose.len());
+            for (n, node) in nodes.iter().enumerate() {
+                if node & LOOSE == 0 {
+                    let mut id = [0u8; 20];
+                    id.copy_from_slice(g.id_at(Position(*node)).as_bytes());
+                    index.insert(id, (base_len + n) as u32);
+                }
+            }
+        }
         // On every core: a parent's index is a lookup in a map of 900,000
         // ids at 100,000 records.
         let index = &walk.graph.index;
-        walk.graph
-            .commits
-            .par_extend(raws.par_iter().enumerate().map(|(n, r)| {
+        let parent_index = |p: u32| match walked[p as usize] {
+            NOT_WALKED => graph.and_then(|g| index.get(g.id_at(Position(p)).as_bytes()).copied()),
+            n => Some((base_len as u32) + n),
+        };
+        let damaged = std::sync::atomic::AtomicBool::new(false);
+        let commit = |n: usize, node: u32| -> Option<Commit> {
+            let (flags, touches) = (flags[n], touches.get(n).copied().unwrap_or(0));
+            if node & LOOSE != 0 {
+                let r = &loose[(node & !LOOSE) as usize];
                 let parents: crate::analytics::graph::Parents = r
                     .parents
                     .iter()
                     .filter_map(|p| index.get(&raw_oid(*p)).copied())
                     .collect();
-                Commit {
+                return Some(Commit {
                     author_time: r.author_time,
                     commit_time: r.commit_time,
                     cut: parents.len() < r.parents.len(),
                     parents,
-                    code: flags[n] & Found::CODE != 0,
-                    touches: touches.get(n).copied().unwrap_or(0),
-                }
+                    code: flags & Found::CODE != 0,
+                    touches,
+                });
+            }
+            let g = graph?;
+            let parents = graph_parents(g, node)?;
+            Some(Commit {
+                author_time: packed.get(node as usize)?.as_ref()?.author_time,
+                commit_time: i64::try_from(g.commit_at(Position(node)).committer_timestamp())
+                    .ok()?,
+                cut: false,
+                parents: parents.iter().filter_map(|p| parent_index(*p)).collect(),
+                code: flags & Found::CODE != 0,
+                touches,
+            })
+        };
+        walk.graph
+            .commits
+            .par_extend(nodes.par_iter().enumerate().map(|(n, node)| {
+                commit(n, *node).unwrap_or_else(|| {
+                    damaged.store(true, std::sync::atomic::Ordering::Relaxed);
+                    Commit::default()
+                })
             }));
-        for (n, r) in raws.into_iter().enumerate() {
-            if let (true, Some(t)) = (flags[n] & Found::TRUSTED != 0, r.tool) {
+        if damaged.into_inner() {
+            return Err(graph_error("the commit-graph file is damaged"));
+        }
+        for (n, node) in nodes.iter().enumerate() {
+            if flags[n] & Found::TRUSTED == 0 {
+                continue;
+            }
+            let tool = match node & LOOSE {
+                0 => packed
+                    .get_mut(*node as usize)
+                    .and_then(|c| c.as_mut()?.tool.take()),
+                _ => loose[(node & !LOOSE) as usize].tool.take(),
+            };
+            if let Some(t) = tool {
                 walk.tool.push(((base_len + n) as u32, *t));
             }
         }
+        drop_aside(packed);
         Ok(walk)
     }
 
@@ -833,21 +973,6 @@ struct Job {
 }
 
 impl Job {
-    /// The job of `raws[n]`, whose first parent is `raws[parent]` (None: a
-    /// root commit); `roots` are the root trees read from the packs, by
-    /// place in the commit-graph file.
-    fn new(raws: &[Raw], n: usize, parent: Option<usize>, roots: &[Option<RootTree>]) -> Job {
-        let root = |r: &Raw| roots.get(r.pos as usize).copied().flatten();
-        let mut job = Job::with_parent_tree(&raws[n], n, parent.map(|p| raws[p].tree));
-        job.roots = match parent {
-            None => root(&raws[n]).map(|t| (t, None)),
-            Some(p) => root(&raws[n])
-                .zip(root(&raws[p]))
-                .map(|(t, o)| (t, Some(o))),
-        };
-        job
-    }
-
     /// The job of `raw` (at `at` in the walk) against the tree `parent`.
     fn with_parent_tree(raw: &Raw, at: usize, parent: Option<git2::Oid>) -> Job {
         Job {
@@ -855,27 +980,9 @@ impl Job {
             tree: raw.tree,
             parent,
             trusted: raw.tool.is_some(),
-            unread: (raw.graph_at != UNREAD_NONE).then_some(raw.graph_at),
+            unread: None,
             roots: None,
         }
-    }
-}
-
-/// The place in `raws` of `raws[n]`'s first parent when the walk has read
-/// it (None: a root commit); Err(parent) when it is not read (yet), or is
-/// in the base.
-fn first_parent(
-    raws: &[Raw],
-    index: &crate::analytics::graph::OidMap<u32>,
-    base_len: usize,
-    n: usize,
-) -> std::result::Result<Option<usize>, git2::Oid> {
-    let Some(p) = raws[n].parents.first() else {
-        return Ok(None);
-    };
-    match index.get(&raw_oid(*p)) {
-        Some(&i) if i as usize >= base_len => Ok(Some(i as usize - base_len)),
-        _ => Err(*p),
     }
 }
 
