@@ -138,6 +138,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
                 );
                 work_tree_changes = changed;
                 let (files, walk) = (files?, walk?);
+                release_freed();
                 clock.lap("records at rev and history walk");
                 (files, walk, None, true)
             }
@@ -169,6 +170,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
             (audit, head.and_then(|h| h.join().ok()))
         });
         let (edited, deleted) = audit;
+        release_freed();
         clock.lap("audit facts");
         if let Some(Ok(head)) = head {
             // Best effort: a read-only .git only costs the next run time.
@@ -209,6 +211,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
     }
     out.records.sort_by(|a, b| a.path.cmp(&b.path));
     one_per_id(&mut out);
+    release_freed();
     clock.lap("work tree");
     if out.history.walked {
         let prefixes: Vec<String> = options.service_paths.iter().take(64).cloned().collect();
@@ -767,6 +770,23 @@ struct Stopwatch {
     on: bool,
     last: std::cell::Cell<std::time::Instant>,
 }
+
+/// Gives the memory freed by a stage back to the system. glibc keeps what
+/// its per-thread arenas free (holes between live blocks are not trimmed):
+/// after the walk and the audit at 100,000 records, 50 and 100 MB freed but
+/// still resident, on top of the next stage's.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn release_freed() {
+    // SAFETY: malloc_trim takes no pointer; it only returns glibc's own
+    // free pages to the system, under its arena locks.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_freed() {}
 
 /// Memory so far, for the stage timings (Linux): peak, heap (anon) and
 /// mapped files.
