@@ -121,6 +121,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
                     move || {
                         let started = std::time::Instant::now();
                         let files = files_at(&mine, at, known);
+                        release_freed();
                         Stopwatch::note("records at rev", started);
                         files
                     },
@@ -777,7 +778,7 @@ struct Stopwatch {
 /// still resident, on top of the next stage's.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
-fn release_freed() {
+pub(crate) fn release_freed() {
     // SAFETY: malloc_trim takes no pointer; it only returns glibc's own
     // free pages to the system, under its arena locks.
     unsafe {
@@ -786,7 +787,7 @@ fn release_freed() {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_freed() {}
+pub(crate) fn release_freed() {}
 
 /// Memory so far, for the stage timings (Linux): peak, heap (anon) and
 /// mapped files.

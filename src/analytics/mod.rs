@@ -12,7 +12,7 @@ mod cache;
 mod checksum;
 pub mod graph;
 mod load;
-pub(crate) use load::memory;
+pub(crate) use load::{memory, release_freed};
 pub mod memo;
 pub mod stats;
 pub mod tz;

@@ -582,6 +582,7 @@ impl Repo {
             .map(|jobs| compare_all(&pool, graph, jobs.to_vec(), prefixes))
             .collect();
         drop(rest);
+        crate::analytics::release_freed();
         let mut found = results.into_inner().unwrap_or_default();
         found.extend(late);
         // Each commit's flags and touches by its place in the walk; the
@@ -619,25 +620,20 @@ impl Repo {
         // The repository handles hold caches of pack data: freeing them
         // took 4% of a cold run at 10,000 records, on the critical path.
         drop_aside(pool.into_idle());
-        // The ids of the file's commits join the map now (the walk told
-        // them apart by their places).
-        let index = &mut walk.graph.index;
-        if let Some(g) = graph {
-            index.reserve(nodes.len() - loose.len());
-            for (n, node) in nodes.iter().enumerate() {
-                if node & LOOSE == 0 {
-                    let mut id = [0u8; 20];
-                    id.copy_from_slice(g.id_at(Position(*node)).as_bytes());
-                    index.insert(id, (base_len + n) as u32);
-                }
-            }
-        }
         // On every core: a parent's index is a lookup in a map of 900,000
         // ids at 100,000 records.
         let index = &walk.graph.index;
         let parent_index = |p: u32| match walked[p as usize] {
             NOT_WALKED => graph.and_then(|g| index.get(g.id_at(Position(p)).as_bytes()).copied()),
             n => Some((base_len as u32) + n),
+        };
+        // The file's commits are not in the map yet (a commit newer than the
+        // file may have one as its parent).
+        let by_id = |p: &git2::Oid| {
+            index.get(&raw_oid(*p)).copied().or_else(|| {
+                let at = graph?.lookup(oid_ref(p)?)?;
+                parent_index(at.0)
+            })
         };
         let damaged = std::sync::atomic::AtomicBool::new(false);
         let commit = |n: usize, node: u32| -> Option<Commit> {
@@ -647,7 +643,7 @@ impl Repo {
                 let parents: crate::analytics::graph::Parents = r
                     .parents
                     .iter()
-                    .filter_map(|p| index.get(&raw_oid(*p)).copied())
+                    .filter_map(by_id)
                     .collect();
                 return Some(Commit {
                     author_time: r.author_time,
@@ -695,7 +691,21 @@ impl Repo {
                 walk.tool.push(((base_len + n) as u32, *t));
             }
         }
-        drop_aside(packed);
+        drop(packed);
+        // The ids of the file's commits join the map last (the walk told
+        // them apart by their places), once what was read of their objects
+        // is freed.
+        let index = &mut walk.graph.index;
+        if let Some(g) = graph {
+            index.reserve(nodes.len() - loose.len());
+            for (n, node) in nodes.iter().enumerate() {
+                if node & LOOSE == 0 {
+                    let mut id = [0u8; 20];
+                    id.copy_from_slice(g.id_at(Position(*node)).as_bytes());
+                    index.insert(id, (base_len + n) as u32);
+                }
+            }
+        }
         Ok(walk)
     }
 
