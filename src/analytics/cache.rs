@@ -476,7 +476,7 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
     // A commit takes at least 49 bytes: no length asks for more than the
     // file could hold.
     g.commits.reserve(n.min(bytes.len() / 49));
-    g.index.reserve(n.min(bytes.len() / 49));
+    g.ids.reserve(n.min(bytes.len() / 49));
     g.prefixes = cache.prefixes.clone();
     for _ in 0..n {
         let oid = r.oid()?;

@@ -151,8 +151,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
         // out (both only read it); the facts are written last.
         let write_cache = fresh && !shallow;
         // Each commit's id by its index (one list for both).
-        let oid_of = (audit.is_none() || write_cache).then(|| walk.graph.ids());
-        let oids = oid_of.as_deref().unwrap_or_default();
+        let oids = &walk.graph.ids[..];
         let (audit, head) = std::thread::scope(|scope| {
             let head = write_cache.then(|| {
                 let (state, rev, prefixes, walk, files) = (&state, &rev, &prefixes, &walk, &files);

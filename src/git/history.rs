@@ -104,6 +104,7 @@ struct Raw {
     commit_time: i64,
     /// The record a single-record tool commit names (one parent only).
     tool: Option<Box<ToolChange>>,
+    id: git2::Oid,
 }
 
 /// A commit of the walk that is not in the commit-graph file: this bit set
@@ -138,6 +139,13 @@ fn graph_parents(graph: &gix_commitgraph::Graph, at: u32) -> Option<smallvec::Sm
         .iter_parents()
         .map(|p| p.ok().map(|p| p.0))
         .collect()
+}
+
+/// The id of the commit at `at` in the commit-graph file.
+fn graph_id(graph: &gix_commitgraph::Graph, at: u32) -> Oid {
+    let mut id = [0u8; 20];
+    id.copy_from_slice(graph.id_at(Position(at)).as_bytes());
+    id
 }
 
 /// The root tree of the commit at `at` in the commit-graph file.
@@ -186,7 +194,7 @@ impl FileCommits<'_> {
 fn loose_job(
     nodes: &[u32],
     loose: &[Raw],
-    index: &crate::analytics::graph::OidMap<u32>,
+    loose_index: &crate::analytics::graph::OidMap<u32>,
     base_len: usize,
     file: Option<&FileCommits>,
     n: usize,
@@ -199,7 +207,7 @@ fn loose_job(
         let tree = file.map(|f| tree_at(f.graph, at.0));
         return Ok(Job::with_parent_tree(raw, n, tree));
     }
-    match index.get(&raw_oid(*p)) {
+    match loose_index.get(&raw_oid(*p)) {
         Some(&i) if i as usize >= base_len => match nodes[i as usize - base_len] {
             node if node & LOOSE != 0 => {
                 let tree = loose[(node & !LOOSE) as usize].tree;
@@ -321,6 +329,7 @@ fn read_raw(odb: &git2::Odb, oid: git2::Oid) -> Option<Raw> {
         parents: c.parents,
         author_time: c.author_time,
         commit_time: c.commit_time,
+        id: oid,
     })
 }
 
@@ -444,7 +453,10 @@ impl Repo {
         let results: std::sync::Mutex<Vec<Found>> = Default::default();
         let mut deferred: Vec<usize> = Vec::new();
         let mut sent = 0;
-        let index = &mut walk.graph.index;
+        // The commits not in the file, by id (walk index, after `base`'s).
+        let mut loose_index: crate::analytics::graph::OidMap<u32> = Default::default();
+        let base = &walk.graph;
+        let in_base = |id: &Oid| base_len > 0 && base.find(id).is_some();
         let mut damaged = false;
         let in_flight = std::sync::atomic::AtomicUsize::new(0);
         let max_in_flight = 2 * rayon::current_num_threads();
@@ -459,9 +471,7 @@ impl Repo {
                 };
                 let node = match (graph, at) {
                     (Some(g), Some(p)) => {
-                        if walked[p as usize] != NOT_WALKED
-                            || (base_len > 0 && index.contains_key(g.id_at(Position(p)).as_bytes()))
-                        {
+                        if walked[p as usize] != NOT_WALKED || in_base(&graph_id(g, p)) {
                             continue;
                         }
                         let Some(parents) = graph_parents(g, p) else {
@@ -476,7 +486,8 @@ impl Repo {
                     _ => {
                         let Some(oid) = oid else { continue };
                         let key = raw_oid(oid);
-                        if index.contains_key(&key)
+                        if loose_index.contains_key(&key)
+                            || in_base(&key)
                             || (!missing.is_empty() && missing.contains(&oid))
                         {
                             continue;
@@ -487,7 +498,7 @@ impl Repo {
                             continue;
                         };
                         stack.extend(c.parents.iter().rev().map(|p| Visit::Id(*p)));
-                        index.insert(key, (base_len + nodes.len()) as u32);
+                        loose_index.insert(key, (base_len + nodes.len()) as u32);
                         loose.push(c);
                         LOOSE | (loose.len() - 1) as u32
                     }
@@ -512,7 +523,7 @@ impl Repo {
                             in_file.push((n, *node));
                             continue;
                         }
-                        match loose_job(&nodes, &loose, &*index, base_len, file.as_ref(), n) {
+                        match loose_job(&nodes, &loose, &loose_index, base_len, file.as_ref(), n) {
                             Ok(job) => jobs.push(job),
                             Err(_) => deferred.push(n),
                         }
@@ -559,13 +570,12 @@ impl Repo {
         drop(stack);
         // What is left: the last chunk and the commits that waited, whose
         // first parent's tree is now known (or read once, from `base`).
-        let index = &walk.graph.index;
         let rest: Vec<Job> = deferred
             .into_iter()
             .chain(sent..nodes.len())
             .map(|n| match (nodes[n] & LOOSE == 0, file.as_ref()) {
                 (true, Some(file)) => file.job(n, nodes[n]),
-                _ => match loose_job(&nodes, &loose, index, base_len, file.as_ref(), n) {
+                _ => match loose_job(&nodes, &loose, &loose_index, base_len, file.as_ref(), n) {
                     Ok(job) => job,
                     Err(p) => Job::with_parent_tree(
                         &loose[(nodes[n] & !LOOSE) as usize],
@@ -622,29 +632,26 @@ impl Repo {
         drop_aside(pool.into_idle());
         // On every core: a parent's index is a lookup in a map of 900,000
         // ids at 100,000 records.
-        let index = &walk.graph.index;
         let parent_index = |p: u32| match walked[p as usize] {
-            NOT_WALKED => graph.and_then(|g| index.get(g.id_at(Position(p)).as_bytes()).copied()),
+            NOT_WALKED => graph.and_then(|g| base.find(&graph_id(g, p))),
             n => Some((base_len as u32) + n),
         };
-        // The file's commits are not in the map yet (a commit newer than the
-        // file may have one as its parent).
+        // A commit not in the file may have one of the file as its parent.
         let by_id = |p: &git2::Oid| {
-            index.get(&raw_oid(*p)).copied().or_else(|| {
-                let at = graph?.lookup(oid_ref(p)?)?;
-                parent_index(at.0)
-            })
+            let id = raw_oid(*p);
+            loose_index
+                .get(&id)
+                .copied()
+                .or_else(|| parent_index(graph?.lookup(oid_ref(p)?)?.0))
+                .or_else(|| base.find(&id))
         };
         let damaged = std::sync::atomic::AtomicBool::new(false);
         let commit = |n: usize, node: u32| -> Option<Commit> {
             let (flags, touches) = (flags[n], touches.get(n).copied().unwrap_or(0));
             if node & LOOSE != 0 {
                 let r = &loose[(node & !LOOSE) as usize];
-                let parents: crate::analytics::graph::Parents = r
-                    .parents
-                    .iter()
-                    .filter_map(by_id)
-                    .collect();
+                let parents: crate::analytics::graph::Parents =
+                    r.parents.iter().filter_map(by_id).collect();
                 return Some(Commit {
                     author_time: r.author_time,
                     commit_time: r.commit_time,
@@ -666,14 +673,21 @@ impl Repo {
                 touches,
             })
         };
-        walk.graph
-            .commits
-            .par_extend(nodes.par_iter().enumerate().map(|(n, node)| {
+        let commits: Vec<Commit> = nodes
+            .par_iter()
+            .enumerate()
+            .map(|(n, node)| {
                 commit(n, *node).unwrap_or_else(|| {
                     damaged.store(true, std::sync::atomic::Ordering::Relaxed);
                     Commit::default()
                 })
-            }));
+            })
+            .collect();
+        if walk.graph.commits.is_empty() {
+            walk.graph.commits = commits;
+        } else {
+            walk.graph.commits.extend(commits);
+        }
         if damaged.into_inner() {
             return Err(graph_error("the commit-graph file is damaged"));
         }
@@ -692,20 +706,14 @@ impl Repo {
             }
         }
         drop(packed);
-        // The ids of the file's commits join the map last (the walk told
-        // them apart by their places), once what was read of their objects
-        // is freed.
-        let index = &mut walk.graph.index;
-        if let Some(g) = graph {
-            index.reserve(nodes.len() - loose.len());
-            for (n, node) in nodes.iter().enumerate() {
-                if node & LOOSE == 0 {
-                    let mut id = [0u8; 20];
-                    id.copy_from_slice(g.id_at(Position(*node)).as_bytes());
-                    index.insert(id, (base_len + n) as u32);
-                }
-            }
-        }
+        // The ids last, once what was read of the objects is freed.
+        let ids = &mut walk.graph.ids;
+        ids.reserve_exact(nodes.len());
+        ids.extend(nodes.iter().map(|node| match (node & LOOSE, graph) {
+            (0, Some(g)) => graph_id(g, *node),
+            _ => raw_oid(loose[(node & !LOOSE) as usize].id),
+        }));
+        walk.graph.ids_changed();
         Ok(walk)
     }
 
