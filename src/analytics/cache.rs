@@ -534,7 +534,7 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
             cache.walk.tool.push((
                 i,
                 ToolChange {
-                    id: r.str()?,
+                    id: r.str()?.into(),
                     action,
                 },
             ));

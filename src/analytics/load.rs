@@ -466,7 +466,7 @@ fn audit_facts(
     }
     let mut exact: HashSet<&str> = HashSet::default();
     for (i, t) in &walk.tool {
-        let Some(paths) = paths_of_id.get(t.id.as_str()) else {
+        let Some(paths) = paths_of_id.get(&*t.id) else {
             continue;
         };
         for path in paths {

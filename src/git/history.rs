@@ -56,7 +56,8 @@ impl ToolAction {
 /// (what `--commit` does): its record file is not looked up in the trees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolChange {
-    pub id: String,
+    /// Exact in size (400,000 of these at 100,000 records).
+    pub id: Box<str>,
     pub action: ToolAction,
 }
 
@@ -79,7 +80,7 @@ pub fn tool_change(summary: &[u8]) -> Option<ToolChange> {
     let env_ok = env.len() > 2 && env.starts_with('[') && env.ends_with(']');
     let id_ok = !id.is_empty() && !id.contains(['/', '[', ']']);
     (expected && env_ok && id_ok).then(|| ToolChange {
-        id: id.to_string(),
+        id: id.into(),
         action,
     })
 }
@@ -103,7 +104,7 @@ struct Raw {
     author_time: i64,
     commit_time: i64,
     /// The record a single-record tool commit names (one parent only).
-    tool: Option<Box<ToolChange>>,
+    tool: Option<ToolChange>,
     id: git2::Oid,
 }
 
@@ -236,7 +237,7 @@ impl CommitFields<'_> {
         CommitInfo {
             author_time: self.author_time,
             tool: if self.parents.len() == 1 {
-                tool_change(self.summary).map(Box::new)
+                tool_change(self.summary)
             } else {
                 None
             },
@@ -249,7 +250,7 @@ impl CommitFields<'_> {
 pub(super) struct CommitInfo {
     pub author_time: i64,
     /// The record a single-record tool commit (one parent) names.
-    pub tool: Option<Box<ToolChange>>,
+    pub tool: Option<ToolChange>,
 }
 
 /// The error for a commit whose object names another tree than the
@@ -702,7 +703,7 @@ impl Repo {
                 _ => loose[(node & !LOOSE) as usize].tool.take(),
             };
             if let Some(t) = tool {
-                walk.tool.push(((base_len + n) as u32, *t));
+                walk.tool.push(((base_len + n) as u32, t));
             }
         }
         drop(packed);
@@ -1519,7 +1520,7 @@ mod tests {
     #[test]
     fn tool_messages_of_one_record_are_recognised() {
         let t = |m: &str| tool_change(m.as_bytes()).map(|t| (t.action, t.id));
-        let id = || "DEP-2025-01-15-14-30-api-production".to_string();
+        let id = || Box::<str>::from("DEP-2025-01-15-14-30-api-production");
         assert_eq!(
             t("deploy(api): finish DEP-2025-01-15-14-30-api-production [production]"),
             Some((ToolAction::Finish, id()))
