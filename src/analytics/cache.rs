@@ -418,12 +418,12 @@ impl<'a> R<'a> {
         let checklist_done = self.opt_i64()?.map(|v| v as u64);
         let change = self.map()?;
         let rollback = if self.flag()? {
-            Some(Rollback {
+            Some(Box::new(Rollback {
                 of: self.opt_str()?,
                 from_version: self.opt_str()?,
                 to_version: self.opt_str()?,
                 reason: self.opt_str()?,
-            })
+            }))
         } else {
             None
         };
