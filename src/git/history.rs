@@ -1194,7 +1194,12 @@ fn read_unread(
             continue;
         };
         let id = git2::Oid::from_bytes(graph.id_at(gix_commitgraph::Position(at)).as_bytes())?;
-        let object = odb.read(id)?;
+        // A commit the file names that the repository lacks: the file is
+        // damaged or another repository's.
+        let object = odb.read(id).map_err(|e| match e.code() {
+            git2::ErrorCode::NotFound => graph_mismatch(id),
+            _ => e.into(),
+        })?;
         let c = commit_fields(object.data()).filter(|c| c.tree == j.tree);
         let Some(c) = c else {
             return Err(graph_mismatch(id));

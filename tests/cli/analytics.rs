@@ -551,6 +551,23 @@ fn every_section_by_hand() {
             && err.contains("git commit-graph write --reachable"),
         "{err}"
     );
+    // So is a file naming a commit the repository lacks (bytes of an id
+    // in its OID lookup table changed).
+    let oidl = (0..chunks)
+        .map(|i| 8 + 12 * i)
+        .find(|at| &good[*at..at + 4] == b"OIDL")
+        .map(|at| u64::from_be_bytes(good[at + 4..at + 12].try_into().expect("8 bytes")))
+        .expect("an OIDL chunk") as usize;
+    let mut unknown = good.clone();
+    unknown[oidl + 20 + 8..oidl + 20 + 16].copy_from_slice(b"XXXXXXXX");
+    std::fs::write(&file, &unknown).expect("write graph");
+    forget_reports(&b.env);
+    let err = b.env.fails(&["analytics", "--format", "json"], 1);
+    assert!(
+        err.contains("not what the commit-graph file says")
+            && err.contains("git commit-graph write --reachable"),
+        "{err}"
+    );
     // An unreadable file is not used: the commits are read instead.
     std::fs::write(&file, b"not a commit-graph").expect("write graph");
     forget_reports(&b.env);
