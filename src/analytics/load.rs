@@ -107,39 +107,34 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
                     Some(c) => (Some(c.walk), cache::by_blob(c.files)),
                     None => (None, std::collections::HashMap::new()),
                 };
-                // The records and the history are independent: read them at
-                // once (the commit walk is sequential, the parsing is not).
-                // (A git2 handle is not `Sync`: one each.)
+                // The history first, then the records (a git2 handle is not
+                // `Sync`: one each). Parsed beside the walk, the records (about
+                // 120 MB at 100,000) were held while the packs were read, the
+                // peak of a cold run: 359 -> 338 MB, for about 0.05 s more at
+                // 50,000 records, both stages using both cores anyway.
                 let (mine, other) = (repo.reopen()?, repo.reopen()?);
-                // The work tree's status too (it only needs the index).
+                // The work tree's status beside the walk (it only needs the
+                // index).
                 let status = match with_work_tree {
                     true => Some(repo.reopen()?),
                     false => None,
                 };
                 let (at, paths) = (&rev, &prefixes);
-                let (files, (walk, changed)) = rayon::join(
+                let (walk, changed) = rayon::join(
                     move || {
                         let started = std::time::Instant::now();
-                        let files = files_at(&mine, at, known);
-                        release_freed();
-                        Stopwatch::note("records at rev", started);
-                        files
+                        let walk = other.walk_history(at, paths, base);
+                        Stopwatch::note("history walk", started);
+                        walk
                     },
-                    move || {
-                        rayon::join(
-                            move || {
-                                let started = std::time::Instant::now();
-                                let walk = other.walk_history(at, paths, base);
-                                Stopwatch::note("history walk", started);
-                                walk
-                            },
-                            move || status.map(|s| s.changed_in_work_tree(CHECKLISTS_DIR)),
-                        )
-                    },
+                    move || status.map(|s| s.changed_in_work_tree(CHECKLISTS_DIR)),
                 );
                 work_tree_changes = changed;
-                let (files, walk) = (files?, walk?);
+                let walk = walk?;
+                let started = std::time::Instant::now();
+                let files = files_at(&mine, at, known)?;
                 release_freed();
+                Stopwatch::note("records at rev", started);
                 clock.lap("records at rev and history walk");
                 (files, walk, None, true)
             }
