@@ -190,7 +190,6 @@ pub fn write_head(
     tip: &str,
     prefixes: &[String],
     walk: &Walk,
-    oids: &[Oid],
     files: &[(String, Oid, Parsed)],
 ) -> std::io::Result<Head> {
     std::fs::create_dir_all(dir)?;
@@ -206,7 +205,7 @@ pub fn write_head(
     let g = &walk.graph;
     w.u8(u8::from(walk.shallow));
     w.u32(g.commits.len() as u32);
-    for (c, oid) in g.commits.iter().zip(oids) {
+    for (c, oid) in g.commits.iter().zip(&g.ids) {
         w.oid(oid);
         w.i64(c.author_time);
         w.i64(c.commit_time);

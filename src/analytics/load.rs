@@ -145,12 +145,10 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
         // A fresh walk goes to the cache while its audit facts are worked
         // out (both only read it); the facts are written last.
         let write_cache = fresh && !shallow;
-        // Each commit's id by its index (one list for both).
-        let oids = &walk.graph.ids[..];
         let (audit, head) = std::thread::scope(|scope| {
             let head = write_cache.then(|| {
                 let (state, rev, prefixes, walk, files) = (&state, &rev, &prefixes, &walk, &files);
-                scope.spawn(move || cache::write_head(state, rev, prefixes, walk, oids, files))
+                scope.spawn(move || cache::write_head(state, rev, prefixes, walk, files))
             });
             let audit = audit.unwrap_or_else(|| {
                 let by_path: HashMap<&str, &Record> = files
@@ -160,7 +158,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
                         _ => None,
                     })
                     .collect();
-                audit_facts(repo, &walk, oids, &at_rev, &by_path)
+                audit_facts(repo, &walk, &at_rev, &by_path)
             });
             (audit, head.and_then(|h| h.join().ok()))
         });
@@ -438,10 +436,11 @@ enum Version {
 fn audit_facts(
     repo: &Repo,
     walk: &crate::git::history::Walk,
-    oid_of: &[Oid],
     at_rev: &HashMap<String, Oid>,
     by_path: &HashMap<&str, &Record>,
 ) -> (Vec<AuditEntry>, Vec<AuditEntry>) {
+    // Each commit's id, by index.
+    let oid_of = &walk.graph.ids[..];
     let g = &walk.graph;
     let mut versions: HashMap<&str, Versions> =
         HashMap::with_capacity_and_hasher(by_path.len(), Default::default());

@@ -132,14 +132,18 @@ fn commit_graph(repo: &git2::Repository) -> Option<gix_commitgraph::Graph> {
     gix_commitgraph::Graph::from_info_dir(&info, gix_hash::Kind::Sha1).ok()
 }
 
-/// The parents of the commit at `at` in the commit-graph file, by place;
-/// None when the file is damaged.
-fn graph_parents(graph: &gix_commitgraph::Graph, at: u32) -> Option<smallvec::SmallVec<[u32; 2]>> {
-    graph
-        .commit_at(Position(at))
-        .iter_parents()
-        .map(|p| p.ok().map(|p| p.0))
-        .collect()
+/// A commit of the commit-graph file.
+type FileCommit<'a> = gix_commitgraph::file::Commit<'a>;
+
+/// The parents of a commit of the commit-graph file, by place; None when
+/// the file is damaged.
+fn parents_of(c: &FileCommit) -> Option<smallvec::SmallVec<[u32; 2]>> {
+    c.iter_parents().map(|p| p.ok().map(|p| p.0)).collect()
+}
+
+/// The root tree of a commit of the commit-graph file.
+fn tree_of(c: &FileCommit) -> git2::Oid {
+    git2::Oid::from_bytes(c.root_tree_id().as_bytes()).unwrap_or_else(|_| git2::Oid::zero())
 }
 
 /// The id of the commit at `at` in the commit-graph file.
@@ -151,8 +155,7 @@ fn graph_id(graph: &gix_commitgraph::Graph, at: u32) -> Oid {
 
 /// The root tree of the commit at `at` in the commit-graph file.
 fn tree_at(graph: &gix_commitgraph::Graph, at: u32) -> git2::Oid {
-    let c = graph.commit_at(Position(at));
-    git2::Oid::from_bytes(c.root_tree_id().as_bytes()).unwrap_or_else(|_| git2::Oid::zero())
+    tree_of(&graph.commit_at(Position(at)))
 }
 
 /// What the jobs of the commit-graph file's commits are made of: the file,
@@ -167,17 +170,13 @@ impl FileCommits<'_> {
     /// The job of the commit at `at` in the file, `n`th in the walk: its
     /// trees are the file's (its first parent's too, read or not).
     fn job(&self, n: usize, at: u32) -> Job {
-        let parent = self
-            .graph
-            .commit_at(Position(at))
-            .iter_parents()
-            .next()
-            .and_then(|p| p.ok().map(|p| p.0));
+        let c = self.graph.commit_at(Position(at));
+        let parent = c.iter_parents().next().and_then(|p| p.ok().map(|p| p.0));
         let root = |p: u32| self.roots.get(p as usize).copied().flatten();
         let info = self.packed.get(at as usize).and_then(Option::as_ref);
         Job {
             at: n,
-            tree: tree_at(self.graph, at),
+            tree: tree_of(&c),
             parent: parent.map(|p| tree_at(self.graph, p)),
             trusted: info.is_some_and(|i| i.tool.is_some()),
             unread: info.is_none().then_some(at),
@@ -475,7 +474,7 @@ impl Repo {
                         if walked[p as usize] != NOT_WALKED || in_base(&graph_id(g, p)) {
                             continue;
                         }
-                        let Some(parents) = graph_parents(g, p) else {
+                        let Some(parents) = parents_of(&g.commit_at(Position(p))) else {
                             damaged = true;
                             break;
                         };
@@ -662,12 +661,11 @@ impl Repo {
                     touches,
                 });
             }
-            let g = graph?;
-            let parents = graph_parents(g, node)?;
+            let c = graph?.commit_at(Position(node));
+            let parents = parents_of(&c)?;
             Some(Commit {
                 author_time: packed.get(node as usize)?.as_ref()?.author_time,
-                commit_time: i64::try_from(g.commit_at(Position(node)).committer_timestamp())
-                    .ok()?,
+                commit_time: i64::try_from(c.committer_timestamp()).ok()?,
                 cut: false,
                 parents: parents.iter().filter_map(|p| parent_index(*p)).collect(),
                 code: flags & Found::CODE != 0,

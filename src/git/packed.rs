@@ -350,10 +350,6 @@ struct Located {
 }
 
 impl Located {
-    fn at(&self) -> u64 {
-        self.offset
-    }
-
     fn key(&self) -> (u64, u32) {
         (self.offset, self.tag)
     }
@@ -365,8 +361,9 @@ fn blocks(located: &[Located]) -> Vec<&[Located]> {
     let mut out = Vec::new();
     let mut start = 0;
     for i in 1..=located.len() {
-        let end =
-            i == located.len() || i - start == BLOCK || located[i].at() - located[i - 1].at() > GAP;
+        let end = i == located.len()
+            || i - start == BLOCK
+            || located[i].offset - located[i - 1].offset > GAP;
         if end {
             out.push(&located[start..i]);
             start = i;
@@ -385,7 +382,7 @@ fn read_block(
     let (Some(first), Some(last)) = (block.first(), block.last()) else {
         return Ok(Vec::new());
     };
-    let Ok(mut reader) = BlockReader::new(pack, first.at(), last.at() + TAIL) else {
+    let Ok(mut reader) = BlockReader::new(pack, first.offset, last.offset + TAIL) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::with_capacity(block.len());
