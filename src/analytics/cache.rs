@@ -15,7 +15,7 @@ use std::path::Path;
 
 use super::graph::{Commit, Oid};
 use super::AuditEntry;
-use crate::git::history::{ToolAction, ToolChange, Walk};
+use crate::git::history::{ToolAction, ToolEdit, Walk};
 use crate::record::{GitInfo, Phase, Record, Rollback, Status};
 
 // 4: the same layout as 3, but the audit facts of a 3 were computed with
@@ -24,8 +24,9 @@ use crate::record::{GitInfo, Phase, Record, Rollback, Status};
 // same layout, but a 5's audit named the merge for an edit made on a branch.
 // 7: a commit's flags byte also says whether history is cut below it.
 // 8: a CRC-32 of the whole file after it (a damaged cache gave other
-// figures, or asked for gigabytes from a damaged length).
-const MAGIC: &[u8] = b"deploy-ledger analytics-cache 8\n";
+// figures, or asked for gigabytes from a damaged length). 9: the record ids
+// of tool commits listed once, each tool commit naming one by its index.
+const MAGIC: &[u8] = b"deploy-ledger analytics-cache 9\n";
 pub const FILE: &str = "analytics-cache";
 
 /// One file under `deployments/checklists` at the tip, parsed.
@@ -225,8 +226,9 @@ pub fn write_head(
         .iter()
         .map(|(_, (path, blob))| 4 + 4 + path.len() + 1 + if blob.is_some() { 20 } else { 0 })
         .sum();
-    let tools: usize = walk.tool.iter().map(|(_, t)| 4 + 1 + 4 + t.id.len()).sum();
-    w.u64((4 + changes + 4 + tools) as u64);
+    let ids: usize = walk.tool_ids.iter().map(|id| 4 + id.len()).sum();
+    let tools = 4 + ids + 4 + walk.tool.len() * (4 + 1 + 4);
+    w.u64((4 + changes + tools) as u64);
     {
         w.u32(walk.changes.len() as u32);
         for (i, (path, blob)) in &walk.changes {
@@ -241,6 +243,11 @@ pub fn write_head(
             }
             w.spill(&mut tmp)?;
         }
+        w.u32(walk.tool_ids.len() as u32);
+        for id in &walk.tool_ids {
+            w.str(id);
+            w.spill(&mut tmp)?;
+        }
         w.u32(walk.tool.len() as u32);
         for (i, t) in &walk.tool {
             let a = ToolAction::ALL
@@ -249,7 +256,7 @@ pub fn write_head(
                 .unwrap_or(0);
             w.u32(*i);
             w.u8(a as u8);
-            w.str(&t.id);
+            w.u32(t.id);
             w.spill(&mut tmp)?;
         }
     }
@@ -523,20 +530,20 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
             cache.walk.changes.push((i, (path, blob)));
         }
         let k = r.u32()? as usize;
+        cache.walk.tool_ids.reserve(k.min(len));
+        for _ in 0..k {
+            cache.walk.tool_ids.push(r.str()?.into());
+        }
+        let k = r.u32()? as usize;
         cache.walk.tool.reserve(k.min(len));
         for _ in 0..k {
             let i = r.u32()?;
             let action = *ToolAction::ALL.get(usize::from(r.u8()?))?;
-            if i as usize >= n {
+            let id = r.u32()?;
+            if i as usize >= n || id as usize >= cache.walk.tool_ids.len() {
                 return None;
             }
-            cache.walk.tool.push((
-                i,
-                ToolChange {
-                    id: r.str()?.into(),
-                    action,
-                },
-            ));
+            cache.walk.tool.push((i, ToolEdit { id, action }));
         }
     }
     for _ in 0..r.u32()? {

@@ -352,35 +352,49 @@ fn files_at(
     mut known: std::collections::HashMap<Oid, cache::Parsed>,
 ) -> Result<Vec<(String, Oid, cache::Parsed)>> {
     let ids = repo.blob_ids_at(rev, CHECKLISTS_DIR)?;
-    let missing: Vec<(String, Oid)> = ids
-        .iter()
-        .filter(|(_, b)| !known.contains_key(b))
-        .cloned()
-        .collect();
-    let blobs: Vec<Oid> = missing.iter().map(|(_, b)| *b).collect();
+    // The first path of each blob not parsed yet, by its place in `ids` (a
+    // copy of each path was 10 MB at 100,000 records), and the blobs found
+    // at several paths (identical files: parsed once, the parse copied).
+    let mut seen: HashSet<Oid> = HashSet::default();
+    let mut repeated: HashSet<Oid> = HashSet::default();
+    let mut missing: Vec<usize> = Vec::new();
+    for (i, (_, blob)) in ids.iter().enumerate() {
+        if !seen.insert(*blob) {
+            repeated.insert(*blob);
+        } else if !known.contains_key(blob) {
+            missing.push(i);
+        }
+    }
+    drop(seen);
+    let blobs: Vec<Oid> = missing.iter().map(|&i| ids[i].1).collect();
     // A clean work tree holds the same bytes: read there when they hash to
     // the blob id (exact, whatever the revision), else from git.
     let root = repo.workdir().ok();
-    let files: Vec<&str> = missing.iter().map(|(p, _)| p.as_str()).collect();
+    let files: Vec<&str> = missing.iter().map(|&i| ids[i].0.as_str()).collect();
     let work_tree = root.map(|r| (r, files.as_slice()));
-    let parsed: Vec<(Oid, cache::Parsed)> = repo.map_blobs_from(&blobs, work_tree, |i, bytes| {
-        let (path, blob) = &missing[i];
-        let p = match bytes.and_then(|b| parse(path, b)) {
+    let parsed: Vec<cache::Parsed> = repo.map_blobs_from(&blobs, work_tree, |k, bytes| {
+        match bytes.and_then(|b| parse(files[k], b)) {
             None => Parsed::NotARecord,
             Some(Ok(r)) => Parsed::Record(Box::new(r)),
             Some(Err(e)) => Parsed::Broken(e),
-        };
-        (*blob, p)
+        }
     });
-    known.extend(parsed);
+    drop(blobs);
+    let mut parsed = missing.into_iter().zip(parsed).peekable();
     // Each parse moves to its path: a record is not held twice. Only a blob
-    // at several paths (identical files) is copied.
+    // at several paths is copied.
     let mut first: HashMap<Oid, usize> = HashMap::default();
     let mut out: Vec<(String, Oid, cache::Parsed)> = Vec::with_capacity(ids.len());
-    for (path, blob) in ids {
-        let p = match known.remove(&blob) {
+    for (i, (path, blob)) in ids.into_iter().enumerate() {
+        let p = match parsed.next_if(|(m, _)| *m == i) {
+            Some((_, p)) => Some(p),
+            None => known.remove(&blob),
+        };
+        let p = match p {
             Some(p) => {
-                first.insert(blob, out.len());
+                if repeated.contains(&blob) {
+                    first.insert(blob, out.len());
+                }
                 p
             }
             None => first
@@ -453,14 +467,15 @@ fn audit_facts(
     // Tool commits name a record id: its path(s) at `rev`. A tool commit for
     // a record no longer at `rev` changes no path the audit reads (a
     // deletion is diffed, and its last version read from its parent).
-    let mut paths_of_id: HashMap<&str, Vec<&str>> =
+    // Inline: an id is at one path but for a copied record file.
+    let mut paths_of_id: HashMap<&str, smallvec::SmallVec<[&str; 1]>> =
         HashMap::with_capacity_and_hasher(by_path.len(), Default::default());
     for (path, r) in by_path {
         paths_of_id.entry(r.id.as_str()).or_default().push(path);
     }
     let mut exact: HashSet<&str> = HashSet::default();
     for (i, t) in &walk.tool {
-        let Some(paths) = paths_of_id.get(&*t.id) else {
+        let Some(paths) = paths_of_id.get(&*walk.tool_ids[t.id as usize]) else {
             continue;
         };
         for path in paths {

@@ -85,6 +85,15 @@ pub fn tool_change(summary: &[u8]) -> Option<ToolChange> {
     })
 }
 
+/// What a trusted tool commit did: the record it names (its id is
+/// `Walk::tool_ids[id]`: each record's id is kept once, not once for each
+/// of its commits) and the action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToolEdit {
+    pub id: u32,
+    pub action: ToolAction,
+}
+
 /// What one walk of the history found.
 #[derive(Debug, Default)]
 pub struct Walk {
@@ -93,7 +102,9 @@ pub struct Walk {
     /// `graph.commits`), in commit order; none for a trusted tool commit.
     pub changes: Vec<(u32, FileChange)>,
     /// The record each trusted tool commit changed, by commit index.
-    pub tool: Vec<(u32, ToolChange)>,
+    pub tool: Vec<(u32, ToolEdit)>,
+    /// The record ids [`ToolEdit::id`] indexes.
+    pub tool_ids: Vec<Box<str>>,
     pub shallow: bool,
 }
 
@@ -690,20 +701,36 @@ impl Repo {
         if damaged.into_inner() {
             return Err(graph_error("the commit-graph file is damaged"));
         }
+        // Each record id once (a deployment's four commits name the same
+        // one): the names already known, then the new ones.
+        let mut names: std::collections::HashMap<&str, u32> =
+            walk.tool_ids.iter().map(|s| &**s).zip(0..).collect();
+        let mut new_names: Vec<Box<str>> = Vec::new();
+        let first_new = walk.tool_ids.len() as u32;
         for (n, node) in nodes.iter().enumerate() {
             if flags[n] & Found::TRUSTED == 0 {
                 continue;
             }
             let tool = match node & LOOSE {
                 0 => packed
-                    .get_mut(*node as usize)
-                    .and_then(|c| c.as_mut()?.tool.take()),
-                _ => loose[(node & !LOOSE) as usize].tool.take(),
+                    .get(*node as usize)
+                    .and_then(|c| c.as_ref()?.tool.as_ref()),
+                _ => loose[(node & !LOOSE) as usize].tool.as_ref(),
             };
             if let Some(t) = tool {
-                walk.tool.push(((base_len + n) as u32, t));
+                let id = *names.entry(&t.id).or_insert_with(|| {
+                    new_names.push(t.id.clone());
+                    first_new + new_names.len() as u32 - 1
+                });
+                let edit = ToolEdit {
+                    id,
+                    action: t.action,
+                };
+                walk.tool.push(((base_len + n) as u32, edit));
             }
         }
+        drop(names);
+        walk.tool_ids.extend(new_names);
         drop(packed);
         // The ids last, once what was read of the objects is freed.
         let ids = &mut walk.graph.ids;
