@@ -254,7 +254,11 @@ pub fn run(args: Args) -> Result<()> {
                 || memo.as_ref().map(Memo::stamp),
             );
             if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
-                eprintln!("timing: report: {:.3} s", started.elapsed().as_secs_f64());
+                eprintln!(
+                    "timing: report: {:.3} s ({})",
+                    started.elapsed().as_secs_f64(),
+                    analytics::memory()
+                );
             }
             let mut warnings = std::mem::take(&mut loaded.warnings);
             warnings.append(&mut report.warnings);
