@@ -1133,9 +1133,9 @@ fn lead_time(
                 let finished = end_time(r).timestamp();
                 for c in range {
                     let commit = &g.commits[c as usize];
-                    if commit.parents.len() > 1
+                    if commit.is_merge()
                         || !commit.code
-                        || mask.is_some_and(|m| commit.touches & m == 0)
+                        || mask.is_some_and(|m| g.touches(c) & m == 0)
                         || std::mem::replace(&mut counted[c as usize], true)
                         || !measured
                     {
@@ -1183,7 +1183,7 @@ fn lead_time(
         ));
     }
     let values = stats::Parts(&values);
-    out.commits = values.len();
+    out.commits = values.count();
     out.mean_seconds = values.mean();
     out.p90_seconds = values.percentile(90.0);
     out.median_seconds = values.median();

@@ -73,7 +73,8 @@ pub fn mean<T: Sample>(values: &[T]) -> Option<f64> {
 pub struct Parts<'a>(pub &'a [Vec<u32>]);
 
 impl Parts<'_> {
-    pub fn len(&self) -> usize {
+    /// How many values.
+    pub fn count(&self) -> usize {
         self.0.iter().map(Vec::len).sum()
     }
 
@@ -83,7 +84,7 @@ impl Parts<'_> {
 
     /// [`median`] of the whole sample.
     pub fn median(&self) -> Option<f64> {
-        let n = self.len();
+        let n = self.count();
         match n {
             0 => None,
             _ if n % 2 == 1 => Some(f64::from(self.nth(&[n / 2])[0])),
@@ -98,7 +99,7 @@ impl Parts<'_> {
 
     /// [`percentile`] of the whole sample.
     pub fn percentile(&self, p: f64) -> Option<f64> {
-        let n = self.len();
+        let n = self.count();
         if n == 0 {
             return None;
         }
@@ -109,12 +110,12 @@ impl Parts<'_> {
     /// [`mean`] of the lists one after the other (the same order, the same
     /// bits as the mean of the joined list).
     pub fn mean(&self) -> Option<f64> {
-        let n = self.len();
+        let n = self.count();
         (n > 0).then(|| self.values().map(f64::from).sum::<f64>() / n as f64)
     }
 
     /// The `k`-th smallest value (from 0) for each of `ks` (each below
-    /// `len()`): a radix selection, counting the values by their high 16
+    /// `count()`): a radix selection, counting the values by their high 16
     /// bits, then the low 16 bits of those in the bucket of each `k`. Two
     /// reads of the sample, nothing reordered or copied.
     fn nth(&self, ks: &[usize]) -> Vec<u32> {
@@ -229,7 +230,7 @@ mod tests {
             }
             let mut joined: Vec<u32> = parts.iter().flatten().copied().collect();
             let whole = Parts(&parts);
-            assert_eq!(whole.len(), n);
+            assert_eq!(whole.count(), n);
             assert_eq!(whole.mean(), mean(&joined), "n={n}");
             for p in [1.0, 50.0, 90.0, 100.0] {
                 assert_eq!(
