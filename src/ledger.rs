@@ -623,10 +623,9 @@ fn walk_records_with<T: Send>(
             let name = e.file_name();
             // A file gives one item, a folder many (no Vec per file).
             let (one, many) = match e.file_type() {
-                Ok(kind) if kind.is_dir() => (
-                    None,
-                    walk_records_with(&e.path(), &rel.join(&name), f),
-                ),
+                Ok(kind) if kind.is_dir() => {
+                    (None, walk_records_with(&e.path(), &rel.join(&name), f))
+                }
                 Ok(kind)
                     if kind.is_file()
                         && Path::new(&name).extension().is_some_and(|x| x == "md") =>

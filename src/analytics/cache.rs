@@ -206,14 +206,15 @@ pub fn write_head(
     let g = &walk.graph;
     w.u8(u8::from(walk.shallow));
     w.u32(g.commits.len() as u32);
-    for (c, oid) in g.commits.iter().zip(&g.ids) {
+    for (i, (c, oid)) in (0..).zip(g.commits.iter().zip(&g.ids)) {
         w.oid(oid);
         w.i64(c.author_time);
         w.i64(c.commit_time);
         w.u8(u8::from(c.code) | u8::from(c.cut) << 1);
-        w.u64(c.touches);
-        w.u32(c.parents.len() as u32);
-        for p in &c.parents {
+        w.u64(g.touches(i));
+        let parents = g.parents(i);
+        w.u32(parents.len() as u32);
+        for p in parents {
             w.u32(*p);
         }
         w.spill(&mut tmp)?;
@@ -507,11 +508,12 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
             Commit {
                 author_time,
                 commit_time,
-                parents,
                 code: flags & 1 != 0,
-                touches,
                 cut: flags & 2 != 0,
+                ..Commit::default()
             },
+            &parents,
+            touches,
         );
     }
     let len = usize::try_from(r.u64()?).ok()?;

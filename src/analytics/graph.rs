@@ -24,28 +24,66 @@ pub fn oid_hex(oid: &Oid) -> String {
     faster_hex::hex_string(oid)
 }
 
-/// A commit's parents: one or two nearly always, kept inline (one
-/// allocation per commit less over a history of 900,000 commits).
+/// A commit's parents, as a list to build a [`Commit`] from.
 pub type Parents = smallvec::SmallVec<[u32; 2]>;
 
-#[derive(Debug, Clone, Default)]
+/// No parent at this place of [`Commit::parents`].
+const NO_PARENT: u32 = u32::MAX;
+
+/// One commit of the graph: 32 bytes (900,000 of them at 100,000 records).
+/// Its parents are read with [`Graph::parents`], its touched service paths
+/// with [`Graph::touches`].
+#[derive(Debug, Clone, Copy)]
 pub struct Commit {
     /// Author time, seconds since the epoch.
     pub author_time: i64,
     /// Committer time: orders the range walk, as in git.
     pub commit_time: i64,
-    /// Indices into [`Graph::commits`]; parents outside a shallow clone's
-    /// history are left out.
-    pub parents: Parents,
+    /// The first two parents' indices into [`Graph::commits`] (`NO_PARENT`
+    /// where there is none); parents outside a shallow clone's history are
+    /// left out. A commit with more (an octopus merge) has them all in
+    /// `Graph::octopus`. Set by [`Graph::add`] or [`Commit::with_parents`].
+    pub(crate) parents: [u32; 2],
+    /// How many parents (255 for 255 or more).
+    pub(crate) parent_count: u8,
     /// Whether the commit changes anything outside `deployments/` (against
     /// its first parent; a root commit: whether its tree has anything else).
     pub code: bool,
-    /// Bit `i` set when the commit touches `Graph::prefixes[i]`.
-    pub touches: u64,
     /// Some of its parents are not in the repository (a shallow clone's
-    /// cut): what it changed is unknown (`code` and `touches` were taken
-    /// against an empty tree), and so is the history before it.
+    /// cut): what it changed is unknown (`code` was taken against an empty
+    /// tree), and so is the history before it.
     pub cut: bool,
+}
+
+impl Default for Commit {
+    fn default() -> Self {
+        Commit {
+            author_time: 0,
+            commit_time: 0,
+            parents: [NO_PARENT; 2],
+            parent_count: 0,
+            code: false,
+            cut: false,
+        }
+    }
+}
+
+impl Commit {
+    /// The commit with `parents`: the first two kept here; with more, the
+    /// graph must hold them all (`Graph::add` does, or `Graph::octopus`).
+    pub fn with_parents(mut self, parents: &[u32]) -> Commit {
+        self.parents = [
+            parents.first().copied().unwrap_or(NO_PARENT),
+            parents.get(1).copied().unwrap_or(NO_PARENT),
+        ];
+        self.parent_count = u8::try_from(parents.len()).unwrap_or(u8::MAX);
+        self
+    }
+
+    /// A merge: more than one parent.
+    pub fn is_merge(&self) -> bool {
+        self.parent_count > 1
+    }
 }
 
 /// The commits reachable from `--rev`.
@@ -80,23 +118,53 @@ pub struct Graph {
     pub commits: Vec<Commit>,
     /// Each commit's id, by index.
     pub ids: Vec<Oid>,
+    /// The parents of each commit with more than two (octopus merges), by
+    /// index.
+    pub octopus: HashMap<u32, Box<[u32]>>,
+    /// Bit `i` set when the commit touches `prefixes[i]`, by index: empty
+    /// while no commit touches one (no service paths configured), else one
+    /// for each commit.
+    pub touches: Vec<u64>,
     /// Each commit's index, hashed by its id, made at the first lookup after
     /// a change: the walk, its audit and the cache need none. Only the index
     /// is kept (the id is read from `ids`): 5 MB for 900,000 commits where a
     /// map of ids to indices took 26 MB.
     index: std::sync::OnceLock<hashbrown::HashTable<u32>>,
-    /// Service path prefixes whose touches are recorded in `Commit::touches`
-    /// (at most 64).
+    /// Service path prefixes whose touches are recorded in `touches` (at
+    /// most 64).
     pub prefixes: Vec<String>,
 }
 
 impl Graph {
-    pub fn add(&mut self, oid: Oid, commit: Commit) -> u32 {
+    /// Adds commit `oid` with its `parents` and the prefixes it `touches`.
+    pub fn add(&mut self, oid: Oid, commit: Commit, parents: &[u32], touches: u64) -> u32 {
         let i = self.commits.len() as u32;
-        self.commits.push(commit);
+        self.commits.push(commit.with_parents(parents));
+        if parents.len() > 2 {
+            self.octopus.insert(i, parents.into());
+        }
+        if touches != 0 || !self.touches.is_empty() {
+            self.touches.resize(i as usize, 0);
+            self.touches.push(touches);
+        }
         self.ids.push(oid);
         self.ids_changed();
         i
+    }
+
+    /// The parents of commit `i`.
+    pub fn parents(&self, i: u32) -> &[u32] {
+        let c = &self.commits[i as usize];
+        match c.parent_count {
+            0..=2 => &c.parents[..usize::from(c.parent_count)],
+            _ => self.octopus.get(&i).map_or(&c.parents[..], |p| &p[..]),
+        }
+    }
+
+    /// The service path prefixes commit `i` touches (bit `k`:
+    /// `prefixes[k]`).
+    pub fn touches(&self, i: u32) -> u64 {
+        self.touches.get(i as usize).copied().unwrap_or(0)
     }
 
     /// To be called after `commits` and `ids` were extended directly.
@@ -185,7 +253,7 @@ impl Graph {
                 emitted.push(i);
             }
             let paint = f & (WANT | HAVE);
-            for &p in &self.commits[i as usize].parents {
+            for &p in self.parents(i) {
                 let old = flags[p as usize];
                 let new = old | paint;
                 if old == new {
@@ -231,7 +299,7 @@ impl Graph {
                 if generation[i as usize] != 0 {
                     continue;
                 }
-                let parents = &self.commits[i as usize].parents;
+                let parents = self.parents(i);
                 if parents_done {
                     let top = parents.iter().map(|p| generation[*p as usize]).max();
                     generation[i as usize] = top.unwrap_or(0) + 1;
@@ -260,7 +328,6 @@ pub struct Scratch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use smallvec::smallvec;
 
     fn oid(n: u8) -> Oid {
         [n; 20]
@@ -275,38 +342,44 @@ mod tests {
                 commit_time: 1,
                 ..Default::default()
             },
+            &[],
+            0,
         );
         let b = g.add(
             oid(2),
             Commit {
                 commit_time: 2,
-                parents: smallvec![a],
                 ..Default::default()
             },
+            &[a],
+            0,
         );
         let c = g.add(
             oid(3),
             Commit {
                 commit_time: 3,
-                parents: smallvec![b],
                 ..Default::default()
             },
+            &[b],
+            0,
         );
         let d = g.add(
             oid(4),
             Commit {
                 commit_time: 4,
-                parents: smallvec![a],
                 ..Default::default()
             },
+            &[a],
+            0,
         );
         g.add(
             oid(5),
             Commit {
                 commit_time: 5,
-                parents: smallvec![c, d],
                 ..Default::default()
             },
+            &[c, d],
+            0,
         );
         g
     }
@@ -314,11 +387,11 @@ mod tests {
     #[test]
     fn lookups_follow_every_change_of_the_ids() {
         let mut g = Graph::default();
-        g.add(oid(1), Commit::default());
+        g.add(oid(1), Commit::default(), &[], 0);
         assert_eq!(g.find(&oid(1)), Some(0));
         assert_eq!(g.find(&oid(2)), None);
         // Added after a lookup made the map: found, not a stale miss.
-        g.add(oid(2), Commit::default());
+        g.add(oid(2), Commit::default(), &[], 0);
         assert_eq!(g.find(&oid(2)), Some(1));
         // Extended directly (as the walk does), then told.
         g.commits.push(Commit::default());
@@ -327,6 +400,29 @@ mod tests {
         assert_eq!(g.find(&oid(3)), Some(2));
         assert_eq!(g.get(&oid_hex(&oid(3))), Some(2));
         assert_eq!(g.find(&oid(1)), Some(0));
+    }
+
+    #[test]
+    fn octopus_parents_and_touches_are_kept_beside_the_commits() {
+        let mut g = Graph::default();
+        let a = g.add(oid(1), Commit::default(), &[], 0);
+        let b = g.add(oid(2), Commit::default(), &[a], 0);
+        let c = g.add(oid(3), Commit::default(), &[a], 0b10);
+        let m = g.add(oid(4), Commit::default(), &[a, b, c], 0);
+        assert_eq!(g.parents(m), &[a, b, c]);
+        assert_eq!(g.parents(b), &[a]);
+        assert!(g.parents(a).is_empty());
+        assert!(g.commits[m as usize].is_merge() && !g.commits[b as usize].is_merge());
+        // Touches listed from the first commit that touches a path on.
+        assert_eq!(g.touches, vec![0, 0, 0b10, 0]);
+        assert_eq!((g.touches(a), g.touches(c), g.touches(m)), (0, 0b10, 0));
+        // b..m = c, m: the third parent is walked too.
+        let mut r = g.range(b, m);
+        r.sort();
+        assert_eq!(r, vec![c, m]);
+        assert_eq!(g.generations(), vec![1, 2, 2, 3]);
+        // What 900,000 of them take (was 56 bytes).
+        assert_eq!(std::mem::size_of::<Commit>(), 32);
     }
 
     #[test]
@@ -353,16 +449,15 @@ mod tests {
         // o1..k1 = k1, merge, m1; c0 is the baseline's parent. By committer
         // time alone c0 (100) came before o1 (50) and was taken as wanted.
         let mut g = Graph::default();
-        let commit = |t: i64, parents: Parents| Commit {
+        let commit = |t: i64| Commit {
             commit_time: t,
-            parents,
             ..Default::default()
         };
-        let c0 = g.add(oid(1), commit(100, smallvec![]));
-        let o1 = g.add(oid(2), commit(50, smallvec![c0]));
-        let m1 = g.add(oid(3), commit(200, smallvec![c0]));
-        let merge = g.add(oid(4), commit(300, smallvec![m1, o1]));
-        let k1 = g.add(oid(5), commit(400, smallvec![merge]));
+        let c0 = g.add(oid(1), commit(100), &[], 0);
+        let o1 = g.add(oid(2), commit(50), &[c0], 0);
+        let m1 = g.add(oid(3), commit(200), &[c0], 0);
+        let merge = g.add(oid(4), commit(300), &[m1, o1], 0);
+        let k1 = g.add(oid(5), commit(400), &[merge], 0);
         let mut r = g.range(o1, k1);
         r.sort();
         assert_eq!(r, vec![m1, merge, k1]);
@@ -379,9 +474,10 @@ mod tests {
         g2.add(
             oid(6),
             Commit {
-                parents: smallvec![1],
                 ..Default::default()
             },
+            &[1],
+            0,
         );
         g2.add(
             oid(7),
@@ -389,6 +485,8 @@ mod tests {
                 commit_time: 9,
                 ..Default::default()
             },
+            &[],
+            0,
         );
         assert_eq!(g2.generations(), vec![2, 1]);
         assert!(Graph::default().generations().is_empty());

@@ -219,16 +219,19 @@ fn negative_lead_times_are_dropped() {
             code: true,
             ..Default::default()
         },
+        &[],
+        0,
     );
     g.add(
         [1; 20],
         graph::Commit {
             author_time: 2_000_000_000,
             commit_time: 1,
-            parents: smallvec::smallvec![c0],
             code: true,
             ..Default::default()
         },
+        &[c0],
+        0,
     );
     let mut a = rec("a", Status::Success, "2025-01-06T10:00:00Z", 60);
     a.record.git.commit = Some(graph::oid_hex(&[0; 20]));

@@ -657,31 +657,43 @@ impl Repo {
                 .or_else(|| base.find(&id))
         };
         let damaged = std::sync::atomic::AtomicBool::new(false);
+        // The parents of octopus merges (rare), by place in the walk.
+        let octopus = std::sync::Mutex::new(Vec::new());
         let commit = |n: usize, node: u32| -> Option<Commit> {
-            let (flags, touches) = (flags[n], touches.get(n).copied().unwrap_or(0));
-            if node & LOOSE != 0 {
+            let flags = flags[n];
+            let (commit, parents): (Commit, crate::analytics::graph::Parents) = if node & LOOSE != 0
+            {
                 let r = &loose[(node & !LOOSE) as usize];
                 let parents: crate::analytics::graph::Parents =
                     r.parents.iter().filter_map(by_id).collect();
-                return Some(Commit {
+                let commit = Commit {
                     author_time: r.author_time,
                     commit_time: r.commit_time,
                     cut: parents.len() < r.parents.len(),
-                    parents,
                     code: flags & Found::CODE != 0,
-                    touches,
-                });
+                    ..Commit::default()
+                };
+                (commit, parents)
+            } else {
+                let c = graph?.commit_at(Position(node));
+                let commit = Commit {
+                    author_time: packed.get(node as usize)?.as_ref()?.author_time,
+                    commit_time: i64::try_from(c.committer_timestamp()).ok()?,
+                    cut: false,
+                    code: flags & Found::CODE != 0,
+                    ..Commit::default()
+                };
+                let parents = parents_of(&c)?;
+                (
+                    commit,
+                    parents.iter().filter_map(|p| parent_index(*p)).collect(),
+                )
+            };
+            if parents.len() > 2 {
+                let mut octopus = octopus.lock().unwrap_or_else(|e| e.into_inner());
+                octopus.push(((base_len + n) as u32, parents.to_vec().into()));
             }
-            let c = graph?.commit_at(Position(node));
-            let parents = parents_of(&c)?;
-            Some(Commit {
-                author_time: packed.get(node as usize)?.as_ref()?.author_time,
-                commit_time: i64::try_from(c.committer_timestamp()).ok()?,
-                cut: false,
-                parents: parents.iter().filter_map(|p| parent_index(*p)).collect(),
-                code: flags & Found::CODE != 0,
-                touches,
-            })
+            Some(commit.with_parents(&parents))
         };
         let commits: Vec<Commit> = nodes
             .par_iter()
@@ -693,10 +705,20 @@ impl Repo {
                 })
             })
             .collect();
-        if walk.graph.commits.is_empty() {
-            walk.graph.commits = commits;
+        let g = &mut walk.graph;
+        if g.commits.is_empty() {
+            g.commits = commits;
         } else {
-            walk.graph.commits.extend(commits);
+            g.commits.extend(commits);
+        }
+        g.octopus
+            .extend(octopus.into_inner().unwrap_or_else(|e| e.into_inner()));
+        // Touches only where some commit touches a service path.
+        if !touches.is_empty() && (!g.touches.is_empty() || touches.iter().any(|t| *t != 0)) {
+            g.touches.resize(base_len, 0);
+            g.touches.extend(touches);
+        } else if !g.touches.is_empty() {
+            g.touches.resize(g.commits.len(), 0);
         }
         if damaged.into_inner() {
             return Err(graph_error("the commit-graph file is damaged"));
