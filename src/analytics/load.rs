@@ -82,7 +82,10 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
         rev,
         ..Loaded::default()
     };
-    let mut at_rev: HashMap<String, Oid> = HashMap::default();
+    // The work tree's changed record files (None: every record file of a
+    // new repository), and the blobs they have at `rev`.
+    let mut changed: Option<Vec<String>> = None;
+    let mut changed_at_rev: HashMap<String, Oid> = HashMap::default();
     // The work tree's changes are changes against HEAD (git's index says
     // which files): they join a report of HEAD (or of a new repository), not
     // one of another revision.
@@ -139,9 +142,7 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
                 (files, walk, None, true)
             }
         };
-        for (path, blob, _) in &files {
-            at_rev.insert(path.clone(), *blob);
-        }
+        let at_rev: HashMap<&str, Oid> = files.iter().map(|(p, b, _)| (p.as_str(), *b)).collect();
         // A fresh walk goes to the cache while its audit facts are worked
         // out (both only read it); the facts are written last.
         let write_cache = fresh && !shallow;
@@ -180,6 +181,20 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
         out.history.edited_after_finish = edited;
         out.history.deleted = deleted;
         out.history.graph = walk.graph;
+        // What the work tree changed, and its blobs at `rev` (only theirs:
+        // a copy of every path was 14 MB at 100,000 records).
+        if with_work_tree {
+            let found = match work_tree_changes.take() {
+                Some(found) => found?,
+                None => repo.changed_in_work_tree(CHECKLISTS_DIR)?,
+            };
+            changed_at_rev = found
+                .iter()
+                .filter_map(|p| Some((p.clone(), *at_rev.get(p.as_str())?)))
+                .collect();
+            changed = Some(found);
+        }
+        drop(at_rev);
         // The records move out of the cache (written already): no copy.
         out.records = files
             .into_iter()
@@ -195,12 +210,8 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
     }
     if with_work_tree {
         let root = repo.workdir()?;
-        let files = match (head.is_some(), work_tree_changes) {
-            (true, Some(found)) => found?,
-            (true, None) => repo.changed_in_work_tree(CHECKLISTS_DIR)?,
-            (false, _) => record_files(root),
-        };
-        work_tree(root, files, &at_rev, &mut out)?;
+        let files = changed.unwrap_or_else(|| record_files(root));
+        work_tree(root, files, &changed_at_rev, &mut out)?;
     }
     out.records.sort_by(|a, b| a.path.cmp(&b.path));
     one_per_id(&mut out);
@@ -252,6 +263,7 @@ fn reach_deployed_commits(repo: &Repo, prefixes: &[String], out: &mut Loaded) ->
 /// Adds the work tree's records that differ from `rev`: a record not at
 /// `rev` is flagged uncommitted; a committed record with local changes is
 /// read from the work tree (it is the newer truth) and stays `committed`.
+/// `at_rev`: the blobs `files` have at `rev` (a file without one is new).
 fn work_tree(
     root: &Path,
     files: Vec<String>,
@@ -450,7 +462,7 @@ enum Version {
 fn audit_facts(
     repo: &Repo,
     walk: &crate::git::history::Walk,
-    at_rev: &HashMap<String, Oid>,
+    at_rev: &HashMap<&str, Oid>,
     by_path: &HashMap<&str, &Record>,
 ) -> (Vec<AuditEntry>, Vec<AuditEntry>) {
     // Each commit's id, by index.
@@ -715,7 +727,7 @@ fn audit_facts(
 fn chain_moves<'a>(
     repo: &Repo,
     versions: &mut HashMap<&'a str, Versions>,
-    at_rev: &HashMap<String, Oid>,
+    at_rev: &HashMap<&str, Oid>,
     oid_of: &[Oid],
 ) -> HashMap<(&'a str, u32), &'a str> {
     let mut moved_from = HashMap::default();
