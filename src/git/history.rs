@@ -423,14 +423,24 @@ impl Repo {
         let mut missing: std::collections::HashSet<git2::Oid> = std::collections::HashSet::new();
         let mut stack = vec![Visit::Id(git2::Oid::from_str(tip)?)];
         // Their objects and root trees, read from the packs in pack order
-        // (those it cannot read are read with the trees, by libgit2).
+        // (those it cannot read are read with the trees, by libgit2). That
+        // reads every commit of the file: when extending a `base` that holds
+        // most of them, the few new ones are read one by one instead (40 new
+        // commits at 100,000 records took 3 s, as long as a cold walk): up
+        // to an eighth of the file (or 4,096 commits) by this guess.
+        let new = graph_len.saturating_sub(base_len);
+        let in_pack_order = base_len == 0 || new > (graph_len / 8).max(4096);
         let super::packed::Packed {
             commits: mut packed,
             roots: root_trees,
         } = match graph {
-            Some(g) => {
+            Some(g) if in_pack_order => {
                 super::packed::read(&repo.commondir().join("objects"), g).map_err(graph_mismatch)?
             }
+            Some(_) => super::packed::Packed {
+                commits: std::iter::repeat_with(|| None).take(graph_len).collect(),
+                roots: Vec::new(),
+            },
             None => Default::default(),
         };
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() && graph.is_some() {

@@ -1716,15 +1716,43 @@ fn incremental_equals_cold(env: &TestEnv, step: &str) -> Value {
     // The step's new objects in a pack of their own (one pack more at each
     // step): the commit-graph runs below read the commits from the packs.
     env.git(&["repack", "-d", "-q"]);
+    let cache = env.path(".git/deploy-ledger/analytics-cache");
+    let previous = std::fs::read(&cache).ok();
     let incremental = json(env, &["--committed-only"]);
     let cold = cold_json(env);
     assert_eq!(incremental, cold, "{step}: incremental and cold differ");
+    let info = env.path(".git/objects/info");
+    let kept = env.path(".git/kept-info");
+    // The same run from the previous tip's cache with a commit-graph file
+    // of the whole history: the step's commits are in the file, read one by
+    // one (not the whole history in pack order).
+    if let Some(previous) = previous {
+        std::fs::rename(&info, &kept).expect("move the graph away");
+        std::fs::create_dir(&info).expect("mkdir info");
+        env.git(&["commit-graph", "write", "--reachable"]);
+        forget_reports(env);
+        std::fs::write(&cache, previous).expect("the previous cache");
+        let out = env
+            .cmd()
+            .env("DEPLOY_LEDGER_TIMINGS", "1")
+            .args(["analytics", "--format", "json", "--committed-only"])
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{step}: {stderr}");
+        assert!(
+            stderr.contains("commits read from packs: 0 of"),
+            "{step}: not read one by one: {stderr}"
+        );
+        let from_previous: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(from_previous, cold, "{step}: from the previous cache");
+        std::fs::remove_dir_all(&info).expect("rm info");
+        std::fs::rename(&kept, &info).expect("restore the graph");
+    }
     // The same from a commit-graph file (parents and trees from the file,
     // commits read on every core): whatever file the repository has now
     // (written at an earlier step: commits newer than it are walked by
     // reading them), none, and a split chain of the whole history.
-    let info = env.path(".git/objects/info");
-    let kept = env.path(".git/kept-info");
     std::fs::rename(&info, &kept).expect("move the graph away");
     std::fs::create_dir(&info).expect("mkdir info");
     assert_eq!(cold_json(env), cold, "{step}: without a commit-graph");
