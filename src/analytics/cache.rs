@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, FixedOffset, TimeZone};
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use super::graph::{Commit, Oid};
@@ -302,35 +302,54 @@ impl Head {
 
 // ---------------------------------------------------------------- reading
 
-struct R<'a> {
-    b: &'a [u8],
-    at: usize,
+/// Reads the cache file in order, through a buffer (the file is not held
+/// whole: 110 MB at 100,000 records); `end` is where its sum begins.
+struct R {
+    r: std::io::BufReader<std::fs::File>,
+    at: u64,
+    end: u64,
 }
 
-impl<'a> R<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let s = self.b.get(self.at..self.at.checked_add(n)?)?;
-        self.at += n;
-        Some(s)
+impl R {
+    /// Moves past `n` bytes, if the file has them before its sum.
+    fn advance(&mut self, n: usize) -> Option<()> {
+        self.at = self.at.checked_add(n as u64).filter(|at| *at <= self.end)?;
+        Some(())
+    }
+    fn bytes<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.advance(N)?;
+        let mut b = [0u8; N];
+        self.r.read_exact(&mut b).ok()?;
+        Some(b)
+    }
+    fn vec(&mut self, n: usize) -> Option<Vec<u8>> {
+        self.advance(n)?;
+        let mut v = vec![0u8; n];
+        self.r.read_exact(&mut v).ok()?;
+        Some(v)
+    }
+    fn skip(&mut self, n: usize) -> Option<()> {
+        self.advance(n)?;
+        self.r.seek_relative(i64::try_from(n).ok()?).ok()
     }
     fn u8(&mut self) -> Option<u8> {
-        Some(self.take(1)?[0])
+        Some(self.bytes::<1>()?[0])
     }
     fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+        Some(u32::from_le_bytes(self.bytes()?))
     }
     fn i64(&mut self) -> Option<i64> {
-        Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
+        Some(i64::from_le_bytes(self.bytes()?))
     }
     fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+        Some(u64::from_le_bytes(self.bytes()?))
     }
     fn oid(&mut self) -> Option<Oid> {
-        self.take(20)?.try_into().ok()
+        self.bytes()
     }
     fn str(&mut self) -> Option<String> {
         let n = self.u32()? as usize;
-        String::from_utf8(self.take(n)?.to_vec()).ok()
+        String::from_utf8(self.vec(n)?).ok()
     }
     fn flag(&mut self) -> Option<bool> {
         match self.u8()? {
@@ -412,7 +431,9 @@ impl<'a> R<'a> {
         let ci = self.map()?;
         let tools = self.map()?;
         let n = self.u32()?;
-        let mut phases = Vec::new();
+        // Exact in size (a phase takes at least 26 bytes of the file).
+        let left = usize::try_from(self.end - self.at).ok()?;
+        let mut phases = Vec::with_capacity((n as usize).min(left / 26));
         for _ in 0..n {
             phases.push(Phase {
                 name: self.str()?,
@@ -464,10 +485,15 @@ impl<'a> R<'a> {
 /// At `rev` itself the record-file changes are not needed and not decoded
 /// (the audit facts are cached).
 pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
-    let file = std::fs::read(dir.join(FILE)).ok()?;
-    let bytes = super::checksum::verified(&file)?;
-    let mut r = R { b: bytes, at: 0 };
-    if r.take(MAGIC.len())? != MAGIC {
+    let mut file = std::fs::File::open(dir.join(FILE)).ok()?;
+    let end = super::checksum::verified_file(&mut file)?;
+    let size = usize::try_from(end).ok()?;
+    let mut r = R {
+        r: std::io::BufReader::with_capacity(1 << 16, file),
+        at: 0,
+        end,
+    };
+    if r.vec(MAGIC.len())? != MAGIC {
         return None;
     }
     let mut cache = Cache {
@@ -482,8 +508,8 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
     let g = &mut cache.walk.graph;
     // A commit takes at least 49 bytes: no length asks for more than the
     // file could hold.
-    g.commits.reserve(n.min(bytes.len() / 49));
-    g.ids.reserve(n.min(bytes.len() / 49));
+    g.commits.reserve(n.min(size / 49));
+    g.ids.reserve(n.min(size / 49));
     g.prefixes = cache.prefixes.clone();
     for _ in 0..n {
         let oid = r.oid()?;
@@ -518,7 +544,7 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
     }
     let len = usize::try_from(r.u64()?).ok()?;
     if cache.tip == rev {
-        r.take(len)?;
+        r.skip(len)?;
     } else {
         let k = r.u32()? as usize;
         cache.walk.changes.reserve(k.min(len));
@@ -561,7 +587,7 @@ pub fn read(dir: &Path, rev: &str) -> Option<Cache> {
     }
     cache.edited = r.entries()?;
     cache.deleted = r.entries()?;
-    (r.at == bytes.len()).then_some(cache)
+    (r.at == r.end).then_some(cache)
 }
 
 /// The parsed files of a cache by blob id, for reuse at another tip. A
