@@ -134,6 +134,9 @@ pub fn load(repo: &Repo, options: &LoadOptions) -> Result<Loaded> {
                 );
                 work_tree_changes = changed;
                 let walk = walk?;
+                // What the walk freed (its reads of the packs) is given back
+                // before the records are read.
+                release_freed();
                 let started = std::time::Instant::now();
                 let files = files_at(&mine, at, known)?;
                 release_freed();
