@@ -387,12 +387,13 @@ fn files_at(
     let root = repo.workdir().ok();
     let files: Vec<&str> = missing.iter().map(|&i| ids[i].0.as_str()).collect();
     let work_tree = root.map(|r| (r, files.as_slice()));
-    let parsed: Vec<cache::Parsed> = repo.map_blobs_from(&blobs, work_tree, |k, bytes| match bytes
-        .and_then(|b| parse(files[k], b))
-    {
-        None => Parsed::NotARecord,
-        Some(Ok(r)) => Parsed::Record(Box::new(r)),
-        Some(Err(e)) => Parsed::Broken(e),
+    let parsed: Vec<cache::Parsed> = repo.map_blobs_from(&blobs, work_tree, |k, bytes| {
+        let parsed = bytes.and_then(|b| parse(files[k], b));
+        match parsed {
+            None => Parsed::NotARecord,
+            Some(Ok(r)) => Parsed::Record(Box::new(r)),
+            Some(Err(e)) => Parsed::Broken(e),
+        }
     });
     drop(blobs);
     let mut parsed = missing.into_iter().zip(parsed).peekable();

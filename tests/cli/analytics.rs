@@ -1732,19 +1732,11 @@ fn incremental_equals_cold(env: &TestEnv, step: &str) -> Value {
         env.git(&["commit-graph", "write", "--reachable"]);
         forget_reports(env);
         std::fs::write(&cache, previous).expect("the previous cache");
-        let out = env
-            .cmd()
-            .env("DEPLOY_LEDGER_TIMINGS", "1")
-            .args(["analytics", "--format", "json", "--committed-only"])
-            .output()
-            .expect("runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{step}: {stderr}");
+        let (from_previous, stderr) = timed_json(env, &["--committed-only"]);
         assert!(
             stderr.contains("commits read from packs: 0 of"),
             "{step}: not read one by one: {stderr}"
         );
-        let from_previous: Value = serde_json::from_slice(&out.stdout).expect("json");
         assert_eq!(from_previous, cold, "{step}: from the previous cache");
         std::fs::remove_dir_all(&info).expect("rm info");
         std::fs::rename(&kept, &info).expect("restore the graph");
@@ -1772,20 +1764,12 @@ fn incremental_equals_cold(env: &TestEnv, step: &str) -> Value {
 /// took the repository's commit-graph file (asserted).
 fn from_commit_graph(env: &TestEnv, args: &[&str]) -> Value {
     forget_reports(env);
-    let out = env
-        .cmd()
-        .env("DEPLOY_LEDGER_TIMINGS", "1")
-        .args(["analytics", "--format", "json"])
-        .args(args)
-        .output()
-        .expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (report, stderr) = timed_json(env, args);
     assert!(
         stderr.contains("(commit-graph)"),
         "not from the graph: {stderr}"
     );
-    serde_json::from_slice(&out.stdout).expect("json")
+    report
 }
 
 /// Removes the analytics cache and the report memo: the next report is cold.
@@ -3058,13 +3042,13 @@ fn service_paths_repo(paths: &str) -> TestEnv {
 }
 
 /// An analytics run with the timings on: (report, stderr).
-fn timed_json(env: &TestEnv) -> (Value, String) {
-    let out = crate::env::succeeds(env.cmd().env("DEPLOY_LEDGER_TIMINGS", "1").args([
-        "analytics",
-        "--format",
-        "json",
-        "--committed-only",
-    ]));
+fn timed_json(env: &TestEnv, args: &[&str]) -> (Value, String) {
+    let out = crate::env::succeeds(
+        env.cmd()
+            .env("DEPLOY_LEDGER_TIMINGS", "1")
+            .args(["analytics", "--format", "json"])
+            .args(args),
+    );
     let report = serde_json::from_slice(&out.stdout).expect("json");
     (report, String::from_utf8_lossy(&out.stderr).into_owned())
 }
@@ -3101,7 +3085,7 @@ fn service_paths_in_every_spelling_are_the_same_folder() {
     // `services/api/**`: the same prefixes, no walk, no new cache.
     let env = service_paths_repo(r#"["services/api"]"#);
     forget_reports(&env);
-    let (cold, stderr) = timed_json(&env);
+    let (cold, stderr) = timed_json(&env, &["--committed-only"]);
     assert!(stderr.contains("cache write"), "{stderr}");
     assert_eq!(cold["dora"]["production"]["lead_time"]["commits"], 1);
     env.write(
@@ -3109,7 +3093,7 @@ fn service_paths_in_every_spelling_are_the_same_folder() {
         "[services.api]\npaths = [\"services/api/**\"]\n",
     );
     let _ = std::fs::remove_file(env.path(".git/deploy-ledger/analytics-memo"));
-    let (warm, stderr) = timed_json(&env);
+    let (warm, stderr) = timed_json(&env, &["--committed-only"]);
     assert!(
         !stderr.contains("cache write"),
         "the cache was used: {stderr}"
