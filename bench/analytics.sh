@@ -41,7 +41,7 @@ repo_for() {
 median() { python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$@"; }
 
 printf '%-28s %9s %9s %9s %9s %9s %8s %8s %8s %8s %9s %9s\n' repo "git log" cold warm cache incr \
-    cold/git warm/git cache/git incr/git "peak MB" "incr MB"
+    cold/git warm/git cache/git incr/git "peak MiB" "incr MiB"
 start=$(pwd)
 for arg in "$@"; do
     cd "$start"
