@@ -143,13 +143,41 @@ impl Graph {
         if parents.len() > 2 {
             self.octopus.insert(i, parents.into());
         }
-        if touches != 0 || !self.touches.is_empty() {
-            self.touches.resize(i as usize, 0);
-            self.touches.push(touches);
-        }
+        self.touches_from(i as usize, &[touches]);
         self.ids.push(oid);
         self.ids_changed();
         i
+    }
+
+    /// Appends `commits` built with [`Commit::with_parents`], the parents of
+    /// those with more than two (by index in the graph) and what each
+    /// touches (empty: nothing). Their ids are pushed to `ids` by the
+    /// caller, who then calls [`Graph::ids_changed`].
+    pub fn append(
+        &mut self,
+        commits: Vec<Commit>,
+        octopus: Vec<(u32, Box<[u32]>)>,
+        touches: &[u64],
+    ) {
+        let from = self.commits.len();
+        if from == 0 {
+            self.commits = commits;
+        } else {
+            self.commits.extend(commits);
+        }
+        self.octopus.extend(octopus);
+        self.touches_from(from, touches);
+    }
+
+    /// Records what the commits from `from` on touch: listed only once some
+    /// commit touches a prefix, then one for each commit.
+    fn touches_from(&mut self, from: usize, touches: &[u64]) {
+        if self.touches.is_empty() && touches.iter().all(|t| *t == 0) {
+            return;
+        }
+        self.touches.resize(from, 0);
+        self.touches.extend_from_slice(touches);
+        self.touches.resize(self.commits.len(), 0);
     }
 
     /// The parents of commit `i`.
@@ -421,6 +449,21 @@ mod tests {
         r.sort();
         assert_eq!(r, vec![c, m]);
         assert_eq!(g.generations(), vec![1, 2, 2, 3]);
+        // Appended as the walk does: the list stays one for each commit.
+        let more = vec![Commit::default().with_parents(&[m]); 2];
+        g.append(more, Vec::new(), &[]);
+        assert_eq!(g.touches, vec![0, 0, 0b10, 0, 0, 0]);
+        g.append(
+            vec![Commit::default().with_parents(&[m])],
+            Vec::new(),
+            &[0b1],
+        );
+        assert_eq!(g.touches(6), 0b1);
+        // A graph whose commits touch nothing lists no touches.
+        let mut plain = Graph::default();
+        plain.append(vec![Commit::default(); 2], Vec::new(), &[0, 0]);
+        plain.add(oid(9), Commit::default(), &[0], 0);
+        assert!(plain.touches.is_empty());
         // What 900,000 of them take (was 56 bytes).
         assert_eq!(std::mem::size_of::<Commit>(), 32);
     }

@@ -814,7 +814,7 @@ pub(crate) fn release_freed() {
 pub(crate) fn release_freed() {}
 
 /// Memory so far, for the stage timings (Linux): peak, heap (anon) and
-/// mapped files.
+/// mapped files, in kB.
 pub(crate) fn memory() -> String {
     std::fs::read_to_string("/proc/self/status")
         .map(|s| {
@@ -827,6 +827,7 @@ pub(crate) fn memory() -> String {
                 .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
                 .collect::<Vec<_>>()
                 .join(", ")
+                + " kB"
         })
         .unwrap_or_default()
 }
@@ -843,7 +844,7 @@ impl Stopwatch {
     fn note(what: &str, started: std::time::Instant) {
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
             eprintln!(
-                "timing:   {what}: {:.3} s ({} kB)",
+                "timing:   {what}: {:.3} s ({})",
                 started.elapsed().as_secs_f64(),
                 memory()
             );
@@ -854,7 +855,7 @@ impl Stopwatch {
         if self.on {
             let now = std::time::Instant::now();
             eprintln!(
-                "timing: {what}: {:.3} s ({} kB)",
+                "timing: {what}: {:.3} s ({})",
                 (now - self.last.get()).as_secs_f64(),
                 memory()
             );

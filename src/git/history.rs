@@ -445,7 +445,7 @@ impl Repo {
         };
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() && graph.is_some() {
             eprintln!(
-                "timing:   commits read from packs: {} of {}, root trees: {} ({:.3} s; {} kB)",
+                "timing:   commits read from packs: {} of {}, root trees: {} ({:.3} s; {})",
                 packed.iter().filter(|c| c.is_some()).count(),
                 packed.len(),
                 root_trees.iter().filter(|c| c.is_some()).count(),
@@ -566,7 +566,7 @@ impl Repo {
             }
             if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
                 eprintln!(
-                    "timing:   commit walk alone: {:.3} s{} ({} kB)",
+                    "timing:   commit walk alone: {:.3} s{} ({})",
                     started.elapsed().as_secs_f64(),
                     if graph.is_some() {
                         " (commit-graph)"
@@ -582,7 +582,7 @@ impl Repo {
         }
         if std::env::var_os("DEPLOY_LEDGER_TIMINGS").is_some() {
             eprintln!(
-                "timing:   commits read and compared: {:.3} s ({} commits; {} kB)",
+                "timing:   commits read and compared: {:.3} s ({} commits; {})",
                 started.elapsed().as_secs_f64(),
                 nodes.len(),
                 crate::analytics::memory()
@@ -670,34 +670,35 @@ impl Repo {
         // The parents of octopus merges (rare), by place in the walk.
         let octopus = std::sync::Mutex::new(Vec::new());
         let commit = |n: usize, node: u32| -> Option<Commit> {
-            let flags = flags[n];
-            let (commit, parents): (Commit, crate::analytics::graph::Parents) = if node & LOOSE != 0
-            {
-                let r = &loose[(node & !LOOSE) as usize];
-                let parents: crate::analytics::graph::Parents =
-                    r.parents.iter().filter_map(by_id).collect();
-                let commit = Commit {
-                    author_time: r.author_time,
-                    commit_time: r.commit_time,
-                    cut: parents.len() < r.parents.len(),
-                    code: flags & Found::CODE != 0,
-                    ..Commit::default()
-                };
-                (commit, parents)
-            } else {
-                let c = graph?.commit_at(Position(node));
-                let commit = Commit {
-                    author_time: packed.get(node as usize)?.as_ref()?.author_time,
-                    commit_time: i64::try_from(c.committer_timestamp()).ok()?,
-                    cut: false,
-                    code: flags & Found::CODE != 0,
-                    ..Commit::default()
-                };
-                let parents = parents_of(&c)?;
-                (
-                    commit,
-                    parents.iter().filter_map(|p| parent_index(*p)).collect(),
-                )
+            let code = flags[n] & Found::CODE != 0;
+            let (commit, parents): (Commit, crate::analytics::graph::Parents) = match node & LOOSE {
+                0 => {
+                    let c = graph?.commit_at(Position(node));
+                    let commit = Commit {
+                        author_time: packed.get(node as usize)?.as_ref()?.author_time,
+                        commit_time: i64::try_from(c.committer_timestamp()).ok()?,
+                        code,
+                        ..Commit::default()
+                    };
+                    let parents = parents_of(&c)?;
+                    (
+                        commit,
+                        parents.iter().filter_map(|p| parent_index(*p)).collect(),
+                    )
+                }
+                _ => {
+                    let r = &loose[(node & !LOOSE) as usize];
+                    let parents: crate::analytics::graph::Parents =
+                        r.parents.iter().filter_map(by_id).collect();
+                    let commit = Commit {
+                        author_time: r.author_time,
+                        commit_time: r.commit_time,
+                        cut: parents.len() < r.parents.len(),
+                        code,
+                        ..Commit::default()
+                    };
+                    (commit, parents)
+                }
             };
             if parents.len() > 2 {
                 let mut octopus = octopus.lock().unwrap_or_else(|e| e.into_inner());
@@ -715,21 +716,9 @@ impl Repo {
                 })
             })
             .collect();
-        let g = &mut walk.graph;
-        if g.commits.is_empty() {
-            g.commits = commits;
-        } else {
-            g.commits.extend(commits);
-        }
-        g.octopus
-            .extend(octopus.into_inner().unwrap_or_else(|e| e.into_inner()));
-        // Touches only where some commit touches a service path.
-        if !touches.is_empty() && (!g.touches.is_empty() || touches.iter().any(|t| *t != 0)) {
-            g.touches.resize(base_len, 0);
-            g.touches.extend(touches);
-        } else if !g.touches.is_empty() {
-            g.touches.resize(g.commits.len(), 0);
-        }
+        let octopus = octopus.into_inner().unwrap_or_else(|e| e.into_inner());
+        walk.graph.append(commits, octopus, &touches);
+        drop(touches);
         if damaged.into_inner() {
             return Err(graph_error("the commit-graph file is damaged"));
         }
